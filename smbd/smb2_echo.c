@@ -1,0 +1,23 @@
+/* ECHO ([MS-SMB2] 2.2.28, 3.3.5.17) */
+#include "smbd/smbd.h"
+
+#include "lib/util/byteorder.h"
+
+NTSTATUS smbd_smb2_echo(struct smbd_request *req)
+{
+	uint8_t *out = smbd_request_reply(req, 4, 0);
+
+	if (out == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	PUSH_LE16(out, 0, 4);
+	return NT_STATUS_OK;
+}
+
+/* OPLOCK_BREAK acknowledgements: no oplock or lease is ever granted yet
+ * (the cross-process share-mode database comes first), so an
+ * acknowledgement can only be for something we never sent. */
+NTSTATUS smbd_smb2_oplock_break(struct smbd_request *req)
+{
+	return NT_STATUS_INVALID_OPLOCK_PROTOCOL;
+}

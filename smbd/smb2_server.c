@@ -1,0 +1,773 @@
+/*
+ * SMB2 request processing: frame -> compound -> checked requests ->
+ * command handlers -> replies.  Policy per command lives in one table
+ * (smbd_cmds); the checks run in the order of [MS-SMB2] 3.3.5.2.
+ */
+#include "smbd/smb2_server.h"
+
+#include <string.h>
+
+#include "lib/crypto/smb2_preauth.h"
+#include "lib/util/byteorder.h"
+#include "lib/util/debug.h"
+#include "lib/util/dlinklist.h"
+#include "smbd/smb2_credits.h"
+#include "smbd/smb2_transport.h"
+
+/* A compound of more requests than this is a denial-of-service attempt,
+ * whatever credits the client holds. */
+#define SMBD_MAX_COMPOUND 256
+
+struct smbd_compound {
+	struct smbd_connection *conn;
+	uint8_t *frame;
+	size_t frame_len;
+	struct smbd_request **reqs;
+	unsigned num_reqs;
+	unsigned next_to_run;
+	unsigned sent_upto;
+	bool running;
+
+	/* state carried from one related request to the next
+	 * ([MS-SMB2] 3.3.5.2.7.2) */
+	uint64_t last_session_id;
+	uint32_t last_tree_id;
+	bool have_related_open;
+	uint64_t related_persistent_id;
+	uint64_t related_volatile_id;
+	NTSTATUS create_error;
+};
+
+struct smbd_cmd_def {
+	const char *name;
+	NTSTATUS (*fn)(struct smbd_request *req);
+	uint16_t struct_size;
+	bool need_session;
+	bool need_tcon;
+};
+
+static const struct smbd_cmd_def smbd_cmds[SMB2_OP_MAX] = {
+	[SMB2_OP_NEGPROT] = { "NEGOTIATE", smbd_smb2_negotiate, 36, false,
+			      false },
+	/* SESSION_SETUP resolves its own session: it may be new. */
+	[SMB2_OP_SESSSETUP] = { "SESSION_SETUP", smbd_smb2_session_setup, 25,
+				false, false },
+	[SMB2_OP_LOGOFF] = { "LOGOFF", smbd_smb2_logoff, 4, true, false },
+	[SMB2_OP_TCON] = { "TREE_CONNECT", smbd_smb2_tree_connect, 9, true,
+			   false },
+	[SMB2_OP_TDIS] = { "TREE_DISCONNECT", smbd_smb2_tree_disconnect, 4,
+			   true, true },
+	[SMB2_OP_CREATE] = { "CREATE", smbd_smb2_create, 57, true, true },
+	[SMB2_OP_CLOSE] = { "CLOSE", smbd_smb2_close, 24, true, true },
+	[SMB2_OP_FLUSH] = { "FLUSH", smbd_smb2_flush, 24, true, true },
+	[SMB2_OP_READ] = { "READ", smbd_smb2_read, 49, true, true },
+	[SMB2_OP_WRITE] = { "WRITE", smbd_smb2_write, 49, true, true },
+	[SMB2_OP_LOCK] = { "LOCK", smbd_smb2_lock, 48, true, true },
+	[SMB2_OP_IOCTL] = { "IOCTL", smbd_smb2_ioctl, 57, true, true },
+	[SMB2_OP_CANCEL] = { "CANCEL", NULL, 4, false, false },
+	[SMB2_OP_KEEPALIVE] = { "ECHO", smbd_smb2_echo, 4, false, false },
+	[SMB2_OP_QUERY_DIRECTORY] = { "QUERY_DIRECTORY",
+				      smbd_smb2_query_directory, 33, true,
+				      true },
+	[SMB2_OP_NOTIFY] = { "CHANGE_NOTIFY", smbd_smb2_notify, 32, true,
+			     true },
+	[SMB2_OP_GETINFO] = { "QUERY_INFO", smbd_smb2_getinfo, 41, true,
+			      true },
+	[SMB2_OP_SETINFO] = { "SET_INFO", smbd_smb2_setinfo, 33, true, true },
+	[SMB2_OP_BREAK] = { "OPLOCK_BREAK", smbd_smb2_oplock_break, 24, true,
+			    true },
+};
+
+static void smbd_compound_run(struct smbd_compound *c);
+static void smbd_compound_send(struct smbd_compound *c, unsigned upto,
+			       struct smbd_request *interim);
+static void smbd_process_cancel(struct smbd_connection *conn,
+				const uint8_t *hdr);
+
+/*
+ * Payload size a command moves, for the credit charge check of
+ * [MS-SMB2] 3.3.5.2.5 (only commands with a variable payload matter).
+ */
+static uint32_t smbd_request_payload(const struct smbd_request *req)
+{
+	const uint8_t *b = req->in_body;
+	uint32_t in, out;
+
+	switch (req->opcode) {
+	case SMB2_OP_READ:
+		return PULL_LE32(b, 4);
+	case SMB2_OP_WRITE:
+		return PULL_LE32(b, 4);
+	case SMB2_OP_IOCTL:
+		in = PULL_LE32(b, 28) + PULL_LE32(b, 36);
+		out = PULL_LE32(b, 44);
+		return in > out ? in : out;
+	case SMB2_OP_QUERY_DIRECTORY:
+		return PULL_LE32(b, 28);
+	case SMB2_OP_GETINFO:
+		in = PULL_LE32(b, 12);
+		out = PULL_LE32(b, 4);
+		return in > out ? in : out;
+	case SMB2_OP_SETINFO:
+		return PULL_LE32(b, 4);
+	case SMB2_OP_NOTIFY:
+		return PULL_LE32(b, 4);
+	default:
+		return 0;
+	}
+}
+
+bool smbd_request_in_range(const struct smbd_request *req, uint32_t offset,
+			   uint32_t length, size_t fixed_len,
+			   const uint8_t **ptr)
+{
+	size_t start, end;
+
+	*ptr = NULL;
+	if (length == 0) {
+		return true;
+	}
+	if (offset < SMB2_HDR_SIZE + fixed_len) {
+		return false;
+	}
+	start = (size_t)offset - SMB2_HDR_SIZE;
+	end = start + length;
+	if (end < start || end > req->in_body_len) {
+		return false;
+	}
+	*ptr = req->in_body + start;
+	return true;
+}
+
+uint8_t *smbd_request_reply(struct smbd_request *req, size_t fixed_len,
+			    size_t dyn_len)
+{
+	TALLOC_FREE(req->out_body);
+	req->out_body = talloc_zero_size(req, fixed_len + dyn_len);
+	req->out_body_len = req->out_body ? fixed_len + dyn_len : 0;
+	return req->out_body;
+}
+
+uint8_t *smbd_request_reply_resize(struct smbd_request *req, size_t fixed_len,
+				   size_t new_dyn_len)
+{
+	uint8_t *b = talloc_realloc_size(req, req->out_body,
+					 fixed_len + new_dyn_len);
+
+	if (b == NULL) {
+		return NULL;
+	}
+	if (fixed_len + new_dyn_len > req->out_body_len) {
+		memset(b + req->out_body_len, 0,
+		       fixed_len + new_dyn_len - req->out_body_len);
+	}
+	req->out_body = b;
+	req->out_body_len = fixed_len + new_dyn_len;
+	return b;
+}
+
+bool smbd_request_error_data(struct smbd_request *req, const void *data,
+			     uint32_t len)
+{
+	/* ERROR Response: StructureSize 9, ErrorContextCount, Reserved,
+	 * ByteCount, ErrorData ([MS-SMB2] 2.2.2). */
+	uint8_t *b = smbd_request_reply(req, 8, len > 0 ? len : 1);
+
+	if (b == NULL) {
+		return false;
+	}
+	PUSH_LE16(b, 0, 9);
+	PUSH_LE32(b, 4, len);
+	if (len > 0) {
+		memcpy(b + 8, data, len);
+	}
+	return true;
+}
+
+struct smbd_open *smbd_request_lookup_open(struct smbd_request *req,
+					   const uint8_t *file_id16)
+{
+	uint64_t persistent = PULL_LE64(file_id16, 0);
+	uint64_t volatile_id = PULL_LE64(file_id16, 8);
+	struct smbd_open *op;
+
+	if (req->related && persistent == UINT64_MAX &&
+	    volatile_id == UINT64_MAX) {
+		if (!req->compound->have_related_open) {
+			return NULL;
+		}
+		persistent = req->compound->related_persistent_id;
+		volatile_id = req->compound->related_volatile_id;
+	}
+	op = smbd_open_lookup(req->conn->client, persistent, volatile_id);
+	if (op == NULL || op->tcon != req->tcon ||
+	    op->tcon->session != req->session) {
+		return NULL;
+	}
+	return op;
+}
+
+void smbd_compound_set_open(struct smbd_request *req, struct smbd_open *op)
+{
+	req->compound->have_related_open = true;
+	req->compound->related_persistent_id = op->persistent_id;
+	req->compound->related_volatile_id = op->volatile_id;
+}
+
+/*
+ * Split a frame into its compound members, checking the chain; false if
+ * it is malformed (the connection is then dropped, as Windows does).
+ */
+static bool smbd_compound_split(struct smbd_compound *c)
+{
+	size_t ofs = 0;
+	unsigned n = 0;
+
+	c->reqs = talloc_array(c, struct smbd_request *, 4);
+	if (c->reqs == NULL) {
+		return false;
+	}
+	for (;;) {
+		uint8_t *hdr = c->frame + ofs;
+		size_t avail = c->frame_len - ofs;
+		uint32_t next;
+		size_t len;
+		struct smbd_request *req;
+
+		if (avail < SMB2_HDR_SIZE ||
+		    PULL_LE32(hdr, SMB2_HDR_PROTOCOL_ID) != SMB2_PROTOCOL_ID ||
+		    PULL_LE16(hdr, SMB2_HDR_STRUCTURE_SIZE) != SMB2_HDR_SIZE) {
+			return false;
+		}
+		next = PULL_LE32(hdr, SMB2_HDR_NEXT_COMMAND);
+		if (next != 0) {
+			if (next % 8 != 0 || next < SMB2_HDR_SIZE ||
+			    next >= avail) {
+				return false;
+			}
+			len = next;
+		} else {
+			len = avail;
+		}
+		if (n == SMBD_MAX_COMPOUND) {
+			return false;
+		}
+		if (n == talloc_array_length(c->reqs)) {
+			c->reqs = talloc_realloc(c, c->reqs,
+						 struct smbd_request *, n * 2);
+			if (c->reqs == NULL) {
+				return false;
+			}
+		}
+		req = talloc_zero(c, struct smbd_request);
+		if (req == NULL) {
+			return false;
+		}
+		req->conn = c->conn;
+		req->compound = c;
+		req->index = n;
+		req->in_hdr = hdr;
+		req->in_body = hdr + SMB2_HDR_SIZE;
+		req->in_body_len = len - SMB2_HDR_SIZE;
+		req->in_len = len;
+		req->opcode = PULL_LE16(hdr, SMB2_HDR_OPCODE);
+		req->flags = PULL_LE32(hdr, SMB2_HDR_FLAGS);
+		req->mid = PULL_LE64(hdr, SMB2_HDR_MESSAGE_ID);
+		req->in_session_id = PULL_LE64(hdr, SMB2_HDR_SESSION_ID);
+		req->in_tree_id = PULL_LE32(hdr, SMB2_HDR_TID);
+		req->credit_charge = PULL_LE16(hdr, SMB2_HDR_CREDIT_CHARGE);
+		req->credits_requested = PULL_LE16(hdr, SMB2_HDR_CREDIT);
+		req->related = (req->flags & SMB2_HDR_FLAG_CHAINED) != 0;
+		c->reqs[n++] = req;
+		if (next == 0) {
+			break;
+		}
+		ofs += next;
+	}
+	c->num_reqs = n;
+	return true;
+}
+
+void smbd_connection_frame(void *private_data, uint8_t *frame, size_t len)
+{
+	struct smbd_connection *conn = private_data;
+	struct smbd_compound *c;
+	uint32_t protocol;
+
+	talloc_steal(conn, frame);
+	if (len < 4) {
+		talloc_free(frame);
+		smbd_connection_terminate(conn, "frame shorter than 4 bytes");
+		return;
+	}
+	protocol = PULL_LE32(frame, 0);
+	if (protocol == SMB1_PROTOCOL_ID) {
+		NTSTATUS status = NT_STATUS_INVALID_PARAMETER;
+
+		if (!conn->negotiated && !conn->smb1_upgrade_pending) {
+			status = smbd_smb1_negotiate(conn, frame, len);
+		}
+		talloc_free(frame);
+		if (!NT_STATUS_IS_OK(status)) {
+			smbd_connection_terminate(conn, "SMB1 request");
+		}
+		return;
+	}
+	if (protocol != SMB2_PROTOCOL_ID) {
+		/* 0xFD transform (encryption) is not offered in NEGOTIATE. */
+		talloc_free(frame);
+		smbd_connection_terminate(conn, "not an SMB2 frame");
+		return;
+	}
+	/* CANCEL is not a request of its own: it never gets a reply and
+	 * uses no credit ([MS-SMB2] 3.3.5.16). */
+	if (len >= SMB2_HDR_SIZE &&
+	    PULL_LE16(frame, SMB2_HDR_OPCODE) == SMB2_OP_CANCEL &&
+	    PULL_LE32(frame, SMB2_HDR_NEXT_COMMAND) == 0 &&
+	    PULL_LE16(frame, SMB2_HDR_STRUCTURE_SIZE) == SMB2_HDR_SIZE) {
+		if (conn->negotiated) {
+			smbd_process_cancel(conn, frame);
+		}
+		talloc_free(frame);
+		return;
+	}
+
+	c = talloc_zero(conn, struct smbd_compound);
+	if (c == NULL) {
+		talloc_free(frame);
+		smbd_connection_terminate(conn, "out of memory");
+		return;
+	}
+	c->conn = conn;
+	c->frame = talloc_steal(c, frame);
+	c->frame_len = len;
+	c->create_error = NT_STATUS_OK;
+	if (!smbd_compound_split(c)) {
+		talloc_free(c);
+		smbd_connection_terminate(conn, "malformed SMB2 compound");
+		return;
+	}
+	smbd_compound_run(c);
+}
+
+static void smbd_process_cancel(struct smbd_connection *conn,
+				const uint8_t *hdr)
+{
+	uint32_t flags = PULL_LE32(hdr, SMB2_HDR_FLAGS);
+	uint64_t mid = PULL_LE64(hdr, SMB2_HDR_MESSAGE_ID);
+	uint64_t async_id = PULL_LE64(hdr, SMB2_HDR_ASYNC_ID);
+	struct smbd_request *r;
+
+	for (r = conn->pending; r != NULL; r = r->next) {
+		bool match = (flags & SMB2_HDR_FLAG_ASYNC)
+				     ? (r->async && r->async_id == async_id)
+				     : (!r->async && r->mid == mid);
+
+		if (match) {
+			DBG_DEBUG("cancel of %s mid %llu\n",
+				  smbd_cmds[r->opcode].name,
+				  (unsigned long long)r->mid);
+			if (r->cancel_fn != NULL) {
+				r->cancel_fn(r);
+			}
+			return;
+		}
+	}
+}
+
+/* Checks before the handler runs; an error status fails the request,
+ * a terminate request drops the connection. */
+static NTSTATUS smbd_request_check(struct smbd_request *req, bool *terminate)
+{
+	struct smbd_connection *conn = req->conn;
+	struct smbd_compound *c = req->compound;
+	const struct smbd_cmd_def *cmd;
+	uint16_t struct_size;
+	NTSTATUS status;
+
+	*terminate = false;
+
+	if (!conn->negotiated && req->opcode != SMB2_OP_NEGPROT) {
+		/* [MS-SMB2] 3.3.5.2: nothing but NEGOTIATE first. */
+		*terminate = true;
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	if (req->opcode == SMB2_OP_CANCEL) {
+		/* A CANCEL inside a compound: ignore it like Windows. */
+		return NT_STATUS_OK;
+	}
+	if (req->flags & SMB2_HDR_FLAG_ASYNC) {
+		*terminate = true;
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	if (conn->negotiated && conn->dialect >= SMB2_DIALECT_REVISION_210 &&
+	    (conn->server_capabilities & SMB2_CAP_LARGE_MTU)) {
+		uint32_t payload;
+		uint32_t needed;
+
+		if (req->opcode >= SMB2_OP_MAX) {
+			payload = 0;
+		} else if (req->in_body_len <
+			   (size_t)(smbd_cmds[req->opcode].struct_size & ~1)) {
+			payload = 0; /* caught by the size check below */
+		} else {
+			payload = smbd_request_payload(req);
+		}
+		needed = payload == 0 ? 1 : (payload - 1) / 65536 + 1;
+		if (req->credit_charge == 0) {
+			req->credit_charge = 1;
+		}
+		if (!smbd_credits_consume(conn, req->mid, req->credit_charge)) {
+			*terminate = true;
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+		if (needed > req->credit_charge) {
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+	} else {
+		if (!smbd_credits_consume(conn, req->mid, 1)) {
+			*terminate = true;
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+	}
+
+	if (req->opcode >= SMB2_OP_MAX) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	cmd = &smbd_cmds[req->opcode];
+
+	if (req->related) {
+		if (req->index == 0) {
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+		req->in_session_id = c->last_session_id;
+		req->in_tree_id = c->last_tree_id;
+		if (!NT_STATUS_IS_OK(c->create_error)) {
+			return c->create_error;
+		}
+	}
+
+	if (cmd->need_session) {
+		req->session = smbd_session_lookup(conn->client,
+						   req->in_session_id);
+		if (req->session == NULL ||
+		    req->session->state != SMBD_SESSION_VALID) {
+			req->session = NULL;
+			return NT_STATUS_USER_SESSION_DELETED;
+		}
+	}
+	if (req->session == NULL && req->in_session_id != 0 &&
+	    req->opcode != SMB2_OP_SESSSETUP) {
+		/* Commands that do not need a session still sign with one
+		 * if the client names it (ECHO on a signed session). */
+		struct smbd_session *s = smbd_session_lookup(
+			conn->client, req->in_session_id);
+
+		if (s != NULL && s->state == SMBD_SESSION_VALID) {
+			req->session = s;
+		}
+	}
+	if (req->session != NULL) {
+		status = smbd_check_request_signature(req, req->session);
+		if (!NT_STATUS_IS_OK(status)) {
+			req->session = NULL; /* do not sign the error */
+			return status;
+		}
+	}
+	if (cmd->need_tcon) {
+		req->tcon = smbd_tcon_lookup(req->session, req->in_tree_id);
+		if (req->tcon == NULL) {
+			return NT_STATUS_NETWORK_NAME_DELETED;
+		}
+	}
+
+	struct_size = req->in_body_len >= 2 ? PULL_LE16(req->in_body, 0) : 0;
+	if (req->opcode == SMB2_OP_BREAK) {
+		/* oplock break ack (24) or lease break ack (36) */
+		if ((struct_size != 24 && struct_size != 36) ||
+		    req->in_body_len < struct_size) {
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+	} else if (struct_size != cmd->struct_size ||
+		   req->in_body_len < (size_t)(cmd->struct_size & ~1)) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	return NT_STATUS_OK;
+}
+
+static void smbd_request_finish_header(struct smbd_request *req)
+{
+	uint8_t *h = req->out_hdr;
+	uint32_t flags = SMB2_HDR_FLAG_REDIRECT;
+
+	memset(h, 0, SMB2_HDR_SIZE);
+	PUSH_LE32(h, SMB2_HDR_PROTOCOL_ID, SMB2_PROTOCOL_ID);
+	PUSH_LE16(h, SMB2_HDR_STRUCTURE_SIZE, SMB2_HDR_SIZE);
+	PUSH_LE16(h, SMB2_HDR_CREDIT_CHARGE, req->credit_charge);
+	PUSH_LE32(h, SMB2_HDR_STATUS, NT_STATUS_V(req->status));
+	PUSH_LE16(h, SMB2_HDR_OPCODE, req->opcode);
+	PUSH_LE16(h, SMB2_HDR_CREDIT, req->credits_granted);
+	if (req->related) {
+		flags |= SMB2_HDR_FLAG_CHAINED;
+	}
+	if (req->async) {
+		flags |= SMB2_HDR_FLAG_ASYNC;
+		PUSH_LE64(h, SMB2_HDR_ASYNC_ID, req->async_id);
+	} else {
+		PUSH_LE32(h, SMB2_HDR_PID, PULL_LE32(req->in_hdr, SMB2_HDR_PID));
+		PUSH_LE32(h, SMB2_HDR_TID, req->in_tree_id);
+	}
+	PUSH_LE32(h, SMB2_HDR_FLAGS, flags);
+	PUSH_LE64(h, SMB2_HDR_MESSAGE_ID, req->mid);
+	PUSH_LE64(h, SMB2_HDR_SESSION_ID,
+		  req->session != NULL ? req->session->id : req->in_session_id);
+}
+
+/* Give an error reply its standard body unless the handler built one. */
+static void smbd_request_error_body(struct smbd_request *req)
+{
+	if (req->out_body != NULL) {
+		return;
+	}
+	if (!smbd_request_error_data(req, NULL, 0)) {
+		req->out_body_len = 0;
+	}
+}
+
+static void smbd_request_complete(struct smbd_request *req, NTSTATUS status)
+{
+	struct smbd_compound *c = req->compound;
+
+	req->status = status;
+	req->done = true;
+	/* An error reply keeps a body only if the handler built an error
+	 * body (ErrorData); a half-built success body must not leak out. */
+	if (req->out_body == NULL ||
+	    (NT_STATUS_IS_ERR(status) &&
+	     (req->out_body_len < 8 || PULL_LE16(req->out_body, 0) != 9))) {
+		TALLOC_FREE(req->out_body);
+		smbd_request_error_body(req);
+		req->out_data.iov_len = 0;
+	}
+	if (req->opcode == SMB2_OP_CREATE && NT_STATUS_IS_ERR(status)) {
+		c->create_error = status;
+	}
+	if (req->session != NULL) {
+		c->last_session_id = req->session->id;
+	} else {
+		c->last_session_id = req->in_session_id;
+	}
+	c->last_tree_id = req->tcon != NULL ? req->tcon->id : req->in_tree_id;
+	DBG_DEBUG("%s mid %llu -> %s\n",
+		  req->opcode < SMB2_OP_MAX ? smbd_cmds[req->opcode].name : "?",
+		  (unsigned long long)req->mid, nt_errstr(status));
+}
+
+void smbd_request_done(struct smbd_request *req, NTSTATUS status)
+{
+	struct smbd_connection *conn = req->conn;
+
+	if (req->done) {
+		return;
+	}
+	DLIST_REMOVE(conn->pending, req);
+	req->cancel_fn = NULL;
+	smbd_request_complete(req, status);
+	smbd_compound_run(req->compound);
+}
+
+static void smbd_compound_run(struct smbd_compound *c)
+{
+	struct smbd_connection *conn = c->conn;
+
+	if (c->running) {
+		return; /* a synchronous completion inside a handler */
+	}
+	c->running = true;
+	while (c->next_to_run < c->num_reqs) {
+		struct smbd_request *req = c->reqs[c->next_to_run];
+		bool terminate = false;
+		NTSTATUS status;
+
+		if (!req->done) {
+			if (req->in_hdr == NULL) {
+				break;
+			}
+			if (req->opcode == SMB2_OP_CANCEL &&
+			    conn->negotiated) {
+				/* inside a compound: no reply of its own */
+				req->done = true;
+				req->status = NT_STATUS_OK;
+				c->next_to_run++;
+				continue;
+			}
+			status = smbd_request_check(req, &terminate);
+			if (terminate) {
+				c->running = false;
+				smbd_connection_terminate(conn,
+							  "protocol violation");
+				return;
+			}
+			if (NT_STATUS_IS_OK(status)) {
+				status = smbd_cmds[req->opcode].fn(req);
+			}
+			if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING)) {
+				if (!req->done) {
+					DLIST_ADD_END(conn->pending, req);
+					c->running = false;
+					return;
+				}
+			} else {
+				smbd_request_complete(req, status);
+			}
+		}
+		c->next_to_run++;
+	}
+	c->running = false;
+	if (c->next_to_run == c->num_reqs) {
+		smbd_compound_send(c, c->num_reqs, NULL);
+	}
+}
+
+static const uint8_t smbd_zero_pad[8];
+
+/*
+ * Send the replies of requests [c->sent_upto, upto) as one frame; if
+ * interim is given, its STATUS_PENDING reply is appended.  When the last
+ * reply of the compound goes out, the compound itself is handed to the
+ * transport as the owner of every buffer.
+ */
+static void smbd_compound_send(struct smbd_compound *c, unsigned upto,
+			       struct smbd_request *interim)
+{
+	struct smbd_connection *conn = c->conn;
+	unsigned first = c->sent_upto;
+	unsigned count = upto - first + (interim != NULL ? 1 : 0);
+	struct iovec *iov;
+	TALLOC_CTX *owner;
+	unsigned i;
+	int n = 0;
+	bool final = interim == NULL && upto == c->num_reqs;
+
+	if (count == 0) {
+		if (final) {
+			talloc_free(c);
+		}
+		return;
+	}
+	owner = final ? (TALLOC_CTX *)c : talloc_new(conn);
+	iov = talloc_array(owner, struct iovec, count * 4);
+	if (iov == NULL) {
+		smbd_connection_terminate(conn, "out of memory");
+		return;
+	}
+	for (i = 0; i < count; i++) {
+		struct smbd_request *req =
+			(interim != NULL && i == count - 1) ? interim
+							   : c->reqs[first + i];
+		bool last = i == count - 1;
+		int start = n;
+		size_t len;
+		NTSTATUS status;
+
+		if (req == interim) {
+			/* the interim reply: 9-byte error body, PENDING */
+			req->status = NT_STATUS_PENDING;
+		}
+		req->credits_granted =
+			req->async && req != interim
+				? 0
+				: smbd_credits_grant(conn, req->credit_charge,
+						     req->credits_requested);
+		smbd_request_finish_header(req);
+		iov[n].iov_base = req->out_hdr;
+		iov[n].iov_len = SMB2_HDR_SIZE;
+		n++;
+		if (req == interim) {
+			static const uint8_t pending_body[9] = { 9 };
+
+			iov[n].iov_base = (void *)pending_body;
+			iov[n].iov_len = sizeof(pending_body);
+		} else {
+			iov[n].iov_base = req->out_body;
+			iov[n].iov_len = req->out_body_len;
+		}
+		n++;
+		len = SMB2_HDR_SIZE + iov[n - 1].iov_len;
+		if (req != interim && req->out_data.iov_len > 0) {
+			iov[n++] = req->out_data;
+			len += req->out_data.iov_len;
+		}
+		if (!last && len % 8 != 0) {
+			iov[n].iov_base = (void *)smbd_zero_pad;
+			iov[n].iov_len = 8 - len % 8;
+			len += iov[n].iov_len;
+			n++;
+		}
+		if (!last) {
+			PUSH_LE32(req->out_hdr, SMB2_HDR_NEXT_COMMAND,
+				  (uint32_t)len);
+		}
+		if (req->preauth_hash_reply != NULL && req != interim) {
+			smb2_preauth_update(req->preauth_hash_reply,
+					    &iov[start], n - start);
+		}
+		status = smbd_sign_reply(conn, req->session, req->was_signed,
+					 &iov[start], n - start);
+		if (!NT_STATUS_IS_OK(status)) {
+			DBG_ERR("signing failed: %s\n", nt_errstr(status));
+			smbd_connection_terminate(conn, "signing failed");
+			return;
+		}
+	}
+	c->sent_upto = upto;
+	if (!final) {
+		/* The buffers stay with the compound; the owner only holds the
+		 * iovec array and is freed when written.  Copy what the
+		 * compound may free before then. */
+		size_t total = 0;
+		uint8_t *flat, *p;
+		int k;
+
+		for (k = 0; k < n; k++) {
+			total += iov[k].iov_len;
+		}
+		flat = talloc_size(owner, total);
+		if (flat == NULL) {
+			smbd_connection_terminate(conn, "out of memory");
+			return;
+		}
+		for (p = flat, k = 0; k < n; k++) {
+			memcpy(p, iov[k].iov_base, iov[k].iov_len);
+			p += iov[k].iov_len;
+		}
+		iov[0].iov_base = flat;
+		iov[0].iov_len = total;
+		n = 1;
+	}
+	smbd_connection_send(conn, owner, iov, n);
+}
+
+void smbd_request_go_async(struct smbd_request *req)
+{
+	struct smbd_compound *c = req->compound;
+
+	if (req->async || req->done) {
+		return;
+	}
+	req->async = true;
+	req->async_id = ++req->conn->client->next_async_id;
+	/* earlier replies of the compound go out with the interim one */
+	smbd_compound_send(c, req->index, req);
+}
+
+NTSTATUS smbd_connection_send(struct smbd_connection *conn, TALLOC_CTX *owner,
+			      const struct iovec *iov, int count)
+{
+	int ret = smbd_transport_send(conn->transport, owner, iov, count);
+
+	if (ret != 0) {
+		return map_nt_error_from_unix(ret);
+	}
+	return NT_STATUS_OK;
+}

@@ -1,0 +1,30 @@
+/*
+ * Receiving side of the SMB2 layer: frames from the transport become
+ * compounds of requests, each checked and dispatched through the command
+ * table; replies are assembled, signed and queued.
+ */
+#ifndef SMBD_SMB2_SERVER_H
+#define SMBD_SMB2_SERVER_H
+
+#include "smbd/smbd.h"
+
+/* Transport callback: one complete frame (talloc, now ours). */
+void smbd_connection_frame(void *private_data, uint8_t *frame, size_t len);
+
+/* Queue a reply frame for conn: iov entries are owned by owner. */
+NTSTATUS smbd_connection_send(struct smbd_connection *conn, TALLOC_CTX *owner,
+			      const struct iovec *iov, int count);
+
+/* Drop the connection (protocol violation, fatal error): it is torn
+ * down from the event loop, never under the caller's feet. */
+void smbd_connection_terminate(struct smbd_connection *conn,
+			       const char *reason);
+
+/* Signing helpers (smb2_signing_glue.c) */
+NTSTATUS smbd_check_request_signature(struct smbd_request *req,
+				      const struct smbd_session *session);
+NTSTATUS smbd_sign_reply(const struct smbd_connection *conn,
+			 const struct smbd_session *session,
+			 bool request_signed, struct iovec *iov, int count);
+
+#endif

@@ -1,0 +1,282 @@
+/*
+ * SESSION_SETUP and LOGOFF ([MS-SMB2] 2.2.5-2.2.8, 3.3.5.5, 3.3.5.6).
+ * Authentication itself is lib/auth (SPNEGO/NTLMSSP); this file runs the
+ * exchange, maps the account to a unix user, and derives the keys.
+ */
+#include "smbd/smbd.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "lib/auth/gensec.h"
+#include "lib/crypto/smb2_kdf.h"
+#include "lib/crypto/smb2_preauth.h"
+#include "lib/userdb/userdb.h"
+#include "lib/util/byteorder.h"
+#include "lib/util/debug.h"
+#include "lib/util/dlinklist.h"
+#include "smbd/smb2_server.h"
+#include "smbd/vfs/impersonate.h"
+
+static NTSTATUS smbd_lookup_nt_hash(void *private_data, const char *account,
+				    const char *domain, uint8_t nt_hash[16],
+				    bool *disabled)
+{
+	struct smbd_client *client = private_data;
+	struct userdb_entry *e = NULL;
+	NTSTATUS status;
+
+	status = userdb_get(client->userdb, NULL, account, &e);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	memcpy(nt_hash, e->nt_hash, 16);
+	*disabled = e->disabled;
+	talloc_free(e);
+	return NT_STATUS_OK;
+}
+
+static struct gensec_server *smbd_gensec_start(struct smbd_session *session)
+{
+	struct smbd_client *client = session->client;
+	const struct smbd_settings *set = client->settings;
+	struct gensec_settings gs = {
+		.netbios_name = set->netbios_name,
+		.netbios_domain = set->workgroup,
+		.dns_name = NULL,
+		.dns_domain = set->dns_domain,
+		.allow_anonymous = set->allow_anonymous,
+		.map_to_guest = set->map_to_guest,
+		.guest_account = set->guest_account,
+		.lookup = { .get_nt_hash = smbd_lookup_nt_hash,
+			    .private_data = client },
+	};
+
+	return gensec_server_new(session, &gs);
+}
+
+/* Map the authenticated account to the unix identity its file-system
+ * work runs as. */
+static NTSTATUS smbd_session_set_user(struct smbd_session *session,
+				      const struct auth_session_info *info)
+{
+	struct smbd_client *client = session->client;
+	const char *unix_user;
+	struct userdb_entry *e = NULL;
+	NTSTATUS status;
+
+	session->guest = info->guest;
+	session->anonymous = info->anonymous;
+	session->account = talloc_strdup(session, info->account);
+	session->domain = talloc_strdup(session, info->domain);
+	if (info->guest || info->anonymous) {
+		unix_user = client->settings->guest_account;
+	} else {
+		status = userdb_get(client->userdb, session, info->account, &e);
+		if (!NT_STATUS_IS_OK(status)) {
+			DBG_WARNING("user %s vanished from the user database\n",
+				    info->account);
+			return NT_STATUS_LOGON_FAILURE;
+		}
+		unix_user = e->unix_user;
+	}
+	session->unix_user = talloc_strdup(session, unix_user);
+	TALLOC_FREE(session->creds);
+	status = vfs_creds_from_user(session, unix_user, &session->creds);
+	talloc_free(e);
+	if (!NT_STATUS_IS_OK(status)) {
+		DBG_ERR("SMB user %s maps to unix user %s which does not "
+			"exist: %s\n",
+			info->account, unix_user, nt_errstr(status));
+		return NT_STATUS_LOGON_FAILURE;
+	}
+	return NT_STATUS_OK;
+}
+
+NTSTATUS smbd_smb2_session_setup(struct smbd_request *req)
+{
+	struct smbd_connection *conn = req->conn;
+	struct smbd_client *client = conn->client;
+	const uint8_t *b = req->in_body;
+	uint8_t in_flags = b[2];
+	uint8_t in_security_mode = b[3];
+	uint16_t sec_ofs = PULL_LE16(b, 12);
+	uint16_t sec_len = PULL_LE16(b, 14);
+	const uint8_t *sec_in;
+	uint8_t *sec_out = NULL;
+	size_t sec_out_len = 0;
+	struct smbd_session *session;
+	struct auth_session_info *info = NULL;
+	bool new_session = false;
+	uint16_t session_flags = 0;
+	uint8_t *out;
+	NTSTATUS status;
+
+	if (!smbd_request_in_range(req, sec_ofs, sec_len, 24, &sec_in)) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	if (in_flags & SMB2_SESSION_FLAG_BINDING) {
+		/* Multichannel binding: not offered (no CAP_MULTI_CHANNEL). */
+		return NT_STATUS_REQUEST_NOT_ACCEPTED;
+	}
+
+	if (req->in_session_id == 0) {
+		session = smbd_session_create(client);
+		if (session == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		new_session = true;
+		memcpy(session->preauth_hash, conn->preauth_hash,
+		       sizeof(session->preauth_hash));
+	} else {
+		session = smbd_session_lookup(client, req->in_session_id);
+		if (session == NULL) {
+			return NT_STATUS_USER_SESSION_DELETED;
+		}
+		if (session->state == SMBD_SESSION_VALID) {
+			/* re-authentication: the request is signed with the
+			 * current key when signing is on */
+			status = smbd_check_request_signature(req, session);
+			if (!NT_STATUS_IS_OK(status)) {
+				return status;
+			}
+		}
+	}
+	req->session = session;
+
+	if (conn->dialect == SMB2_DIALECT_REVISION_311 &&
+	    session->state != SMBD_SESSION_VALID) {
+		struct iovec iov = { .iov_base = req->in_hdr,
+				     .iov_len = req->in_len };
+
+		smb2_preauth_update(session->preauth_hash, &iov, 1);
+	}
+	if (session->gensec == NULL) {
+		session->gensec = smbd_gensec_start(session);
+		if (session->gensec == NULL) {
+			status = NT_STATUS_NO_MEMORY;
+			goto fail;
+		}
+	}
+	status = gensec_server_update(session->gensec, req, sec_in, sec_len,
+				      &sec_out, &sec_out_len);
+	if (NT_STATUS_EQUAL(status, NT_STATUS_MORE_PROCESSING_REQUIRED)) {
+		if (sec_out_len > UINT16_MAX) {
+			status = NT_STATUS_INTERNAL_ERROR;
+			goto fail;
+		}
+		out = smbd_request_reply(req, 8, sec_out_len);
+		if (out == NULL) {
+			status = NT_STATUS_NO_MEMORY;
+			goto fail;
+		}
+		PUSH_LE16(out, 0, 9);
+		PUSH_LE16(out, 4, SMB2_HDR_SIZE + 8);
+		PUSH_LE16(out, 6, (uint16_t)sec_out_len);
+		memcpy(out + 8, sec_out, sec_out_len);
+		if (conn->dialect == SMB2_DIALECT_REVISION_311 &&
+		    session->state != SMBD_SESSION_VALID) {
+			req->preauth_hash_reply = session->preauth_hash;
+		}
+		return status;
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		goto fail;
+	}
+
+	status = gensec_server_session_info(session->gensec, req, &info);
+	if (!NT_STATUS_IS_OK(status)) {
+		goto fail;
+	}
+	status = smbd_session_set_user(session, info);
+	if (!NT_STATUS_IS_OK(status)) {
+		goto fail;
+	}
+	TALLOC_FREE(session->gensec);
+
+	if (info->has_session_key) {
+		struct smb2_session_keys keys;
+
+		memcpy(session->session_key, info->session_key, 16);
+		smb2_derive_session_keys(
+			conn->dialect, session->session_key,
+			conn->dialect == SMB2_DIALECT_REVISION_311
+				? session->preauth_hash
+				: NULL,
+			conn->cipher_id, &keys);
+		memcpy(session->signing_key, keys.signing, 16);
+		memcpy(session->application_key, keys.application, 16);
+		memcpy(session->encryption_key, keys.encryption, 32);
+		memcpy(session->decryption_key, keys.decryption, 32);
+		memset(&keys, 0, sizeof(keys));
+		session->has_signing_key = true;
+		session->signing_required =
+			conn->signing_required ||
+			(in_security_mode & SMB2_NEGOTIATE_SIGNING_REQUIRED);
+	} else {
+		session->has_signing_key = false;
+		session->signing_required = false;
+	}
+	if (info->guest) {
+		session_flags |= SMB2_SESSION_FLAG_IS_GUEST;
+	}
+	if (info->anonymous) {
+		session_flags |= SMB2_SESSION_FLAG_IS_NULL;
+	}
+	session->state = SMBD_SESSION_VALID;
+	session->auth_time = time(NULL);
+	DBG_NOTICE("%s: session 0x%llx for %s\\%s (unix %s)%s%s\n",
+		   conn->remote_addr, (unsigned long long)session->id,
+		   session->domain ? session->domain : "", session->account,
+		   session->unix_user, info->guest ? " guest" : "",
+		   session->signing_required ? " signed" : "");
+
+	out = smbd_request_reply(req, 8, sec_out_len);
+	if (out == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	PUSH_LE16(out, 0, 9);
+	PUSH_LE16(out, 2, session_flags);
+	PUSH_LE16(out, 4, sec_out_len > 0 ? SMB2_HDR_SIZE + 8 : 0);
+	PUSH_LE16(out, 6, (uint16_t)sec_out_len);
+	if (sec_out_len > 0) {
+		memcpy(out + 8, sec_out, sec_out_len);
+	}
+	return NT_STATUS_OK;
+
+fail:
+	DBG_NOTICE("%s: session setup failed: %s\n", conn->remote_addr,
+		   nt_errstr(status));
+	if (new_session || session->state != SMBD_SESSION_VALID) {
+		req->session = NULL;
+		req->in_session_id = new_session ? 0 : req->in_session_id;
+		talloc_free(session);
+	} else {
+		TALLOC_FREE(session->gensec);
+	}
+	return status;
+}
+
+NTSTATUS smbd_smb2_logoff(struct smbd_request *req)
+{
+	struct smbd_session *session = req->session;
+	struct smbd_tcon *t;
+	uint8_t *out;
+
+	/* Close everything now; keep the session object itself until the
+	 * reply is signed with its key and sent. */
+	while ((t = session->tcons) != NULL) {
+		talloc_free(t);
+	}
+	DLIST_REMOVE(session->client->sessions, session);
+	session->state = SMBD_SESSION_EXPIRED;
+	talloc_steal(req, session);
+	DBG_INFO("logoff of session 0x%llx\n", (unsigned long long)session->id);
+
+	out = smbd_request_reply(req, 4, 0);
+	if (out == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	PUSH_LE16(out, 0, 4);
+	return NT_STATUS_OK;
+}

@@ -1,0 +1,47 @@
+/*
+ * Direct TCP transport for SMB2 ([MS-SMB2] 2.1): every message is
+ * preceded by a 4-byte header, a zero byte and a 24-bit big-endian
+ * length.  The transport reads whole frames and hands them up; it queues
+ * replies and writes them with writev as the socket allows.  It knows
+ * nothing of SMB2 beyond the framing.
+ */
+#ifndef SMBD_SMB2_TRANSPORT_H
+#define SMBD_SMB2_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include <talloc.h>
+#include <tevent.h>
+
+struct smbd_transport;
+
+/* frame is a talloc buffer now owned by the callee. */
+typedef void (*smbd_transport_frame_fn)(void *private_data, uint8_t *frame,
+					size_t len);
+/* The connection is unusable (EOF, error, protocol violation); err is an
+ * errno value, 0 for an orderly EOF. */
+typedef void (*smbd_transport_error_fn)(void *private_data, int err);
+
+struct smbd_transport *smbd_transport_create(TALLOC_CTX *mem_ctx,
+					     struct tevent_context *ev, int fd,
+					     size_t max_frame,
+					     smbd_transport_frame_fn frame_fn,
+					     smbd_transport_error_fn error_fn,
+					     void *private_data);
+
+/*
+ * Queue one frame made of count iovecs (the 4-byte length header is added
+ * here).  owner is stolen by the transport and freed once the bytes are
+ * on the wire: it must own every buffer the iovecs point to.  Returns 0 or
+ * an errno value.
+ */
+int smbd_transport_send(struct smbd_transport *t, TALLOC_CTX *owner,
+			const struct iovec *iov, int count);
+
+/* Stop reading new frames (e.g. while shutting down); replies still go. */
+void smbd_transport_stop_reading(struct smbd_transport *t);
+
+int smbd_transport_fd(const struct smbd_transport *t);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * Opens of one client, found by FileId.  A hash on the volatile id keeps
+ * lookups constant-time with thousands of open files (smb2.maxfid).
+ */
+#include "smbd/smbd.h"
+
+#include <gnutls/crypto.h>
+#include <unistd.h>
+
+#include "lib/util/dlinklist.h"
+
+#define SMBD_OPEN_BUCKETS 1024
+
+struct smbd_fd *smbd_fd_new(struct smbd_client *client, int fd)
+{
+	struct smbd_fd *f = talloc_zero(client, struct smbd_fd);
+
+	if (f == NULL) {
+		return NULL;
+	}
+	f->fd = fd;
+	f->refs = 1;
+	return f;
+}
+
+struct smbd_fd *smbd_fd_ref(struct smbd_fd *f)
+{
+	f->refs++;
+	return f;
+}
+
+void smbd_fd_unref(struct smbd_fd *f)
+{
+	if (f == NULL) {
+		return;
+	}
+	if (--f->refs == 0) {
+		if (f->fd != -1) {
+			close(f->fd);
+		}
+		talloc_free(f);
+	}
+}
+
+static struct smbd_open **smbd_open_bucket(struct smbd_client *client,
+					   uint64_t volatile_id)
+{
+	return &client->open_buckets[volatile_id % client->num_open_buckets];
+}
+
+static int smbd_open_destructor(struct smbd_open *op)
+{
+	struct smbd_client *client = op->tcon->session->client;
+
+	DLIST_REMOVE(*smbd_open_bucket(client, op->volatile_id), op);
+	client->num_opens--;
+	smbd_fd_unref(op->fd);
+	op->fd = NULL;
+	return 0;
+}
+
+struct smbd_open *smbd_open_create(struct smbd_tcon *tcon)
+{
+	struct smbd_client *client = tcon->session->client;
+	struct smbd_open *op;
+
+	if (client->open_buckets == NULL) {
+		client->open_buckets = talloc_zero_array(
+			client, struct smbd_open *, SMBD_OPEN_BUCKETS);
+		if (client->open_buckets == NULL) {
+			return NULL;
+		}
+		client->num_open_buckets = SMBD_OPEN_BUCKETS;
+		if (gnutls_rnd(GNUTLS_RND_NONCE, &client->next_persistent_id,
+			       sizeof(client->next_persistent_id)) != 0) {
+			return NULL;
+		}
+		client->next_persistent_id &= 0x00ffffffffffffffULL;
+	}
+	op = talloc_zero(tcon, struct smbd_open);
+	if (op == NULL) {
+		return NULL;
+	}
+	op->tcon = tcon;
+	op->persistent_id = ++client->next_persistent_id;
+	op->volatile_id = ++client->next_volatile_id;
+	if (gnutls_rnd(GNUTLS_RND_NONCE, op->create_guid,
+		       sizeof(op->create_guid)) != 0) {
+		talloc_free(op);
+		return NULL;
+	}
+	DLIST_ADD(*smbd_open_bucket(client, op->volatile_id), op);
+	client->num_opens++;
+	talloc_set_destructor(op, smbd_open_destructor);
+	return op;
+}
+
+struct smbd_open *smbd_open_lookup(struct smbd_client *client,
+				   uint64_t persistent_id, uint64_t volatile_id)
+{
+	struct smbd_open *op;
+
+	if (client->open_buckets == NULL) {
+		return NULL;
+	}
+	for (op = *smbd_open_bucket(client, volatile_id); op != NULL;
+	     op = op->next) {
+		if (op->volatile_id == volatile_id &&
+		    op->persistent_id == persistent_id) {
+			return op;
+		}
+	}
+	return NULL;
+}
+
+void smbd_open_foreach(struct smbd_client *client,
+		       void (*fn)(struct smbd_open *op, void *private_data),
+		       void *private_data)
+{
+	uint32_t i;
+
+	for (i = 0; i < client->num_open_buckets; i++) {
+		struct smbd_open *op;
+
+		for (op = client->open_buckets[i]; op != NULL; op = op->next) {
+			fn(op, private_data);
+		}
+	}
+}

@@ -1,0 +1,56 @@
+/*
+ * Sessions of one client.  The id is what the client names the session
+ * by; it is random so that a later session_global database shared by
+ * all processes needs no coordination to keep ids unique.
+ */
+#include "smbd/smbd.h"
+
+#include <gnutls/crypto.h>
+#include <string.h>
+
+#include "lib/util/dlinklist.h"
+
+static int smbd_session_destructor(struct smbd_session *s)
+{
+	DLIST_REMOVE(s->client->sessions, s);
+	memset(s->session_key, 0, sizeof(s->session_key));
+	memset(s->signing_key, 0, sizeof(s->signing_key));
+	memset(s->encryption_key, 0, sizeof(s->encryption_key));
+	memset(s->decryption_key, 0, sizeof(s->decryption_key));
+	return 0;
+}
+
+struct smbd_session *smbd_session_create(struct smbd_client *client)
+{
+	struct smbd_session *s = talloc_zero(client, struct smbd_session);
+
+	if (s == NULL) {
+		return NULL;
+	}
+	s->client = client;
+	do {
+		if (gnutls_rnd(GNUTLS_RND_NONCE, &s->id, sizeof(s->id)) != 0) {
+			talloc_free(s);
+			return NULL;
+		}
+		/* 0 means "no session" and all-ones "the related one". */
+	} while (s->id == 0 || s->id == UINT64_MAX ||
+		 smbd_session_lookup(client, s->id) != NULL);
+	s->state = SMBD_SESSION_IN_PROGRESS;
+	DLIST_ADD(client->sessions, s);
+	talloc_set_destructor(s, smbd_session_destructor);
+	return s;
+}
+
+struct smbd_session *smbd_session_lookup(struct smbd_client *client,
+					 uint64_t id)
+{
+	struct smbd_session *s;
+
+	for (s = client->sessions; s != NULL; s = s->next) {
+		if (s->id == id) {
+			return s;
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,362 @@
+/*
+ * Core objects of an smbd child process and the contract between the
+ * transport/dispatch layer and the per-command files (smb2_<command>.c).
+ *
+ * Ownership (talloc):
+ *   smbd_client                   one per child process (one SMB client)
+ *     +- smbd_connection          one TCP connection (a channel)
+ *     |    +- smbd_compound       one received frame, until its reply is sent
+ *     |         +- smbd_request   one SMB2 command of that frame
+ *     +- smbd_session             authenticated (or in-progress) session
+ *          +- smbd_tcon           tree connect
+ *               +- smbd_open      open file or directory
+ *
+ * Each of session, tcon and open will also have a *_global record in a
+ * dbwrap database (see docs/architecture.md); today the ids are allocated
+ * per process and the records live only here.
+ *
+ * A command handler is
+ *     NTSTATUS smbd_smb2_<cmd>(struct smbd_request *req);
+ * It reads req->in_body (req->in_body_len bytes, the fixed part already
+ * checked against the command's StructureSize), and either
+ *   - returns a final status, having built its reply body with
+ *     smbd_request_reply() when the status carries a body (success,
+ *     STATUS_BUFFER_OVERFLOW, STATUS_MORE_PROCESSING_REQUIRED...); an error
+ *     with no body gets the standard 9-byte error response, or
+ *   - starts asynchronous work (a tevent_req hung off req) and returns
+ *     NT_STATUS_PENDING; the callback later calls smbd_request_done().
+ */
+#ifndef SMBD_SMBD_H
+#define SMBD_SMBD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <talloc.h>
+#include <tevent.h>
+
+#include "lib/util/ntstatus.h"
+#include "smbd/smb2_wire.h"
+
+struct smb_conf;
+struct smb_conf_share;
+struct userdb;
+struct vfs_pool;
+struct vfs_creds;
+struct vfs_share;
+struct gensec_server;
+
+struct smbd_client;
+struct smbd_connection;
+struct smbd_session;
+struct smbd_tcon;
+struct smbd_open;
+struct smbd_request;
+struct smbd_compound;
+
+/* The server-wide settings smbd acts on, derived once from smb.conf
+ * (smbd_settings.c) so the protocol code does not parse configuration. */
+struct smbd_settings {
+	uint16_t min_protocol; /* SMB2_DIALECT_REVISION_* */
+	uint16_t max_protocol;
+	bool signing_required; /* server signing = mandatory */
+	uint32_t max_read_size;
+	uint32_t max_write_size;
+	uint32_t max_trans_size;
+	uint32_t max_credits;
+	const char *netbios_name;
+	const char *workgroup;
+	const char *dns_domain;
+	int map_to_guest; /* enum auth_map_to_guest */
+	const char *guest_account;
+	bool allow_anonymous;
+	uint32_t max_open_files;
+	uint16_t *ports; /* smb ports */
+	size_t num_ports;
+	char **interfaces; /* NULL-terminated, may be NULL */
+	bool bind_interfaces_only;
+	unsigned max_connections; /* max smbd processes; 0 = unlimited */
+};
+
+/* Everything a child needs from the parent; no globals. */
+struct smbd_child_context {
+	struct tevent_context *ev;
+	const struct smb_conf *conf;
+	const struct smbd_settings *settings;
+	uint8_t server_guid[16];
+	time_t start_time;
+	const char *config_path;
+};
+
+struct smbd_client {
+	struct smbd_child_context *child;
+	struct tevent_context *ev;
+	const struct smb_conf *conf;
+	const struct smbd_settings *settings;
+	struct userdb *userdb;
+	struct vfs_pool *pool;
+	struct smbd_connection *connections; /* DLIST */
+	struct smbd_session *sessions;	     /* DLIST */
+	struct smbd_open **open_buckets;     /* by volatile id, see smbXsrv_open.c */
+	uint32_t num_open_buckets;
+	uint64_t next_session_id;
+	uint32_t next_tree_id;
+	uint64_t next_persistent_id;
+	uint64_t next_volatile_id;
+	uint64_t next_async_id;
+	uint32_t num_opens;
+	uint8_t server_guid[16];
+	uint8_t client_guid[16];
+	bool exiting;
+};
+
+struct smbd_connection {
+	struct smbd_connection *prev, *next;
+	struct smbd_client *client;
+	struct smbd_transport *transport;
+	char *remote_addr; /* "ip:port" for logs and status */
+	char *local_addr;
+
+	/* Negotiated state ([MS-SMB2] 3.3.1.7 Connection) */
+	bool negotiated;
+	bool smb1_upgrade_pending; /* answered an SMB1 negotiate with 2.??? */
+	uint16_t dialect;
+	uint16_t client_security_mode;
+	uint16_t server_security_mode;
+	uint32_t client_capabilities;
+	uint32_t server_capabilities;
+	uint16_t client_dialects[64];
+	uint16_t num_client_dialects;
+	uint16_t signing_algo;	  /* enum smb2_signing_algo */
+	uint16_t cipher_id;	  /* 0 = none */
+	bool signing_required;	  /* server signing = mandatory */
+	uint8_t preauth_hash[64]; /* connection's preauth integrity hash */
+	uint32_t max_trans_size;
+	uint32_t max_read_size;
+	uint32_t max_write_size;
+
+	/* Credits and the sequence window ([MS-SMB2] 3.3.1.1) */
+	uint64_t seq_low;    /* lowest message id not yet received */
+	uint32_t seq_range;  /* ids seq_low .. seq_low+seq_range-1 allowed */
+	uint8_t *seq_bitmap; /* used ids within the window, bit per id */
+	uint32_t seq_bitmap_bits;
+	uint32_t max_credits;
+
+	struct smbd_request *pending; /* DLIST of requests gone async */
+};
+
+enum smbd_session_state {
+	SMBD_SESSION_IN_PROGRESS,
+	SMBD_SESSION_VALID,
+	SMBD_SESSION_EXPIRED,
+};
+
+struct smbd_session {
+	struct smbd_session *prev, *next;
+	struct smbd_client *client;
+	uint64_t id;
+	enum smbd_session_state state;
+	struct gensec_server *gensec; /* while IN_PROGRESS */
+	uint8_t preauth_hash[64];     /* 3.1.1 session preauth hash */
+	bool signing_required;
+	bool guest;
+	bool anonymous;
+	char *account;	  /* SMB account name */
+	char *domain;
+	char *unix_user;
+	struct vfs_creds *creds; /* whom file-system work runs as */
+	uint8_t session_key[16];
+	uint8_t signing_key[16];
+	uint8_t application_key[16];
+	uint8_t encryption_key[32];
+	uint8_t decryption_key[32];
+	bool has_signing_key;
+	struct smbd_tcon *tcons; /* DLIST */
+	time_t auth_time;
+};
+
+struct smbd_tcon {
+	struct smbd_tcon *prev, *next;
+	struct smbd_session *session;
+	uint32_t id;
+	bool is_ipc;
+	bool read_only;
+	const struct smb_conf_share *share;
+	struct vfs_share *vfs; /* share root, NULL for IPC$ */
+	uint32_t maximal_access;
+};
+
+/*
+ * A file descriptor shared by an open and every I/O job in flight on it:
+ * closing an open while a worker thread still reads from the fd must not
+ * let the number be reused under it.  The fd is closed when the last
+ * reference goes.
+ */
+struct smbd_fd {
+	int fd;
+	unsigned refs;
+};
+struct smbd_fd *smbd_fd_new(struct smbd_client *client, int fd);
+struct smbd_fd *smbd_fd_ref(struct smbd_fd *f);
+void smbd_fd_unref(struct smbd_fd *f);
+
+struct smbd_dir_state; /* QUERY_DIRECTORY enumeration, smb2_query_directory.c */
+
+struct smbd_open {
+	struct smbd_open *prev, *next; /* in client->open_buckets[] */
+	struct smbd_tcon *tcon;
+	uint64_t persistent_id;
+	uint64_t volatile_id;
+	struct smbd_fd *fd;
+	char *relpath; /* beneath the share root, '/'-separated, "" = root */
+	bool is_dir;
+	uint32_t access_mask; /* granted */
+	uint32_t share_access;
+	uint32_t create_options;
+	uint32_t create_disposition;
+	bool delete_on_close;
+	uint64_t position; /* FilePositionInformation */
+	uint32_t mode;	   /* FileModeInformation */
+	struct smbd_dir_state *dir;
+	uint8_t create_guid[16];
+};
+
+struct smbd_request {
+	struct smbd_request *prev, *next; /* in connection->pending */
+	struct smbd_connection *conn;
+	struct smbd_compound *compound;
+	unsigned index; /* position within the compound */
+
+	/* the request as received: a slice of the frame */
+	uint8_t *in_hdr; /* 64 bytes */
+	uint8_t *in_body;
+	size_t in_body_len; /* up to NextCommand or the end of the frame */
+	size_t in_len;	    /* header + body, what the signature covers */
+	uint16_t opcode;
+	uint32_t flags;
+	uint64_t mid;
+	uint64_t in_session_id;
+	uint32_t in_tree_id;
+	uint16_t credit_charge;
+	uint16_t credits_requested;
+	bool related;
+
+	/* resolved by dispatch according to the command's policy */
+	struct smbd_session *session;
+	struct smbd_tcon *tcon;
+	bool was_signed;
+
+	/* reply */
+	NTSTATUS status;
+	uint8_t out_hdr[SMB2_HDR_SIZE];
+	uint8_t *out_body;
+	size_t out_body_len;
+	struct iovec out_data; /* optional payload after out_body (READ) */
+	uint16_t credits_granted;
+	bool done;
+
+	/* asynchronous state */
+	bool async; /* an interim response went out */
+	uint64_t async_id;
+	/* called by CANCEL; the handler then completes req with
+	 * NT_STATUS_CANCELLED (or normally, if too late) */
+	void (*cancel_fn)(struct smbd_request *req);
+	void *handler_state;
+	/* SESSION_SETUP: once the reply is built, fold it into this
+	 * preauth integrity hash (3.1.1); NEGOTIATE likewise for the
+	 * connection's hash ([MS-SMB2] 3.3.5.4, 3.3.5.5). */
+	uint8_t *preauth_hash_reply;
+};
+
+/* Allocate the reply body: fixed_len bytes of fixed part followed by
+ * dyn_len bytes of dynamic part, zeroed, owned by req.  Returns the buffer
+ * (req->out_body) or NULL. */
+uint8_t *smbd_request_reply(struct smbd_request *req, size_t fixed_len,
+			    size_t dyn_len);
+
+/* Grow the dynamic part already allocated to new_dyn_len; returns the
+ * (possibly moved) body or NULL. */
+uint8_t *smbd_request_reply_resize(struct smbd_request *req, size_t fixed_len,
+				   size_t new_dyn_len);
+
+/* An error reply that carries ErrorData ([MS-SMB2] 2.2.2), e.g. the
+ * required size with STATUS_BUFFER_TOO_SMALL; the caller then returns that
+ * status.  false on allocation failure. */
+bool smbd_request_error_data(struct smbd_request *req, const void *data,
+			     uint32_t len);
+
+/* Finish a request that returned NT_STATUS_PENDING. */
+void smbd_request_done(struct smbd_request *req, NTSTATUS status);
+
+/* Send the interim STATUS_PENDING response now ([MS-SMB2] 3.3.4.2) because
+ * the request may take long (CHANGE_NOTIFY, blocking locks, breaks). */
+void smbd_request_go_async(struct smbd_request *req);
+
+/*
+ * Checked access to the request's variable part.  offset is counted from
+ * the start of the SMB2 header, as every *Offset field in [MS-SMB2] is.
+ * A zero length is always valid (and yields ptr == NULL).  Otherwise the
+ * range must lie inside this request's body, after the fixed part.
+ */
+bool smbd_request_in_range(const struct smbd_request *req, uint32_t offset,
+			   uint32_t length, size_t fixed_len,
+			   const uint8_t **ptr);
+
+/* The file named by FileId in a request: handles the related-compound
+ * FileId (all 0xFF) and checks that the open belongs to req's tcon and
+ * session.  NULL -> the caller answers NT_STATUS_FILE_CLOSED. */
+struct smbd_open *smbd_request_lookup_open(struct smbd_request *req,
+					   const uint8_t *file_id16);
+
+/* Remember the open that a CREATE produced, for related requests that
+ * follow in the same compound. */
+void smbd_compound_set_open(struct smbd_request *req, struct smbd_open *op);
+
+/* Command handlers (one file each) */
+NTSTATUS smbd_smb2_negotiate(struct smbd_request *req);
+NTSTATUS smbd_smb2_session_setup(struct smbd_request *req);
+NTSTATUS smbd_smb2_logoff(struct smbd_request *req);
+NTSTATUS smbd_smb2_tree_connect(struct smbd_request *req);
+NTSTATUS smbd_smb2_tree_disconnect(struct smbd_request *req);
+NTSTATUS smbd_smb2_create(struct smbd_request *req);
+NTSTATUS smbd_smb2_close(struct smbd_request *req);
+NTSTATUS smbd_smb2_flush(struct smbd_request *req);
+NTSTATUS smbd_smb2_read(struct smbd_request *req);
+NTSTATUS smbd_smb2_write(struct smbd_request *req);
+NTSTATUS smbd_smb2_lock(struct smbd_request *req);
+NTSTATUS smbd_smb2_ioctl(struct smbd_request *req);
+NTSTATUS smbd_smb2_echo(struct smbd_request *req);
+NTSTATUS smbd_smb2_query_directory(struct smbd_request *req);
+NTSTATUS smbd_smb2_notify(struct smbd_request *req);
+NTSTATUS smbd_smb2_getinfo(struct smbd_request *req);
+NTSTATUS smbd_smb2_setinfo(struct smbd_request *req);
+NTSTATUS smbd_smb2_oplock_break(struct smbd_request *req);
+
+void smbd_negotiate_apply(struct smbd_connection *conn, uint16_t dialect);
+uint64_t smbd_nt_time_now(void);
+
+/* SMB1 "SMB 2.???" / "SMB 2.002" negotiate upgrade ([MS-SMB2] 3.3.5.3) */
+NTSTATUS smbd_smb1_negotiate(struct smbd_connection *conn, const uint8_t *buf,
+			     size_t len);
+
+/* Objects (smbXsrv_*.c) */
+struct smbd_session *smbd_session_create(struct smbd_client *client);
+struct smbd_session *smbd_session_lookup(struct smbd_client *client,
+					 uint64_t id);
+struct smbd_tcon *smbd_tcon_create(struct smbd_session *session);
+struct smbd_tcon *smbd_tcon_lookup(struct smbd_session *session, uint32_t id);
+struct smbd_open *smbd_open_create(struct smbd_tcon *tcon);
+struct smbd_open *smbd_open_lookup(struct smbd_client *client,
+				   uint64_t persistent_id,
+				   uint64_t volatile_id);
+/* Call fn for every open of the client (e.g. to fix up paths after a
+ * directory rename); fn must not free opens. */
+void smbd_open_foreach(struct smbd_client *client,
+		       void (*fn)(struct smbd_open *op, void *private_data),
+		       void *private_data);
+
+/* Child entry point: serve one accepted TCP connection until it ends. */
+int smbd_child_main(struct smbd_child_context *child, int sock);
+
+#endif

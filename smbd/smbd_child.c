@@ -1,0 +1,185 @@
+/*
+ * A child process: serves one TCP connection of one client until it
+ * ends.  (With multichannel, further connections of the same client will
+ * be passed here over messaging.)
+ */
+#include "smbd/smbd.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include "lib/param/loadparm.h"
+#include "lib/userdb/userdb.h"
+#include "lib/util/debug.h"
+#include "lib/util/dlinklist.h"
+#include "smbd/smb2_credits.h"
+#include "smbd/smb2_server.h"
+#include "smbd/smb2_transport.h"
+#include "smbd/smbd_settings.h"
+#include "smbd/vfs/threadpool.h"
+
+/* The largest frame: an 8 MiB WRITE plus headers and a compound. */
+#define SMBD_FRAME_SLACK (128 * 1024)
+
+static char *sockaddr_string(TALLOC_CTX *mem_ctx, int fd, bool peer)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+	int ret = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+		       : getsockname(fd, (struct sockaddr *)&ss, &len);
+
+	if (ret == 0 && ss.ss_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+		return talloc_asprintf(mem_ctx, "%s:%d", host, port);
+	}
+	if (ret == 0 && ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+		return talloc_asprintf(mem_ctx, "[%s]:%d", host, port);
+	}
+	return talloc_strdup(mem_ctx, "unknown");
+}
+
+static void smbd_connection_error(void *private_data, int err)
+{
+	struct smbd_connection *conn = private_data;
+
+	smbd_connection_terminate(conn, err == 0 ? "client closed the "
+						   "connection"
+						 : strerror(err));
+}
+
+static void smbd_connection_terminate_now(struct tevent_context *ev,
+					  struct tevent_immediate *im,
+					  void *private_data)
+{
+	struct smbd_connection *conn = private_data;
+	struct smbd_client *client = conn->client;
+
+	DLIST_REMOVE(client->connections, conn);
+	talloc_free(conn);
+	if (client->connections == NULL) {
+		client->exiting = true;
+	}
+}
+
+void smbd_connection_terminate(struct smbd_connection *conn,
+			       const char *reason)
+{
+	struct tevent_immediate *im;
+
+	if (conn->transport == NULL) {
+		return; /* already on its way out */
+	}
+	DBG_INFO("%s: disconnecting: %s\n", conn->remote_addr, reason);
+	smbd_transport_stop_reading(conn->transport);
+	im = tevent_create_immediate(conn->client);
+	if (im == NULL) {
+		conn->client->exiting = true;
+		return;
+	}
+	tevent_schedule_immediate(im, conn->client->ev,
+				  smbd_connection_terminate_now, conn);
+}
+
+static void smbd_child_sigterm(struct tevent_context *ev,
+			       struct tevent_signal *se, int signum,
+			       int count, void *siginfo, void *private_data)
+{
+	struct smbd_client *client = private_data;
+
+	DBG_INFO("terminating on signal %d\n", signum);
+	client->exiting = true;
+}
+
+int smbd_child_main(struct smbd_child_context *child, int sock)
+{
+	struct smbd_client *client;
+	struct smbd_connection *conn;
+	const struct smbd_settings *set = child->settings;
+	int one = 1;
+	NTSTATUS status;
+	int flags;
+
+	client = talloc_zero(child, struct smbd_client);
+	if (client == NULL) {
+		return 1;
+	}
+	client->child = child;
+	client->ev = child->ev;
+	client->conf = child->conf;
+	client->settings = set;
+	memcpy(client->server_guid, child->server_guid, 16);
+
+	if (tevent_add_signal(client->ev, client, SIGTERM, 0,
+			      smbd_child_sigterm, client) == NULL) {
+		return 1;
+	}
+	status = userdb_open(client, smbd_settings_passdb_path(child->conf),
+			     false, &client->userdb);
+	if (!NT_STATUS_IS_OK(status)) {
+		DBG_ERR("cannot open the user database %s: %s\n",
+			smbd_settings_passdb_path(child->conf),
+			nt_errstr(status));
+		return 1;
+	}
+	client->pool = vfs_pool_create(client, client->ev, 16);
+	if (client->pool == NULL) {
+		return 1;
+	}
+
+	flags = fcntl(sock, F_GETFL);
+	if (flags == -1 || fcntl(sock, F_SETFL, flags | O_NONBLOCK) == -1) {
+		return 1;
+	}
+	setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(sock, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+
+	conn = talloc_zero(client, struct smbd_connection);
+	if (conn == NULL) {
+		return 1;
+	}
+	conn->client = client;
+	conn->remote_addr = sockaddr_string(conn, sock, true);
+	conn->local_addr = sockaddr_string(conn, sock, false);
+	if (!smbd_credits_init(conn, set->max_credits)) {
+		return 1;
+	}
+	conn->transport = smbd_transport_create(
+		conn, client->ev, sock,
+		(set->max_write_size > set->max_trans_size
+			 ? set->max_write_size
+			 : set->max_trans_size) +
+			SMBD_FRAME_SLACK,
+		smbd_connection_frame, smbd_connection_error, conn);
+	if (conn->transport == NULL) {
+		return 1;
+	}
+	DLIST_ADD(client->connections, conn);
+	DBG_INFO("connection from %s to %s\n", conn->remote_addr,
+		 conn->local_addr);
+
+	while (!client->exiting) {
+		if (tevent_loop_once(client->ev) != 0) {
+			DBG_ERR("event loop failed: %s\n", strerror(errno));
+			break;
+		}
+	}
+	talloc_free(client);
+	return 0;
+}

@@ -1,0 +1,483 @@
+#include "smbd/smbd_parent.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gnutls/crypto.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build_config.h"
+#include "lib/param/loadparm.h"
+#include "lib/util/byteorder.h"
+#include "lib/util/debug.h"
+#include "lib/util/dlinklist.h"
+#include "smbd/smbd_settings.h"
+
+/* How long children get to finish after SIGTERM before SIGKILL. */
+#define SMBD_SHUTDOWN_GRACE_SECONDS 5
+
+struct smbd_listener {
+	struct smbd_listener *prev, *next;
+	struct smbd_parent *parent;
+	int fd;
+	struct tevent_fd *fde;
+	char *name;
+};
+
+struct smbd_child_proc {
+	struct smbd_child_proc *prev, *next;
+	pid_t pid;
+};
+
+struct smbd_parent {
+	struct tevent_context *ev;
+	const struct smb_conf *conf;
+	const struct smbd_settings *settings;
+	const struct smbd_parent_options *opts;
+	struct smbd_listener *listeners;
+	struct smbd_child_proc *children;
+	unsigned num_children;
+	uint8_t server_guid[16];
+	time_t start_time;
+	struct tevent_signal *sig_chld;
+	struct tevent_signal *sig_term;
+	struct tevent_signal *sig_int;
+	bool shutting_down;
+	bool done;
+	int exit_code;
+};
+
+static int smbd_listener_destructor(struct smbd_listener *l)
+{
+	TALLOC_FREE(l->fde);
+	if (l->fd != -1) {
+		close(l->fd);
+	}
+	return 0;
+}
+
+/*
+ * Refuse a connection over the limit politely: answer its NEGOTIATE with
+ * STATUS_INSUFFICIENT_RESOURCES (what Samba's smbd says when "max smbd
+ * processes" is reached) instead of a reset the client cannot explain.
+ */
+static void smbd_refuse_connection(int fd)
+{
+	uint8_t nbt[4];
+	uint8_t reply[4 + SMB2_HDR_SIZE + 9];
+	struct timeval tv = { .tv_sec = 5 };
+	uint32_t len;
+	uint8_t hdr[SMB2_HDR_SIZE];
+	ssize_t n;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = recv(fd, nbt, 4, MSG_WAITALL);
+	if (n != 4) {
+		return;
+	}
+	len = PULL_BE32(nbt, 0) & 0xffffff;
+	memset(hdr, 0, sizeof(hdr));
+	if (len >= SMB2_HDR_SIZE) {
+		n = recv(fd, hdr, SMB2_HDR_SIZE, MSG_WAITALL);
+		if (n != SMB2_HDR_SIZE) {
+			return;
+		}
+	}
+	memset(reply, 0, sizeof(reply));
+	PUSH_BE32(reply, 0, SMB2_HDR_SIZE + 9);
+	PUSH_LE32(reply, 4 + SMB2_HDR_PROTOCOL_ID, SMB2_PROTOCOL_ID);
+	PUSH_LE16(reply, 4 + SMB2_HDR_STRUCTURE_SIZE, SMB2_HDR_SIZE);
+	PUSH_LE32(reply, 4 + SMB2_HDR_STATUS,
+		  NT_STATUS_V(NT_STATUS_INSUFFICIENT_RESOURCES));
+	PUSH_LE16(reply, 4 + SMB2_HDR_OPCODE, SMB2_OP_NEGPROT);
+	PUSH_LE16(reply, 4 + SMB2_HDR_CREDIT, 1);
+	PUSH_LE32(reply, 4 + SMB2_HDR_FLAGS, SMB2_HDR_FLAG_REDIRECT);
+	if (PULL_LE32(hdr, 0) == SMB2_PROTOCOL_ID) {
+		memcpy(reply + 4 + SMB2_HDR_MESSAGE_ID,
+		       hdr + SMB2_HDR_MESSAGE_ID, 8);
+	}
+	PUSH_LE16(reply, 4 + SMB2_HDR_SIZE, 9);
+	(void)!write(fd, reply, sizeof(reply));
+}
+
+static void smbd_accept(struct tevent_context *ev, struct tevent_fd *fde,
+			uint16_t flags, void *private_data)
+{
+	struct smbd_listener *l = private_data;
+	struct smbd_parent *parent = l->parent;
+	struct smbd_child_proc *cp;
+	bool refuse;
+	int fd;
+	pid_t pid;
+
+	fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED) {
+			DBG_ERR("accept on %s: %s\n", l->name, strerror(errno));
+		}
+		return;
+	}
+	refuse = parent->settings->max_connections > 0 &&
+		 parent->num_children >= parent->settings->max_connections;
+
+	pid = fork();
+	if (pid == -1) {
+		DBG_ERR("fork: %s\n", strerror(errno));
+		close(fd);
+		return;
+	}
+	if (pid == 0) {
+		struct smbd_child_context *child;
+		int ret;
+
+		/* The child keeps nothing of the parent's sockets or
+		 * signal handlers. */
+		parent->done = true;
+		TALLOC_FREE(parent->sig_chld);
+		TALLOC_FREE(parent->sig_term);
+		TALLOC_FREE(parent->sig_int);
+		while (parent->children != NULL) {
+			struct smbd_child_proc *x = parent->children;
+
+			DLIST_REMOVE(parent->children, x);
+			talloc_free(x);
+		}
+		while (parent->listeners != NULL) {
+			struct smbd_listener *x = parent->listeners;
+
+			DLIST_REMOVE(parent->listeners, x);
+			talloc_free(x);
+		}
+		if (refuse) {
+			DBG_NOTICE("refusing connection: %u connections "
+				   "reached the limit\n",
+				   parent->num_children);
+			smbd_refuse_connection(fd);
+			close(fd);
+			_exit(0);
+		}
+		if (tevent_re_initialise(ev) != 0) {
+			_exit(1);
+		}
+		child = talloc_zero(NULL, struct smbd_child_context);
+		if (child == NULL) {
+			_exit(1);
+		}
+		child->ev = ev;
+		child->conf = parent->conf;
+		child->settings = parent->settings;
+		child->config_path = parent->opts->config_path;
+		child->start_time = parent->start_time;
+		memcpy(child->server_guid, parent->server_guid, 16);
+		debug_set_prefix("smbd[child]");
+		ret = smbd_child_main(child, fd);
+		_exit(ret);
+	}
+	close(fd);
+	if (refuse) {
+		return; /* not counted: it exits at once */
+	}
+	cp = talloc_zero(parent, struct smbd_child_proc);
+	if (cp != NULL) {
+		cp->pid = pid;
+		DLIST_ADD(parent->children, cp);
+		parent->num_children++;
+	}
+	DBG_DEBUG("child %d for a connection on %s\n", (int)pid, l->name);
+}
+
+static void smbd_reap_children(struct smbd_parent *parent)
+{
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		struct smbd_child_proc *cp;
+
+		if (pid <= 0) {
+			break;
+		}
+		if (WIFSIGNALED(status)) {
+			DBG_WARNING("child %d died of signal %d\n", (int)pid,
+				    WTERMSIG(status));
+		} else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+			DBG_NOTICE("child %d exited with %d\n", (int)pid,
+				   WEXITSTATUS(status));
+		}
+		for (cp = parent->children; cp != NULL; cp = cp->next) {
+			if (cp->pid == pid) {
+				DLIST_REMOVE(parent->children, cp);
+				talloc_free(cp);
+				parent->num_children--;
+				break;
+			}
+		}
+	}
+	if (parent->shutting_down && parent->children == NULL) {
+		parent->done = true;
+	}
+}
+
+static void smbd_sigchld(struct tevent_context *ev, struct tevent_signal *se,
+			 int signum, int count, void *siginfo,
+			 void *private_data)
+{
+	smbd_reap_children(private_data);
+}
+
+static void smbd_shutdown_timeout(struct tevent_context *ev,
+				  struct tevent_timer *te, struct timeval now,
+				  void *private_data)
+{
+	struct smbd_parent *parent = private_data;
+	struct smbd_child_proc *cp;
+
+	for (cp = parent->children; cp != NULL; cp = cp->next) {
+		DBG_WARNING("child %d did not exit: killing it\n", (int)cp->pid);
+		kill(cp->pid, SIGKILL);
+	}
+	parent->done = true;
+}
+
+static void smbd_sigterm(struct tevent_context *ev, struct tevent_signal *se,
+			 int signum, int count, void *siginfo,
+			 void *private_data)
+{
+	struct smbd_parent *parent = private_data;
+	struct smbd_child_proc *cp;
+
+	if (parent->shutting_down) {
+		return;
+	}
+	DBG_NOTICE("shutting down on signal %d (%u children)\n", signum,
+		   parent->num_children);
+	parent->shutting_down = true;
+	while (parent->listeners != NULL) {
+		struct smbd_listener *l = parent->listeners;
+
+		DLIST_REMOVE(parent->listeners, l);
+		talloc_free(l);
+	}
+	for (cp = parent->children; cp != NULL; cp = cp->next) {
+		kill(cp->pid, SIGTERM);
+	}
+	if (parent->children == NULL) {
+		parent->done = true;
+		return;
+	}
+	tevent_add_timer(ev, parent,
+			 tevent_timeval_current_ofs(SMBD_SHUTDOWN_GRACE_SECONDS,
+						    0),
+			 smbd_shutdown_timeout, parent);
+}
+
+static bool smbd_listen_one(struct smbd_parent *parent,
+			    const struct sockaddr *sa, socklen_t salen,
+			    const char *name)
+{
+	struct smbd_listener *l;
+	int one = 1;
+	int fd;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    0);
+	if (fd == -1) {
+		DBG_ERR("socket for %s: %s\n", name, strerror(errno));
+		return false;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (sa->sa_family == AF_INET6) {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	}
+	if (bind(fd, sa, salen) == -1 || listen(fd, 128) == -1) {
+		DBG_ERR("cannot listen on %s: %s\n", name, strerror(errno));
+		close(fd);
+		return false;
+	}
+	l = talloc_zero(parent, struct smbd_listener);
+	if (l == NULL) {
+		close(fd);
+		return false;
+	}
+	l->parent = parent;
+	l->fd = fd;
+	l->name = talloc_strdup(l, name);
+	talloc_set_destructor(l, smbd_listener_destructor);
+	l->fde = tevent_add_fd(parent->ev, l, fd, TEVENT_FD_READ, smbd_accept,
+			       l);
+	if (l->fde == NULL) {
+		talloc_free(l);
+		return false;
+	}
+	DLIST_ADD(parent->listeners, l);
+	DBG_NOTICE("listening on %s\n", name);
+	return true;
+}
+
+/* Listen on one address (numeric) and port. */
+static bool smbd_listen_addr(struct smbd_parent *parent, const char *addr,
+			     uint16_t port)
+{
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_PASSIVE,
+				  .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL;
+	char portstr[8];
+	char name[INET6_ADDRSTRLEN + 16];
+	bool ok;
+	int ret;
+
+	snprintf(portstr, sizeof(portstr), "%u", (unsigned)port);
+	ret = getaddrinfo(addr, portstr, &hints, &res);
+	if (ret != 0 || res == NULL) {
+		DBG_ERR("bad listen address '%s': %s\n", addr,
+			gai_strerror(ret));
+		return false;
+	}
+	snprintf(name, sizeof(name), res->ai_family == AF_INET6 ? "[%s]:%u"
+								: "%s:%u",
+		 addr, (unsigned)port);
+	ok = smbd_listen_one(parent, res->ai_addr, res->ai_addrlen, name);
+	freeaddrinfo(res);
+	return ok;
+}
+
+/*
+ * "interfaces" entries are addresses, address/prefix, or interface names
+ * (every address of that interface), as in Samba.
+ */
+static bool smbd_listen_interface(struct smbd_parent *parent,
+				  const char *entry, uint16_t port)
+{
+	char *addr = talloc_strdup(parent, entry);
+	char *slash;
+	struct ifaddrs *ifa_list, *ifa;
+	bool any = false;
+
+	if (addr == NULL) {
+		return false;
+	}
+	slash = strchr(addr, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+	}
+	if (strchr(addr, ':') != NULL || strspn(addr, "0123456789.") ==
+						 strlen(addr)) {
+		bool ok = smbd_listen_addr(parent, addr, port);
+
+		talloc_free(addr);
+		return ok;
+	}
+	if (getifaddrs(&ifa_list) != 0) {
+		talloc_free(addr);
+		return false;
+	}
+	for (ifa = ifa_list; ifa != NULL; ifa = ifa->ifa_next) {
+		char host[INET6_ADDRSTRLEN];
+
+		if (ifa->ifa_addr == NULL || strcmp(ifa->ifa_name, addr) != 0) {
+			continue;
+		}
+		if (ifa->ifa_addr->sa_family == AF_INET) {
+			inet_ntop(AF_INET,
+				  &((struct sockaddr_in *)ifa->ifa_addr)->sin_addr,
+				  host, sizeof(host));
+		} else if (ifa->ifa_addr->sa_family == AF_INET6) {
+			struct sockaddr_in6 *in6 =
+				(struct sockaddr_in6 *)ifa->ifa_addr;
+
+			if (IN6_IS_ADDR_LINKLOCAL(&in6->sin6_addr)) {
+				continue;
+			}
+			inet_ntop(AF_INET6, &in6->sin6_addr, host,
+				  sizeof(host));
+		} else {
+			continue;
+		}
+		any |= smbd_listen_addr(parent, host, port);
+	}
+	freeifaddrs(ifa_list);
+	if (!any) {
+		DBG_ERR("interface '%s' has no usable address\n", addr);
+	}
+	talloc_free(addr);
+	return any;
+}
+
+static bool smbd_open_listeners(struct smbd_parent *parent)
+{
+	const struct smbd_settings *set = parent->settings;
+	size_t p, i;
+	bool any = false;
+
+	for (p = 0; p < set->num_ports; p++) {
+		uint16_t port = set->ports[p];
+
+		if (set->bind_interfaces_only && set->interfaces != NULL) {
+			for (i = 0; set->interfaces[i] != NULL; i++) {
+				any |= smbd_listen_interface(
+					parent, set->interfaces[i], port);
+			}
+		} else {
+			any |= smbd_listen_addr(parent, "0.0.0.0", port);
+			any |= smbd_listen_addr(parent, "::", port);
+		}
+	}
+	return any;
+}
+
+int smbd_parent_run(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
+		    const struct smb_conf *conf,
+		    const struct smbd_settings *settings,
+		    const struct smbd_parent_options *opts)
+{
+	struct smbd_parent *parent = talloc_zero(mem_ctx, struct smbd_parent);
+
+	if (parent == NULL) {
+		return 1;
+	}
+	parent->ev = ev;
+	parent->conf = conf;
+	parent->settings = settings;
+	parent->opts = opts;
+	parent->start_time = time(NULL);
+	if (gnutls_rnd(GNUTLS_RND_NONCE, parent->server_guid,
+		       sizeof(parent->server_guid)) != 0) {
+		return 1;
+	}
+	parent->sig_chld =
+		tevent_add_signal(ev, parent, SIGCHLD, 0, smbd_sigchld, parent);
+	parent->sig_term =
+		tevent_add_signal(ev, parent, SIGTERM, 0, smbd_sigterm, parent);
+	parent->sig_int =
+		tevent_add_signal(ev, parent, SIGINT, 0, smbd_sigterm, parent);
+	if (parent->sig_chld == NULL || parent->sig_term == NULL ||
+	    parent->sig_int == NULL) {
+		DBG_ERR("cannot install signal handlers\n");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (!smbd_open_listeners(parent)) {
+		DBG_ERR("no listening socket could be opened\n");
+		return 1;
+	}
+	DBG_NOTICE("smbd %s ready\n", SMB3_VERSION);
+	while (!parent->done) {
+		if (tevent_loop_once(ev) != 0) {
+			DBG_ERR("event loop failed: %s\n", strerror(errno));
+			return 1;
+		}
+	}
+	DBG_NOTICE("smbd stopped\n");
+	return parent->exit_code;
+}
