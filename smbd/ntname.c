@@ -1,0 +1,208 @@
+/*
+ * Validation and conversion of NT path names ([MS-FSCC] 2.1.5, [MS-SMB2]
+ * 3.3.5.9).  The checks run on the UTF-16 code units as received, so that
+ * the component length limit is counted in the units NTFS counts and no
+ * character class depends on the conversion.
+ */
+#include "smbd/ntname.h"
+
+#include <string.h>
+
+#include "lib/util/byteorder.h"
+#include "lib/util/charset.h"
+
+#define UNIT_BACKSLASH 0x005C
+
+/* Characters NTFS refuses in a name ([MS-FSCC] 2.1.5.2); the wildcards
+ * are listed apart because search patterns may carry them. */
+static bool unit_is_wildcard(uint16_t u)
+{
+	return u == '*' || u == '?' || u == '<' || u == '>' || u == '"';
+}
+
+static bool unit_is_forbidden(uint16_t u, uint32_t flags)
+{
+	if (u < 0x20) {
+		return true;
+	}
+	/* ':' would name an alternate data stream; streams are not
+	 * supported yet, and a ':' must never reach the file system as part
+	 * of a plain name. */
+	if (u == '/' || u == ':' || u == '|') {
+		return true;
+	}
+	if (unit_is_wildcard(u)) {
+		return (flags & NTNAME_ALLOW_WILDCARDS) == 0;
+	}
+	return false;
+}
+
+/* Checks on one component given as units [start, start+n). */
+static NTSTATUS component_check_units(const uint8_t *name, size_t start,
+				      size_t n)
+{
+	if (n == 0 || n > NTNAME_MAX_COMPONENT_UNITS) {
+		return NT_STATUS_OBJECT_NAME_INVALID;
+	}
+	if (PULL_LE16(name, 2 * start) == '.') {
+		if (n == 1) {
+			return NT_STATUS_OBJECT_NAME_INVALID;
+		}
+		if (n == 2 && PULL_LE16(name, 2 * start + 2) == '.') {
+			return NT_STATUS_OBJECT_PATH_SYNTAX_BAD;
+		}
+	}
+	return NT_STATUS_OK;
+}
+
+/*
+ * Walk the units of name: character classes first (what Windows reports
+ * for "a*\\.."), then the components.
+ */
+static NTSTATUS units_check(const uint8_t *name, size_t nunits,
+			    uint32_t flags, bool allow_separators,
+			    bool *trailing_sep)
+{
+	size_t i, start = 0;
+	NTSTATUS status;
+
+	*trailing_sep = false;
+	for (i = 0; i < nunits; i++) {
+		uint16_t u = PULL_LE16(name, 2 * i);
+
+		if (u == UNIT_BACKSLASH) {
+			if (!allow_separators) {
+				return NT_STATUS_OBJECT_NAME_INVALID;
+			}
+			continue;
+		}
+		if (unit_is_forbidden(u, flags)) {
+			return NT_STATUS_OBJECT_NAME_INVALID;
+		}
+	}
+	for (i = 0; i <= nunits; i++) {
+		if (i < nunits && PULL_LE16(name, 2 * i) != UNIT_BACKSLASH) {
+			continue;
+		}
+		if (i == nunits && i == start && i > 0) {
+			/* "dir\\": one trailing separator, the caller decides
+			 * whether the object must then be a directory. */
+			*trailing_sep = true;
+			break;
+		}
+		status = component_check_units(name, start, i - start);
+		if (!NT_STATUS_IS_OK(status)) {
+			return status;
+		}
+		start = i + 1;
+	}
+	return NT_STATUS_OK;
+}
+
+NTSTATUS ntname_to_relpath(TALLOC_CTX *mem_ctx, const uint8_t *name,
+			   size_t len, char **relpath, bool *trailing_sep)
+{
+	size_t nunits = len / 2;
+	bool trailing = false;
+	NTSTATUS status;
+	char *path, *p;
+
+	*relpath = NULL;
+	if (trailing_sep != NULL) {
+		*trailing_sep = false;
+	}
+	if (len % 2 != 0) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	if (nunits == 0) {
+		*relpath = talloc_strdup(mem_ctx, "");
+		return *relpath != NULL ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
+	}
+	/* [MS-SMB2] 3.3.5.9: "If the file name length is greater than zero
+	 * and the first character is a path separator character, the server
+	 * MUST fail the request with STATUS_INVALID_PARAMETER." */
+	if (PULL_LE16(name, 0) == UNIT_BACKSLASH || PULL_LE16(name, 0) == '/') {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	status = units_check(name, nunits, 0, true, &trailing);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	if (trailing) {
+		nunits--;
+	}
+	path = utf16le_to_utf8(mem_ctx, name, 2 * nunits);
+	if (path == NULL) {
+		/* unpaired surrogate: not a name NTFS could hold */
+		return NT_STATUS_OBJECT_NAME_INVALID;
+	}
+	for (p = path; *p != '\0'; p++) {
+		if (*p == '\\') {
+			*p = '/';
+		}
+	}
+	*relpath = path;
+	if (trailing_sep != NULL) {
+		*trailing_sep = trailing;
+	}
+	return NT_STATUS_OK;
+}
+
+NTSTATUS ntname_component_from_utf16(TALLOC_CTX *mem_ctx,
+				     const uint8_t *name, size_t len,
+				     uint32_t flags, char **component)
+{
+	bool trailing;
+	NTSTATUS status;
+	char *c;
+
+	*component = NULL;
+	if (len % 2 != 0) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	if (len == 0) {
+		return NT_STATUS_OBJECT_NAME_INVALID;
+	}
+	status = units_check(name, len / 2, flags, false, &trailing);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	c = utf16le_to_utf8(mem_ctx, name, len);
+	if (c == NULL) {
+		return NT_STATUS_OBJECT_NAME_INVALID;
+	}
+	*component = c;
+	return NT_STATUS_OK;
+}
+
+NTSTATUS ntname_check_component(const char *component, uint32_t flags)
+{
+	const unsigned char *p = (const unsigned char *)component;
+	size_t units = 0;
+
+	if (p[0] == '\0') {
+		return NT_STATUS_OBJECT_NAME_INVALID;
+	}
+	for (; *p != '\0'; p++) {
+		if (*p < 0x80) {
+			if (*p == '\\' || unit_is_forbidden(*p, flags)) {
+				return NT_STATUS_OBJECT_NAME_INVALID;
+			}
+			units++;
+		} else if ((*p & 0xC0) == 0xC0) {
+			/* a lead byte: 4-byte sequences are surrogate pairs
+			 * in UTF-16, the rest one unit */
+			units += (*p >= 0xF0) ? 2 : 1;
+		}
+	}
+	if (units > NTNAME_MAX_COMPONENT_UNITS) {
+		return NT_STATUS_OBJECT_NAME_INVALID;
+	}
+	if (strcmp(component, ".") == 0) {
+		return NT_STATUS_OBJECT_NAME_INVALID;
+	}
+	if (strcmp(component, "..") == 0) {
+		return NT_STATUS_OBJECT_PATH_SYNTAX_BAD;
+	}
+	return NT_STATUS_OK;
+}

@@ -1,0 +1,72 @@
+/*
+ * NT path names from the wire -> relative POSIX paths beneath a share.
+ *
+ * SMB2 names are UTF-16LE, '\\'-separated and relative to the share root
+ * ([MS-SMB2] 2.2.13 "Buffer", [MS-FSCC] 2.1.5).  This module is the one
+ * place that decides which names are acceptable, so that nothing below it
+ * ever sees a '/', a "..", an empty component or a character NTFS would
+ * refuse.  The VFS additionally resolves every path beneath the share root
+ * (RESOLVE_BENEATH); rejecting here gives the client the NTSTATUS Windows
+ * would, rather than whatever errno the kernel picks.
+ *
+ * Results are talloc'ed on the caller's mem_ctx.
+ */
+#ifndef SMBD_NTNAME_H
+#define SMBD_NTNAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <talloc.h>
+
+#include "lib/util/ntstatus.h"
+
+/* Longest component NTFS stores, in UTF-16 code units ([MS-FSCC] 2.1.5.2
+ * "up to 255 characters"). */
+#define NTNAME_MAX_COMPONENT_UNITS 255
+
+/* Flags for ntname_to_relpath() and ntname_component_from_utf16() */
+/* Accept the wildcard characters * ? < > " (directory search patterns,
+ * [MS-FSA] 2.1.4.4); never accepted in a path to open. */
+#define NTNAME_ALLOW_WILDCARDS 0x0001
+
+/*
+ * Convert the Name of a CREATE request (len bytes of UTF-16LE, no
+ * terminator) into a '/'-separated UTF-8 path relative to the share root.
+ * An empty name is the share root and yields "".
+ *
+ * A single trailing '\\' is accepted and dropped; *trailing_sep (may be
+ * NULL) reports it so the caller can insist the object is a directory.
+ *
+ * Errors:
+ *   NT_STATUS_INVALID_PARAMETER    name starts with '\\' ([MS-SMB2] 3.3.5.9),
+ *                                  or an odd byte count
+ *   NT_STATUS_OBJECT_NAME_INVALID  invalid character (0x00-0x1F, / : * ? " <
+ *                                  > |), a ':' (streams are not supported),
+ *                                  an empty component ("a\\\\b"), a "."
+ *                                  component, a component over 255 units,
+ *                                  a name that is not valid UTF-16
+ *   NT_STATUS_OBJECT_PATH_SYNTAX_BAD  a ".." component (what Samba returns;
+ *                                  it must never walk up)
+ *   NT_STATUS_NO_MEMORY
+ */
+NTSTATUS ntname_to_relpath(TALLOC_CTX *mem_ctx, const uint8_t *name,
+			   size_t len, char **relpath, bool *trailing_sep);
+
+/*
+ * Check and convert one path component (e.g. the new name of a rename
+ * target's last element, or a QUERY_DIRECTORY search pattern with
+ * NTNAME_ALLOW_WILDCARDS).  No separators are allowed; "" is invalid.
+ * Same error codes as ntname_to_relpath().
+ */
+NTSTATUS ntname_component_from_utf16(TALLOC_CTX *mem_ctx,
+				     const uint8_t *name, size_t len,
+				     uint32_t flags, char **component);
+
+/*
+ * The same checks on a component already in UTF-8 (e.g. produced by
+ * another module).  NT_STATUS_OK if acceptable.
+ */
+NTSTATUS ntname_check_component(const char *component, uint32_t flags);
+
+#endif
