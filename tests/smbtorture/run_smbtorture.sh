@@ -1,0 +1,128 @@
+#!/bin/bash
+# run_smbtorture.sh - run Samba's smbtorture tests against the target server.
+#
+# Usage: tests/smbtorture/run_smbtorture.sh [LIST_FILE] [TEST...]
+#   LIST_FILE  one smbtorture test name per line; '#' starts a comment,
+#              blank lines are ignored (default: must_pass.txt beside this
+#              script).  TEST arguments, if given, replace the list.
+# Environment:
+#   SMB3_TARGET         ours (default) | samba  (Debian's smbd via
+#                       shared/tools/samba-ref-server.sh, profile "full")
+#   SMB3_BUILD          meson build dir with smbd/smbd (default ./build)
+#   TORTURE_TIMEOUT     seconds per test (default 300)
+#   TORTURE_LOGDIR      where per-test logs go (default: a temp dir, kept
+#                       and printed when something failed)
+#   SMB3_PORT           use an already running server on 127.0.0.1:PORT
+#                       (with SMB3_USER/SMB3_PASS) instead of starting one
+#
+# Prints one "PASS name" / "FAIL name" line per test and finally
+# "N passed, M failed"; exits 1 if anything failed.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+target=${SMB3_TARGET:-ours}
+per_test_timeout=${TORTURE_TIMEOUT:-300}
+export SMB3_BUILD=${SMB3_BUILD:-$repo/build}
+
+list=$here/must_pass.txt
+if [ $# -gt 0 ] && [ -f "$1" ]; then
+	list=$1
+	shift
+fi
+tests=()
+if [ $# -gt 0 ]; then
+	tests=("$@")
+else
+	while IFS= read -r line; do
+		line=${line%%#*}
+		line=$(printf '%s' "$line" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//')
+		[ -n "$line" ] && tests+=("$line")
+	done <"$list"
+fi
+if [ ${#tests[@]} -eq 0 ]; then
+	echo "run_smbtorture: no tests listed in $list" >&2
+	exit 2
+fi
+
+root=""
+started=no
+cleanup() {
+	if [ "$started" = yes ]; then
+		/usr/bin/python3 "$repo/tests/integration/smbtarget.py" stop \
+			--target "$target" --root "$root" >/dev/null 2>&1
+	fi
+	[ -n "$root" ] && rm -rf "$root"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ -z "${SMB3_PORT:-}" ]; then
+	root=$(mktemp -d /var/tmp/smb3torture.XXXXXX)
+	vars=$(/usr/bin/python3 "$repo/tests/integration/smbtarget.py" start \
+		--target "$target" --root "$root" --profile full \
+		--signing auto) || {
+		echo "run_smbtorture: could not start the $target server" >&2
+		echo "0 passed, ${#tests[@]} failed"
+		exit 1
+	}
+	started=yes
+	eval "$vars"
+fi
+: "${SMB3_USER:?}" "${SMB3_PASS:?}"
+
+logdir=${TORTURE_LOGDIR:-$(mktemp -d /var/tmp/smb3torture-logs.XXXXXX)}
+mkdir -p "$logdir"
+echo "smbtorture against $target on 127.0.0.1:$SMB3_PORT, logs in $logdir"
+
+passed=0
+failed=0
+failed_names=()
+for t in "${tests[@]}"; do
+	log=$logdir/$(printf '%s' "$t" | tr -c 'A-Za-z0-9._-' '_').log
+	start=$(date +%s)
+	# --target=samba3: smbtorture's expectations for a Samba-like server
+	# (our reference); progress off keeps logs readable.
+	timeout -k 10 "$per_test_timeout" smbtorture \
+		"//127.0.0.1/share" -p "$SMB3_PORT" \
+		-U "$SMB3_USER%$SMB3_PASS" \
+		--target=samba3 \
+		--option=torture:progress=no \
+		--maximum-runtime="$per_test_timeout" \
+		"$t" >"$log" 2>&1 </dev/null
+	rc=$?
+	secs=$(( $(date +%s) - start ))
+	# smbtorture exits 0 also when a test only reports "skip:"; a listed
+	# test that skips did not prove anything, so it counts as a failure.
+	if [ $rc -eq 0 ] && grep -q '^skip:' "$log"; then
+		rc=skip
+	fi
+	if [ "$rc" = 0 ]; then
+		passed=$((passed + 1))
+		printf 'PASS %s (%ds)\n' "$t" "$secs"
+	else
+		failed=$((failed + 1))
+		failed_names+=("$t")
+		why=$(grep -E '^(failure|error|skip):' "$log" | head -1)
+		[ "$rc" = 124 ] && why="timed out after ${per_test_timeout}s"
+		printf 'FAIL %s (%ds, rc=%s) %s\n' "$t" "$secs" "$rc" "$why"
+	fi
+	if [ "$started" = yes ] && [ -z "$(/usr/bin/python3 -c '
+import sys; sys.path.insert(0, sys.argv[1])
+import smbtarget
+t = smbtarget.make_target(sys.argv[2], sys.argv[3])
+print(t.pid() or "")' "$repo/tests/integration" "$target" "$root")" ]; then
+		echo "run_smbtorture: the $target server died during $t" >&2
+		break
+	fi
+done
+
+if [ $failed -gt 0 ]; then
+	echo "failed tests (logs in $logdir):"
+	printf '  %s\n' "${failed_names[@]}"
+elif [ -z "${TORTURE_LOGDIR:-}" ]; then
+	rm -rf "$logdir"
+fi
+skipped_after_death=$(( ${#tests[@]} - passed - failed ))
+[ $skipped_after_death -gt 0 ] && failed=$((failed + skipped_after_death))
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
