@@ -1,0 +1,113 @@
+/*
+ * File metadata as SMB sees it: NT times, DOS attributes, sizes, file id.
+ *
+ * The POSIX file system knows nothing of READONLY/HIDDEN/SYSTEM/ARCHIVE
+ * or of a settable creation time, so those live in one extended
+ * attribute per file, "user.DOSATTRIB", in this project's own encoding
+ * (see DOSATTRIB_* in dosmode.c):
+ *
+ *   offset size field
+ *   0      2    version (LE16), currently 1; any other value -> ignored
+ *   2      2    flags (LE16): 0x0001 attributes valid,
+ *                             0x0002 creation time valid
+ *   4      4    attributes (LE32), FILE_ATTRIBUTE_{READONLY,HIDDEN,SYSTEM,
+ *               ARCHIVE} only
+ *   8      8    creation time (LE64, NT time)
+ *
+ * (Samba stores NDR under the same name; a Samba blob starts with the
+ * ASCII "0x", so it reads here as an unknown version and is ignored, and
+ * is overwritten at the next attribute change.)
+ *
+ * Without the xattr, attributes are derived the way Samba 4.17 does with
+ * its defaults (store dos attributes = yes, map archive = yes, map
+ * readonly = no, map hidden = no, map system = no, hide dot files = yes):
+ * ARCHIVE when the owner execute bit is set, never READONLY, HIDDEN for
+ * names starting with '.' (other than "." and "..").  DIRECTORY always
+ * reflects the real type; a file with no other attribute reports
+ * FILE_ATTRIBUTE_NORMAL.
+ *
+ * Creation time: the stored one if a client ever set it (Linux cannot set
+ * btime, so a stored time is the only way a SET_INFO can be honoured),
+ * else statx btime, else min(mtime, ctime).
+ *
+ * Every function here does system calls and must run on a VFS worker
+ * thread under the session user's credentials, never on the event loop.
+ * None keeps state; all are thread-safe.
+ */
+#ifndef SMBD_DOSMODE_H
+#define SMBD_DOSMODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "lib/util/ntstatus.h"
+
+struct smb_conf_share;
+
+struct smbd_file_meta {
+	uint64_t creation_time, last_access_time, last_write_time,
+		change_time; /* NT time: 100 ns since 1601-01-01 UTC */
+	uint64_t allocation_size, end_of_file; /* both 0 for directories */
+	uint32_t attributes; /* FILE_ATTRIBUTE_*; FILE_ATTRIBUTE_NORMAL alone
+				when none apply */
+	uint64_t index_number; /* inode */
+	uint64_t device;
+	uint32_t nlink; /* 1 for directories, as Windows reports */
+	bool is_dir;
+	uint32_t unix_mode;
+	uid_t uid;
+	gid_t gid;
+};
+
+/* The DOS attributes we store; everything else a client sets is
+ * dropped (as Samba does). */
+#define SMBD_DOSMODE_STORED_MASK 0x00000027 /* READONLY|HIDDEN|SYSTEM|ARCHIVE */
+
+/*
+ * Metadata of an open file: statx(fd, "", AT_EMPTY_PATH) plus the stored
+ * DOS attributes.  fd may be an O_PATH descriptor.  name is the last
+ * component (for "hide dot files"; NULL or "" = the share root); share
+ * may be NULL (defaults).
+ */
+NTSTATUS smbd_file_meta_fd(int fd, const char *name,
+			   const struct smb_conf_share *share,
+			   struct smbd_file_meta *out);
+
+/*
+ * The same for a directory entry, without opening it for I/O:
+ * statx(dirfd, name, AT_SYMLINK_NOFOLLOW).  The xattr is read through an
+ * O_PATH|O_NOFOLLOW descriptor of the entry and getxattr() on
+ * "/proc/self/fd/N": that names exactly the inode statx saw, follows no
+ * symlink, has no open side effects (FIFOs, atime, leases) and needs no
+ * read permission.  Symlinks get no xattr lookup (user.* xattrs cannot
+ * exist on them).  name must be a single component.
+ * NT_STATUS_OBJECT_NAME_NOT_FOUND if the entry vanished.
+ */
+NTSTATUS smbd_file_meta_at(int dirfd, const char *name,
+			   const struct smb_conf_share *share,
+			   struct smbd_file_meta *out);
+
+/*
+ * Store DOS attributes (masked by SMBD_DOSMODE_STORED_MASK; DIRECTORY and
+ * NORMAL are implied, never stored), keeping a stored creation time.
+ * fd may be O_PATH.  Needs the right to set user xattrs (owner or write
+ * permission) -> NT_STATUS_ACCESS_DENIED otherwise.
+ */
+NTSTATUS smbd_dosmode_set_fd(int fd, uint32_t attributes, bool is_dir);
+
+/*
+ * Store a creation time (NT time) for the file, keeping the stored
+ * attributes (or, if none are stored yet, storing the currently derived
+ * ones so that adding the xattr does not change what clients see).
+ */
+NTSTATUS smbd_dosmode_set_create_time_fd(int fd, uint64_t nt_time);
+
+uint64_t nt_time_from_timespec(struct timespec ts);
+struct timespec timespec_from_nt_time(uint64_t nt);
+
+/* errno -> NTSTATUS for file-system calls (shared by the info classes) */
+NTSTATUS smbd_info_map_errno(int err);
+
+#endif
