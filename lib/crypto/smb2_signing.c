@@ -1,20 +1,21 @@
 /*
  * SMB2 signing over scattered messages.  The three MACs see the message as
  * the same byte stream: header[0..48), 16 zero bytes for the Signature
- * field, header[64..), then the remaining iovecs.  HMAC-SHA256 and
- * AES-CMAC use nettle contexts on the stack; AES-GMAC uses gnutls' GCM
+ * field, header[64..), then the remaining iovecs.  HMAC-SHA256 uses a
+ * nettle context and AES-CMAC aes_cmac.c, both on the stack; AES-GMAC uses
+ * gnutls' GCM
  * (with a cached key schedule), which authenticates about twice as fast as
  * nettle's on CPUs with carry-less multiply.
  */
 #include "lib/crypto/smb2_signing.h"
 
 #include <gnutls/crypto.h>
-#include <nettle/cmac.h>
 #include <nettle/hmac.h>
 #include <nettle/memops.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/crypto/aes_cmac.h"
 #include "lib/crypto/gcm_handle_cache.h"
 #include "lib/util/byteorder.h"
 
@@ -58,7 +59,7 @@ static void feed_hmac_sha256(void *ctx, size_t len, const uint8_t *data)
 
 static void feed_cmac_aes128(void *ctx, size_t len, const uint8_t *data)
 {
-	cmac_aes128_update(ctx, len, data);
+	aes_cmac_update(ctx, data, len);
 }
 
 /* [MS-SMB2] 3.1.4.1: HMAC-SHA256 truncated to 16 bytes (2.0.2, 2.1). */
@@ -77,12 +78,11 @@ static void sign_hmac_sha256(const uint8_t key[16], const struct iovec *vec,
 static void sign_aes_cmac(const uint8_t key[16], const struct iovec *vec,
 			  int count, uint8_t sig[SIG_LEN])
 {
-	struct cmac_aes128_ctx ctx;
+	struct aes_cmac_ctx ctx;
 
-	cmac_aes128_set_key(&ctx, key);
+	aes_cmac_init(&ctx, key);
 	mac_message(&ctx, feed_cmac_aes128, vec, count);
-	cmac_aes128_digest(&ctx, SIG_LEN, sig);
-	gnutls_memset(&ctx, 0, sizeof(ctx));
+	aes_cmac_digest(&ctx, sig);
 }
 
 /*
