@@ -95,8 +95,6 @@ int main(int argc, char **argv)
 		double start = now(), t, dec_time = 0;
 
 		do {
-			double d0;
-
 			if (!NT_STATUS_IS_OK(smb2_encrypt(
 				    ciphers[i].id, key, ciphers[i].key_len, 1,
 				    tf, iov, 2))) {
@@ -105,7 +103,6 @@ int main(int argc, char **argv)
 			}
 			n++;
 			t = now() - start;
-			(void)d0;
 		} while (t < budget);
 		report(ciphers[i].enc, n, t);
 
