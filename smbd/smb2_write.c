@@ -1,0 +1,251 @@
+/*
+ * WRITE ([MS-SMB2] 2.2.21, 2.2.22, 3.3.5.13).
+ *
+ * The data is written straight from the received frame (no copy): the
+ * request, and so the frame, lives until the reply is sent, and freeing
+ * it early (connection gone) waits for a running pwrite (vfs_async.h).
+ *
+ * Writes to the end of file (Offset 0xFFFFFFFFFFFFFFFF, or a handle that
+ * may only append) and write-through writes need more than one syscall
+ * and run as one job of their own; the append is not atomic against
+ * another process appending at the same time (that needs the byte-range
+ * lock database of the next issue).
+ */
+#include "smbd/smbd.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/util/byteorder.h"
+#include "lib/util/debug.h"
+#include "smbd/vfs/threadpool.h"
+#include "smbd/vfs/vfs_async.h"
+
+#define WRITE_REQ_FIXED 48 /* StructureSize 49 includes Buffer[1] */
+#define WRITE_REP_FIXED 16 /* StructureSize 17 */
+#define SMB2_WRITEFLAG_WRITE_THROUGH 0x00000001
+#define SMB2_WRITE_TO_EOF UINT64_MAX
+
+/* The slow path: append and/or write-through in one job. */
+struct write_job {
+	int fd;
+	const uint8_t *data; /* the request's frame: see the file comment */
+	size_t len;
+	uint64_t offset;
+	bool append;
+	bool write_through;
+	size_t written;
+	int err;
+};
+
+struct write_state {
+	struct smbd_request *req;
+	struct smbd_fd *fd; /* a reference held while the write may run */
+	struct write_job *job;
+	struct tevent_req *subreq;
+};
+
+static void write_fast_done(struct tevent_req *subreq);
+static void write_job_done(struct tevent_req *subreq);
+
+static void write_job_run(void *private_data)
+{
+	struct write_job *job = private_data;
+	uint64_t offset = job->offset;
+
+	if (job->append) {
+		struct stat st;
+
+		if (fstat(job->fd, &st) != 0) {
+			job->err = errno;
+			return;
+		}
+		offset = (uint64_t)st.st_size;
+	}
+	while (job->written < job->len) {
+		ssize_t n = pwrite(job->fd, job->data + job->written,
+				   job->len - job->written,
+				   (off_t)(offset + job->written));
+
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			if (job->written == 0) {
+				job->err = errno;
+			}
+			return;
+		}
+		job->written += (size_t)n;
+	}
+	if (job->write_through && fdatasync(job->fd) != 0) {
+		job->err = errno;
+	}
+}
+
+/* The request may go away while a job uses the fd and the frame: wait
+ * for it (WAIT_ON_CANCEL) before dropping the fd reference. */
+static int write_state_destructor(struct write_state *state)
+{
+	TALLOC_FREE(state->subreq);
+	smbd_fd_unref(state->fd);
+	state->fd = NULL;
+	return 0;
+}
+
+static NTSTATUS write_reply(struct smbd_request *req, size_t count)
+{
+	uint8_t *out = smbd_request_reply(req, WRITE_REP_FIXED, 1);
+
+	if (out == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	PUSH_LE16(out, 0, 17);
+	PUSH_LE32(out, 4, (uint32_t)count); /* Count */
+	PUSH_LE32(out, 8, 0);		    /* Remaining */
+	return NT_STATUS_OK;
+}
+
+NTSTATUS smbd_smb2_write(struct smbd_request *req)
+{
+	const uint8_t *b = req->in_body;
+	uint16_t data_ofs = PULL_LE16(b, 2);
+	uint32_t length = PULL_LE32(b, 4);
+	uint64_t offset = PULL_LE64(b, 8);
+	uint32_t channel = PULL_LE32(b, 32);
+	uint16_t chan_ofs = PULL_LE16(b, 40);
+	uint16_t chan_len = PULL_LE16(b, 42);
+	uint32_t flags = PULL_LE32(b, 44);
+	struct smbd_client *client = req->conn->client;
+	const uint8_t *data, *chan_info;
+	struct write_state *state;
+	struct smbd_open *op;
+	bool append, write_through;
+
+	if (length > req->conn->max_write_size) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	if (!smbd_request_in_range(req, data_ofs, length, WRITE_REQ_FIXED,
+				   &data) ||
+	    !smbd_request_in_range(req, chan_ofs, chan_len, WRITE_REQ_FIXED,
+				   &chan_info)) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	if (channel != SMB2_CHANNEL_NONE) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	op = smbd_request_lookup_open(req, b + 16);
+	if (op == NULL) {
+		return NT_STATUS_FILE_CLOSED;
+	}
+	if (op->is_dir) {
+		return NT_STATUS_INVALID_DEVICE_REQUEST;
+	}
+	if (!(op->access_mask & (SEC_FILE_WRITE_DATA | SEC_FILE_APPEND_DATA))) {
+		return NT_STATUS_ACCESS_DENIED;
+	}
+	/* [MS-FSA] 2.1.5.3: offset -1 means the end of file; a handle with
+	 * APPEND_DATA but not WRITE_DATA may only add at the end. */
+	append = offset == SMB2_WRITE_TO_EOF ||
+		 !(op->access_mask & SEC_FILE_WRITE_DATA);
+	if (offset == SMB2_WRITE_TO_EOF &&
+	    !(op->access_mask & SEC_FILE_APPEND_DATA)) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	if (!append && offset > (uint64_t)INT64_MAX - length) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	write_through = (flags & SMB2_WRITEFLAG_WRITE_THROUGH) ||
+			(op->create_options & FILE_WRITE_THROUGH);
+	if (length == 0 && !write_through) {
+		return write_reply(req, 0);
+	}
+
+	state = talloc_zero(req, struct write_state);
+	if (state == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	state->req = req;
+	if (!append && !write_through) {
+		state->fd = smbd_fd_ref(op->fd);
+		talloc_set_destructor(state, write_state_destructor);
+		state->subreq = vfs_pwrite_send(state, client->ev, client->pool,
+						req->session->creds,
+						state->fd->fd, data, length,
+						offset);
+		if (state->subreq == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		tevent_req_set_callback(state->subreq, write_fast_done, state);
+		return NT_STATUS_PENDING;
+	}
+
+	state->job = talloc_zero(state, struct write_job);
+	if (state->job == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	state->fd = smbd_fd_ref(op->fd);
+	talloc_set_destructor(state, write_state_destructor);
+	state->job->fd = state->fd->fd;
+	state->job->data = data;
+	state->job->len = length;
+	state->job->offset = offset;
+	state->job->append = append;
+	state->job->write_through = write_through;
+	state->subreq = vfs_job_send_ex(state, client->ev, client->pool,
+					req->session->creds, write_job_run,
+					state->job, NULL,
+					VFS_JOB_WAIT_ON_CANCEL);
+	if (state->subreq == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	tevent_req_set_callback(state->subreq, write_job_done, state);
+	return NT_STATUS_PENDING;
+}
+
+static void write_finish(struct write_state *state, NTSTATUS status,
+			 size_t written)
+{
+	struct smbd_request *req = state->req;
+
+	smbd_fd_unref(state->fd);
+	state->fd = NULL;
+	if (NT_STATUS_IS_OK(status)) {
+		status = write_reply(req, written);
+	}
+	smbd_request_done(req, status);
+}
+
+static void write_fast_done(struct tevent_req *subreq)
+{
+	struct write_state *state =
+		tevent_req_callback_data(subreq, struct write_state);
+	size_t written = 0;
+	NTSTATUS status;
+
+	status = vfs_pwrite_recv(subreq, &written);
+	state->subreq = NULL;
+	TALLOC_FREE(subreq);
+	write_finish(state, status, written);
+}
+
+static void write_job_done(struct tevent_req *subreq)
+{
+	struct write_state *state =
+		tevent_req_callback_data(subreq, struct write_state);
+	struct write_job *job = state->job;
+	NTSTATUS status = NT_STATUS_OK;
+	int err;
+
+	err = vfs_job_recv(subreq);
+	state->subreq = NULL;
+	TALLOC_FREE(subreq);
+	if (err == 0) {
+		err = job->err;
+	}
+	if (err != 0) {
+		status = map_nt_error_from_unix(err);
+	}
+	write_finish(state, status, job->written);
+}
