@@ -61,6 +61,7 @@ struct vfs_pool {
 	unsigned max_threads;
 	unsigned num_threads;
 	unsigned num_idle;
+	unsigned idle_ms;
 	bool shutdown;
 };
 
@@ -137,7 +138,12 @@ static void *worker_main(void *arg)
 			int rc;
 
 			clock_gettime(CLOCK_MONOTONIC, &until);
-			until.tv_sec += VFS_POOL_IDLE_SECONDS;
+			until.tv_sec += pool->idle_ms / 1000;
+			until.tv_nsec += (long)(pool->idle_ms % 1000) * 1000000;
+			if (until.tv_nsec >= 1000000000) {
+				until.tv_sec += 1;
+				until.tv_nsec -= 1000000000;
+			}
 			pool->num_idle += 1;
 			rc = pthread_cond_timedwait(&pool->work_cond,
 						    &pool->mutex, &until);
@@ -300,6 +306,7 @@ struct vfs_pool *vfs_pool_create(TALLOC_CTX *mem_ctx,
 	}
 	pool->ev = ev;
 	pool->max_threads = max_threads == 0 ? 1 : max_threads;
+	pool->idle_ms = VFS_POOL_IDLE_SECONDS * 1000;
 	pool->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (pool->event_fd == -1) {
 		DBG_ERR("eventfd: %s\n", strerror(errno));
@@ -486,6 +493,13 @@ int vfs_job_recv(struct tevent_req *req)
 	}
 	tevent_req_received(req);
 	return ret;
+}
+
+void vfs_pool_set_idle_ms(struct vfs_pool *pool, unsigned idle_ms)
+{
+	pthread_mutex_lock(&pool->mutex);
+	pool->idle_ms = idle_ms;
+	pthread_mutex_unlock(&pool->mutex);
 }
 
 unsigned vfs_pool_num_threads(struct vfs_pool *pool)

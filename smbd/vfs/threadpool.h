@@ -115,6 +115,10 @@ struct tevent_req *vfs_job_send_ex(TALLOC_CTX *mem_ctx,
  */
 int vfs_job_recv(struct tevent_req *req);
 
+/* How long an idle worker waits for work before it exits (default
+ * VFS_POOL_IDLE_SECONDS); applies from the next wait. */
+void vfs_pool_set_idle_ms(struct vfs_pool *pool, unsigned idle_ms);
+
 /* For tests and status output: threads alive now, jobs waiting. */
 unsigned vfs_pool_num_threads(struct vfs_pool *pool);
 unsigned vfs_pool_num_queued(struct vfs_pool *pool);

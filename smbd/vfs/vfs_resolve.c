@@ -74,10 +74,12 @@ static void walk_free(struct walk *w)
 
 /*
  * Read the symlink (dirfd, name) and return in *newpath its target
- * followed by the rest of the path still to resolve.
+ * followed by the rest of the path still to resolve.  A '/' joins them
+ * when rest is not empty or when the link was named as "link/" (which
+ * requires a directory: with_slash).
  */
 static int splice_symlink(int dirfd, const char *name, const char *rest,
-			  unsigned *hops, char **newpath)
+			  bool with_slash, unsigned *hops, char **newpath)
 {
 	char target[PATH_MAX];
 	size_t restlen = strlen(rest);
@@ -109,8 +111,10 @@ static int splice_symlink(int dirfd, const char *name, const char *rest,
 		return ENOMEM;
 	}
 	memcpy(p, target, (size_t)n);
-	p[n] = '/';
-	memcpy(p + n + 1, rest, restlen + 1);
+	if (restlen > 0 || with_slash) {
+		p[n++] = '/';
+	}
+	memcpy(p + n, rest, restlen + 1);
 	*newpath = p;
 	return 0;
 }
@@ -206,8 +210,8 @@ static int walk_open(int root_fd, const char *relpath, int flags,
 				break;
 			}
 			err = follow_symlinks
-				      ? splice_symlink(fd, "", rest, &hops,
-						       &newpath)
+				      ? splice_symlink(fd, "", rest, true,
+						       &hops, &newpath)
 				      : ELOOP;
 			close(fd);
 		} else {
@@ -230,6 +234,7 @@ static int walk_open(int root_fd, const char *relpath, int flags,
 					err = follow_symlinks
 						      ? splice_symlink(
 								fd, "", rest,
+								slash != NULL,
 								&hops,
 								&newpath)
 						      : ELOOP;
@@ -259,7 +264,8 @@ static int walk_open(int root_fd, const char *relpath, int flags,
 			}
 			err = follow_symlinks
 				      ? splice_symlink(walk_cur(&w), comp, rest,
-						       &hops, &newpath)
+						       slash != NULL, &hops,
+						       &newpath)
 				      : ELOOP;
 		}
 		if (err != 0) {
