@@ -7,6 +7,7 @@ Select the server with SMB3_TARGET=ours|samba (or --target); default ours.
 Tests marked @pytest.mark.ours_only exercise our own tools (smbuser,
 smbconf-check, their messages) and are skipped against Samba.
 SMB3_KEEP=1 keeps the temporary server directories for inspection.
+SMB3_EXTRA_GLOBAL / SMB3_EXTRA_SHARE add config lines to the shared server.
 """
 
 import os
@@ -91,10 +92,18 @@ def server_factory(kind):
     f.stop_all()
 
 
+def _env_lines(name):
+    return [l.strip() for l in os.environ.get(name, '').split(';')
+            if l.strip()]
+
+
 @pytest.fixture(scope='session')
 def server(server_factory):
-    """The shared server for most tests (signing mandatory)."""
-    return server_factory()
+    """The shared server for most tests (signing mandatory).
+    SMB3_EXTRA_GLOBAL / SMB3_EXTRA_SHARE ("k = v; k2 = v2") add lines, e.g.
+    to prove that a test fails on a misconfigured server."""
+    return server_factory(extra_global=_env_lines('SMB3_EXTRA_GLOBAL'),
+                          extra_share=_env_lines('SMB3_EXTRA_SHARE'))
 
 
 @pytest.fixture(autouse=True)
