@@ -136,7 +136,9 @@ static bool read_string(TALLOC_CTX *mem_ctx, asn1_node node,
 		return false;
 	}
 	*out = (char *)data;
-	return !*present || strlen(*out) == len;
+	/* libtasn1 counts the NUL of OID strings in len */
+	return !*present || strlen(*out) == len ||
+	       (len > 0 && strlen(*out) == len - 1);
 }
 
 static NTSTATUS decode_init(TALLOC_CTX *mem_ctx, asn1_node node,
