@@ -13,6 +13,10 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdlib.h>
 
 #include "build_config.h"
 
@@ -168,12 +172,71 @@ static char *check_netbios_name(TALLOC_CTX *mem_ctx, const char *value)
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)value[i];
 
-		if (c < 0x21 || c == 0x7f || strchr("\\/:*?\"<>|.", c)) {
+		if (c < 0x21 || c == 0x7f || strchr("\\/:*?\"<>|", c)) {
 			return talloc_asprintf(
 				mem_ctx,
 				"\"%s\" contains a character not allowed in "
 				"a NetBIOS name",
 				value);
+		}
+	}
+	return NULL;
+}
+
+/* One "interfaces" word: an IPv4/IPv6 address, address/prefix (or
+ * address/netmask), or an interface name (which may be a glob such as
+ * "eth*", as in Samba).  Only the form is checked here; whether it exists
+ * is the server's business at start-up. */
+static char *check_interface(TALLOC_CTX *mem_ctx, const char *item)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(item, '/');
+	size_t alen = slash != NULL ? (size_t)(slash - item) : strlen(item);
+	unsigned char buf[sizeof(struct in6_addr)];
+	int family = 0;
+	size_t i;
+
+	if (alen < sizeof(addr)) {
+		memcpy(addr, item, alen);
+		addr[alen] = '\0';
+		if (inet_pton(AF_INET, addr, buf) == 1) {
+			family = AF_INET;
+		} else if (inet_pton(AF_INET6, addr, buf) == 1) {
+			family = AF_INET6;
+		}
+	}
+	if (family != 0 && slash != NULL) {
+		const char *pfx = slash + 1;
+		char *end = NULL;
+		long bits = strtol(pfx, &end, 10);
+		long max = family == AF_INET ? 32 : 128;
+
+		if (*pfx != '\0' && *end == '\0' && bits >= 0 && bits <= max) {
+			return NULL;
+		}
+		if (family == AF_INET && inet_pton(AF_INET, pfx, buf) == 1) {
+			return NULL; /* address/netmask */
+		}
+		return talloc_asprintf(mem_ctx, "bad prefix in \"%s\"", item);
+	}
+	if (family != 0) {
+		return NULL;
+	}
+	if (slash != NULL || alen == 0 || alen >= IFNAMSIZ) {
+		return talloc_asprintf(mem_ctx,
+				       "\"%s\" is neither an address, "
+				       "address/prefix nor an interface name",
+				       item);
+	}
+	for (i = 0; i < alen; i++) {
+		unsigned char c = (unsigned char)item[i];
+
+		if (!isalnum(c) && strchr("._-:*?@", c) == NULL) {
+			return talloc_asprintf(
+				mem_ctx,
+				"\"%s\" is neither an address, address/prefix "
+				"nor an interface name",
+				item);
 		}
 	}
 	return NULL;
@@ -195,7 +258,7 @@ const struct param_def param_table[] = {
 	{ "workgroup", P_STRING, G_(workgroup, char *), .flags = P_FLAG_UPPER,
 	  .check = check_netbios_name },
 	{ "server string", G_STR(server_string) },
-	{ "interfaces", G_LIST(interfaces) },
+	{ "interfaces", G_LIST(interfaces), .check = check_interface },
 	{ "bind interfaces only", G_BOOL(bind_interfaces_only) },
 	{ "smb ports", P_PORTS, P_GLOBAL,
 	  offsetof(struct smb_conf_global, smb_ports),

@@ -53,6 +53,7 @@ struct param_def {
 	size_t offset2; /* P_PORTS: the count */
 	const struct param_enum_value *enums;
 	long min, max;	/* P_INT, P_UINT32 */
+	/* P_STRING: the value; P_LIST: each item.  NULL = anything goes. */
 	param_string_check_fn check;
 	unsigned flags;
 };

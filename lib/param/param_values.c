@@ -362,12 +362,25 @@ char *param_set_value(TALLOC_CTX *mem_ctx, const struct param_def *p,
 		char **list = NULL;
 		char *err = NULL;
 
+		size_t i;
+
 		if (!param_parse_list(owner, value, &list, &err)) {
 			if (err == NULL) {
 				return talloc_strdup(mem_ctx, "no memory");
 			}
 			return talloc_asprintf(mem_ctx, "%s: %s", p->label,
 					       err);
+		}
+		for (i = 0; p->check != NULL && list != NULL &&
+			    list[i] != NULL;
+		     i++) {
+			char *msg = p->check(mem_ctx, list[i]);
+
+			if (msg != NULL) {
+				talloc_free(list);
+				return talloc_asprintf(mem_ctx, "%s: %s",
+						       p->label, msg);
+			}
 		}
 		talloc_free(*field);
 		*field = list;

@@ -109,7 +109,7 @@ static void test_value_types(void **state)
 		     "  netbios name = node1\n"
 		     "  workgroup = example\n"
 		     "  smb ports = 4455, 1139\n"
-		     "  interfaces = eth0 10.0.0.1/24;\"my if\"\n"
+		     "  interfaces = eth0 10.0.0.1/24;\"eth1\"\n"
 		     "  bind interfaces only = True\n"
 		     "  log level = 3 auth:5 passdb:2\n"
 		     "  server signing = mandatory\n"
@@ -144,7 +144,7 @@ static void test_value_types(void **state)
 	assert_int_equal(g->smb_ports[1], 1139);
 	assert_string_equal(g->interfaces[0], "eth0");
 	assert_string_equal(g->interfaces[1], "10.0.0.1/24");
-	assert_string_equal(g->interfaces[2], "my if");
+	assert_string_equal(g->interfaces[2], "eth1");
 	assert_null(g->interfaces[3]);
 	assert_true(g->bind_interfaces_only);
 	assert_int_equal(g->log_level, 3);
@@ -353,6 +353,28 @@ static void test_errors(void **state)
 	talloc_free(ctx);
 }
 
+static void test_interfaces(void **state)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	struct smb_conf *conf = load_ok(
+		ctx, "interfaces = lo eth* 192.168.1.1/24 10.0.0.1/255.0.0.0 "
+		     "fe80::1/64 ::1 br-1.10\n");
+	char *errors;
+
+	assert_string_equal(conf->global.interfaces[6], "br-1.10");
+	errors = load_bad(ctx, "interfaces = 10.0.0.1/33\n"
+			       "interfaces = bad/name\n"
+			       "interfaces = way_too_long_interface_name\n"
+			       "interfaces = a$b\n");
+	assert_error(errors, "t.conf:1: interfaces: bad prefix in "
+			     "\"10.0.0.1/33\"\n");
+	assert_error(errors, "t.conf:2: interfaces: \"bad/name\" is neither");
+	assert_error(errors, "t.conf:3: interfaces: ");
+	assert_error(errors, "t.conf:4: interfaces: ");
+	assert_int_equal(count_lines(errors), 4);
+	talloc_free(ctx);
+}
+
 static void test_protocol_range(void **state)
 {
 	TALLOC_CTX *ctx = talloc_new(NULL);
@@ -500,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_global_share_defaults),
 		cmocka_unit_test(test_continuation_and_comments),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_interfaces),
 		cmocka_unit_test(test_protocol_range),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_missing_file),
