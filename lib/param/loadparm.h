@@ -301,6 +301,9 @@ struct smb_conf_share {
 	bool durable_handles;
 	/* "smb encrypt" (default) for this share. */
 	enum smb_conf_encrypt smb_encrypt;
+	/* "printable" / "print ok" (no): accepted and kept; printing is not
+	 * served. */
+	bool printable;
 	/* "aio read size" / "aio write size": accepted, kept (1). */
 	int aio_read_size;
 	int aio_write_size;

@@ -368,6 +368,8 @@ const struct param_def param_table[] = {
 	{ "nt acl support", S_BOOL(nt_acl_support) },
 	{ "durable handles", S_BOOL(durable_handles) },
 	{ "smb encrypt", S_ENUM(smb_encrypt), .enums = encrypt_values },
+	{ "printable", S_BOOL(printable) },
+	{ "print ok", S_BOOL(printable), .flags = P_FLAG_SYNONYM },
 	{ "aio read size", S_INT(aio_read_size), .min = 0, .max = 1 << 30 },
 	{ "aio write size", S_INT(aio_write_size), .min = 0, .max = 1 << 30 },
 };
