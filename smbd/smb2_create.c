@@ -200,7 +200,11 @@ static uint32_t compute_maximal_access(const struct create_job *job,
 			    SEC_DIR_DELETE_CHILD);
 	}
 	if (perms & 4) {
+		/* over SMB, executing a file means reading it */
 		access |= SEC_FILE_READ_DATA | SEC_FILE_READ_EA;
+		if (!m->is_dir) {
+			access |= SEC_FILE_EXECUTE;
+		}
 	}
 	if (perms & 2) {
 		access |= SEC_FILE_WRITE_DATA | SEC_FILE_APPEND_DATA |
@@ -722,6 +726,11 @@ static NTSTATUS check_create_parameters(uint32_t impersonation,
 		return NT_STATUS_INVALID_PARAMETER;
 	}
 	if (access & SEC_MASK_INVALID) {
+		return NT_STATUS_ACCESS_DENIED;
+	}
+	if (access == 0) {
+		/* [MS-FSA] 2.1.5.1: an open must ask for something
+		 * (smb2.create.gentest) */
 		return NT_STATUS_ACCESS_DENIED;
 	}
 	if (access & SEC_FLAG_SYSTEM_SECURITY) {
