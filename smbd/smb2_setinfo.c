@@ -1,0 +1,766 @@
+/*
+ * SMB2 SET_INFO ([MS-SMB2] 2.2.39, 2.2.40, 3.3.5.21; [MS-FSA] 2.1.5.14).
+ *
+ * Each request is parsed and access-checked on the event loop, then the
+ * file-system part runs in one VFS job as the session user; what only
+ * concerns the handle (position, mode, delete-on-close flag, the path
+ * after a rename) is updated back on the event loop.
+ *
+ * Not supported (answered honestly): EAs (EAS_NOT_SUPPORTED), quotas,
+ * file-system classes, security descriptors that do not map to unix
+ * owner/group/mode (sec_desc.h), short names, valid data length.
+ * Timestamps: 0 and -1 leave a time unchanged ("-1: stop updating" is not
+ * implemented, the write time keeps following writes), -2 likewise;
+ * ChangeTime cannot be set on Linux and is ignored; CreationTime is kept
+ * in the user.DOSATTRIB xattr (dosmode.h).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/param/loadparm.h"
+#include "lib/util/byteorder.h"
+#include "lib/util/debug.h"
+#include "smbd/dosmode.h"
+#include "smbd/fscc_info.h"
+#include "smbd/ntname.h"
+#include "smbd/sec_desc.h"
+#include "smbd/smbd.h"
+#include "smbd/vfs/threadpool.h"
+#include "smbd/vfs/vfs_posix.h"
+
+#define SETINFO_REQ_FIXED 32
+#define SETINFO_REP_FIXED 2
+
+/* FileDispositionInformationEx flags ([MS-FSCC] 2.4.12) */
+#define FILE_DISPOSITION_DELETE 0x00000001
+#define FILE_DISPOSITION_POSIX_SEMANTICS 0x00000002
+#define FILE_DISPOSITION_ON_CLOSE 0x00000008
+#define FILE_DISPOSITION_IGNORE_READONLY_ATTRIBUTE 0x00000010
+
+enum setinfo_kind {
+	SETINFO_BASIC,
+	SETINFO_EOF,
+	SETINFO_ALLOCATION,
+	SETINFO_DISPOSITION,
+	SETINFO_RENAME,
+	SETINFO_LINK,
+	SETINFO_SECURITY,
+};
+
+struct setinfo_job {
+	enum setinfo_kind kind;
+	struct smbd_fd *fdref;
+	int fd;
+	bool is_dir;
+	const struct vfs_share *share;
+	/* BASIC */
+	uint64_t times[4]; /* creation, access, write, change; 0 = keep */
+	uint32_t attributes; /* 0 = keep */
+	/* EOF / ALLOCATION */
+	uint64_t size;
+	/* DISPOSITION */
+	bool delete_pending;
+	bool ignore_readonly;
+	bool is_share_root;
+	/* RENAME / LINK */
+	char *oldrel;
+	char *newrel;
+	bool replace;
+	/* SECURITY */
+	uint8_t *sd;
+	size_t sd_len;
+	uint32_t secinfo;
+
+	NTSTATUS status;
+};
+
+struct setinfo_state {
+	struct smbd_request *req;
+	struct setinfo_job *job;
+	uint64_t persistent_id, volatile_id;
+};
+
+static void setinfo_done(struct tevent_req *subreq);
+
+/* ---- worker side ---- */
+
+/* Path of an fd that works for O_PATH descriptors too. */
+static void proc_fd_path(int fd, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/self/fd/%d", fd);
+}
+
+static NTSTATUS job_set_times(int fd, const uint64_t times[4])
+{
+	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT },
+				  { .tv_nsec = UTIME_OMIT } };
+	char path[64];
+
+	if (times[1] == 0 && times[2] == 0) {
+		return NT_STATUS_OK;
+	}
+	if (times[1] != 0) {
+		ts[0] = timespec_from_nt_time(times[1]);
+	}
+	if (times[2] != 0) {
+		ts[1] = timespec_from_nt_time(times[2]);
+	}
+	if (futimens(fd, ts) == 0) {
+		return NT_STATUS_OK;
+	}
+	if (errno != EBADF) {
+		return map_nt_error_from_unix(errno);
+	}
+	proc_fd_path(fd, path, sizeof(path));
+	if (utimensat(AT_FDCWD, path, ts, 0) == -1) {
+		return map_nt_error_from_unix(errno);
+	}
+	return NT_STATUS_OK;
+}
+
+static void job_basic(struct setinfo_job *job)
+{
+	NTSTATUS status;
+
+	if (job->attributes != 0) {
+		uint32_t attrs = job->attributes;
+		if (attrs == FILE_ATTRIBUTE_NORMAL) {
+			attrs = 0;
+		}
+		status = smbd_dosmode_set_fd(job->fd, attrs, job->is_dir);
+		if (!NT_STATUS_IS_OK(status)) {
+			job->status = status;
+			return;
+		}
+	}
+	if (job->times[0] != 0) {
+		status = smbd_dosmode_set_create_time_fd(job->fd, job->times[0]);
+		if (!NT_STATUS_IS_OK(status)) {
+			job->status = status;
+			return;
+		}
+	}
+	/* after the xattr: setting it must not be what moves the times */
+	job->status = job_set_times(job->fd, job->times);
+}
+
+static void job_allocation(struct setinfo_job *job)
+{
+	struct stat st;
+
+	if (fstat(job->fd, &st) == -1) {
+		job->status = map_nt_error_from_unix(errno);
+		return;
+	}
+	if (job->size < (uint64_t)st.st_size) {
+		/* [MS-FSA] 2.1.5.14.1: a smaller allocation truncates */
+		job->status = vfs_ftruncate(job->fd, job->size);
+		return;
+	}
+	job->status = vfs_fallocate(job->fd, job->size);
+	if (NT_STATUS_EQUAL(job->status, NT_STATUS_NOT_SUPPORTED)) {
+		job->status = NT_STATUS_OK; /* allocation is only a hint */
+	}
+}
+
+static bool dir_is_empty(int dirfd, NTSTATUS *status)
+{
+	struct dirent *de;
+	bool empty = true;
+	DIR *d;
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd == -1) {
+		*status = map_nt_error_from_unix(errno);
+		return false;
+	}
+	d = fdopendir(fd);
+	if (d == NULL) {
+		*status = map_nt_error_from_unix(errno);
+		close(fd);
+		return false;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0) {
+			empty = false;
+			break;
+		}
+	}
+	closedir(d);
+	*status = NT_STATUS_OK;
+	return empty;
+}
+
+/* [MS-FSA] 2.1.5.14.3 */
+static void job_disposition(struct setinfo_job *job)
+{
+	struct smbd_file_meta meta;
+
+	job->status = NT_STATUS_OK;
+	if (!job->delete_pending) {
+		return;
+	}
+	if (job->is_share_root) {
+		job->status = NT_STATUS_CANNOT_DELETE;
+		return;
+	}
+	job->status = smbd_file_meta_fd(job->fd, NULL, NULL, &meta);
+	if (!NT_STATUS_IS_OK(job->status)) {
+		return;
+	}
+	if ((meta.attributes & FILE_ATTRIBUTE_READONLY) &&
+	    !job->ignore_readonly) {
+		job->status = NT_STATUS_CANNOT_DELETE;
+		return;
+	}
+	if (meta.is_dir) {
+		NTSTATUS status;
+		bool empty = dir_is_empty(job->fd, &status);
+		if (!NT_STATUS_IS_OK(status)) {
+			job->status = status;
+		} else if (!empty) {
+			job->status = NT_STATUS_DIRECTORY_NOT_EMPTY;
+		}
+	}
+}
+
+static void job_link(struct setinfo_job *job)
+{
+	const char *last = NULL;
+	char path[64];
+	int dirfd = -1;
+
+	job->status = vfs_open_parent(job->share, job->newrel, &dirfd, &last);
+	if (!NT_STATUS_IS_OK(job->status)) {
+		return;
+	}
+	if (job->replace &&
+	    unlinkat(dirfd, last, 0) == -1 && errno != ENOENT) {
+		job->status = map_nt_error_from_unix(errno);
+		close(dirfd);
+		return;
+	}
+	/* linkat(fd, "", AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; the
+	 * /proc link of our own fd names the same inode without it. */
+	proc_fd_path(job->fd, path, sizeof(path));
+	if (linkat(AT_FDCWD, path, dirfd, last, AT_SYMLINK_FOLLOW) == -1) {
+		job->status = errno == EEXIST
+				      ? NT_STATUS_OBJECT_NAME_COLLISION
+				      : map_nt_error_from_unix(errno);
+	}
+	close(dirfd);
+}
+
+static void job_security(struct setinfo_job *job)
+{
+	struct sec_desc_change change;
+	struct stat st;
+	char path[64];
+
+	if (fstat(job->fd, &st) == -1) {
+		job->status = map_nt_error_from_unix(errno);
+		return;
+	}
+	job->status = sec_desc_to_unix_change(job->sd, job->sd_len,
+					      job->secinfo, st.st_uid,
+					      st.st_gid, st.st_mode, &change);
+	if (!NT_STATUS_IS_OK(job->status)) {
+		return;
+	}
+	proc_fd_path(job->fd, path, sizeof(path));
+	if ((change.set_owner && change.owner != st.st_uid) ||
+	    (change.set_group && change.group != st.st_gid)) {
+		uid_t uid = change.set_owner ? change.owner : (uid_t)-1;
+		gid_t gid = change.set_group ? change.group : (gid_t)-1;
+		if (fchownat(AT_FDCWD, path, uid, gid, 0) == -1) {
+			job->status = map_nt_error_from_unix(errno);
+			return;
+		}
+	}
+	if (change.set_mode && (st.st_mode & 0777) != change.mode) {
+		mode_t mode = (st.st_mode & 07000) | change.mode;
+		if (fchmodat(AT_FDCWD, path, mode, 0) == -1) {
+			job->status = map_nt_error_from_unix(errno);
+			return;
+		}
+	}
+}
+
+static void setinfo_job_run(void *private_data)
+{
+	struct setinfo_job *job = private_data;
+
+	switch (job->kind) {
+	case SETINFO_BASIC:
+		job_basic(job);
+		break;
+	case SETINFO_EOF:
+		job->status = vfs_ftruncate(job->fd, job->size);
+		break;
+	case SETINFO_ALLOCATION:
+		job_allocation(job);
+		break;
+	case SETINFO_DISPOSITION:
+		job_disposition(job);
+		break;
+	case SETINFO_RENAME:
+		if (strcmp(job->oldrel, job->newrel) == 0) {
+			job->status = NT_STATUS_OK; /* nothing to do */
+			break;
+		}
+		job->status = vfs_renameat(job->share, job->oldrel,
+					   job->newrel, job->replace);
+		/* Windows never replaces a directory: access denied */
+		if (NT_STATUS_EQUAL(job->status, NT_STATUS_FILE_IS_A_DIRECTORY) ||
+		    NT_STATUS_EQUAL(job->status,
+				    NT_STATUS_DIRECTORY_NOT_EMPTY) ||
+		    NT_STATUS_EQUAL(job->status, NT_STATUS_NOT_A_DIRECTORY)) {
+			job->status = NT_STATUS_ACCESS_DENIED;
+		}
+		break;
+	case SETINFO_LINK:
+		job_link(job);
+		break;
+	case SETINFO_SECURITY:
+		job_security(job);
+		break;
+	}
+}
+
+static int setinfo_job_destructor(struct setinfo_job *job)
+{
+	smbd_fd_unref(job->fdref);
+	return 0;
+}
+
+/* ---- parsing (event loop) ---- */
+
+/* FILE_BASIC_INFORMATION times: 0, -1, -2 leave the time alone; any
+ * other negative value is invalid ([MS-FSA] 2.1.5.14.2). */
+static NTSTATUS parse_basic(struct setinfo_job *job, const struct smbd_open *op,
+			    const uint8_t *buf, uint32_t len)
+{
+	uint32_t attrs;
+
+	if (len < 40) {
+		return NT_STATUS_INFO_LENGTH_MISMATCH;
+	}
+	for (int i = 0; i < 4; i++) {
+		int64_t t = (int64_t)PULL_LE64(buf, 8 * (size_t)i);
+		if (t < -2) {
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+		job->times[i] = t > 0 ? (uint64_t)t : 0;
+	}
+	job->times[3] = 0; /* ChangeTime: Linux cannot set it */
+	attrs = PULL_LE32(buf, 32);
+	if (attrs != 0) {
+		if ((attrs & FILE_ATTRIBUTE_DIRECTORY) && !op->is_dir) {
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+		if ((attrs & FILE_ATTRIBUTE_TEMPORARY) && op->is_dir) {
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+	}
+	job->attributes = attrs;
+	return NT_STATUS_OK;
+}
+
+/*
+ * FILE_RENAME_INFORMATION_TYPE_2 / FILE_LINK_INFORMATION_TYPE_2 for SMB2
+ * ([MS-FSCC] 2.4.42.2, 2.4.25.2): ReplaceIfExists (1), Reserved (7),
+ * RootDirectory (8, must be 0), FileNameLength (4), FileName: the new
+ * path relative to the share root.
+ */
+static NTSTATUS parse_rename(struct setinfo_job *job, const uint8_t *buf,
+			     uint32_t len)
+{
+	uint32_t name_len;
+	const uint8_t *name;
+	bool trailing_sep = false;
+
+	if (len < 20) {
+		return NT_STATUS_INFO_LENGTH_MISMATCH;
+	}
+	job->replace = buf[0] != 0;
+	if (PULL_LE64(buf, 8) != 0) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	name_len = PULL_LE32(buf, 16);
+	if (name_len > len - 20 || name_len == 0) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	name = buf + 20;
+	/* Clients may send the name with a leading backslash. */
+	if (name_len >= 2 && PULL_LE16(name, 0) == '\\') {
+		name += 2;
+		name_len -= 2;
+	}
+	if (name_len == 0) {
+		return NT_STATUS_OBJECT_NAME_INVALID;
+	}
+	return ntname_to_relpath(job, name, name_len, &job->newrel,
+				 &trailing_sep);
+}
+
+struct open_below {
+	const struct smbd_open *dir;
+	size_t prefix_len;
+	bool found;
+};
+
+static void find_open_below(struct smbd_open *op, void *private_data)
+{
+	struct open_below *ob = private_data;
+	const char *p = ob->dir->relpath;
+
+	if (op == ob->dir || op->tcon->vfs == NULL ||
+	    ob->dir->tcon->vfs == NULL ||
+	    op->tcon->share != ob->dir->tcon->share) {
+		return;
+	}
+	if (ob->prefix_len == 0 ||
+	    (strncmp(op->relpath, p, ob->prefix_len) == 0 &&
+	     op->relpath[ob->prefix_len] == '/')) {
+		ob->found = true;
+	}
+}
+
+struct rename_fixup {
+	const struct smb_conf_share *share;
+	const char *oldrel;
+	size_t old_len;
+	const char *newrel;
+};
+
+static void fixup_renamed(struct smbd_open *op, void *private_data)
+{
+	struct rename_fixup *rf = private_data;
+	char *p;
+
+	if (op->tcon->share != rf->share ||
+	    strncmp(op->relpath, rf->oldrel, rf->old_len) != 0) {
+		return;
+	}
+	if (op->relpath[rf->old_len] == '\0') {
+		p = talloc_strdup(op, rf->newrel);
+	} else if (op->relpath[rf->old_len] == '/') {
+		p = talloc_asprintf(op, "%s%s", rf->newrel,
+				    op->relpath + rf->old_len);
+	} else {
+		return;
+	}
+	if (p != NULL) {
+		talloc_free(op->relpath);
+		op->relpath = p;
+	}
+}
+
+/* Handle-only classes: no file-system work. */
+static NTSTATUS set_handle_class(struct smbd_request *req,
+				 struct smbd_open *op, uint8_t info_class,
+				 const uint8_t *buf, uint32_t len)
+{
+	uint8_t *out;
+
+	switch (info_class) {
+	case FSCC_FILE_POSITION_INFORMATION: {
+		uint64_t pos;
+		if (len < 8) {
+			return NT_STATUS_INFO_LENGTH_MISMATCH;
+		}
+		pos = PULL_LE64(buf, 0);
+		if (pos > INT64_MAX) {
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+		op->position = pos;
+		break;
+	}
+	case FSCC_FILE_MODE_INFORMATION: {
+		uint32_t mode;
+		if (len < 4) {
+			return NT_STATUS_INFO_LENGTH_MISMATCH;
+		}
+		mode = PULL_LE32(buf, 0);
+		/* only WRITE_THROUGH and SEQUENTIAL_ONLY may change on an
+		 * open handle (what Windows and Samba accept) */
+		if (mode & ~(uint32_t)(FILE_WRITE_THROUGH |
+				       FILE_SEQUENTIAL_ONLY)) {
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+		op->mode = mode;
+		break;
+	}
+	default:
+		return NT_STATUS_INVALID_INFO_CLASS;
+	}
+	out = smbd_request_reply(req, SETINFO_REP_FIXED, 0);
+	if (out == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	PUSH_LE16(out, 0, 2);
+	return NT_STATUS_OK;
+}
+
+static NTSTATUS parse_file_class(struct setinfo_job *job,
+				 struct smbd_open *op, uint8_t info_class,
+				 const uint8_t *buf, uint32_t len)
+{
+	const struct smbd_tcon *tcon = op->tcon;
+	NTSTATUS status;
+
+	switch (info_class) {
+	case FSCC_FILE_BASIC_INFORMATION:
+		if (!(op->access_mask & SEC_FILE_WRITE_ATTRIBUTE)) {
+			return NT_STATUS_ACCESS_DENIED;
+		}
+		job->kind = SETINFO_BASIC;
+		return parse_basic(job, op, buf, len);
+	case FSCC_FILE_END_OF_FILE_INFORMATION:
+	case FSCC_FILE_ALLOCATION_INFORMATION:
+		if (len < 8) {
+			return NT_STATUS_INFO_LENGTH_MISMATCH;
+		}
+		if (!(op->access_mask & SEC_FILE_WRITE_DATA)) {
+			return NT_STATUS_ACCESS_DENIED;
+		}
+		if (op->is_dir) {
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+		job->size = PULL_LE64(buf, 0);
+		if (job->size > INT64_MAX) {
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+		job->kind = info_class == FSCC_FILE_END_OF_FILE_INFORMATION
+				    ? SETINFO_EOF
+				    : SETINFO_ALLOCATION;
+		return NT_STATUS_OK;
+	case FSCC_FILE_DISPOSITION_INFORMATION:
+	case FSCC_FILE_DISPOSITION_INFORMATION_EX:
+		if (!(op->access_mask & SEC_STD_DELETE)) {
+			return NT_STATUS_ACCESS_DENIED;
+		}
+		if (info_class == FSCC_FILE_DISPOSITION_INFORMATION) {
+			if (len < 1) {
+				return NT_STATUS_INFO_LENGTH_MISMATCH;
+			}
+			job->delete_pending = buf[0] != 0;
+		} else {
+			uint32_t flags;
+			if (len < 4) {
+				return NT_STATUS_INFO_LENGTH_MISMATCH;
+			}
+			flags = PULL_LE32(buf, 0);
+			if (flags & FILE_DISPOSITION_POSIX_SEMANTICS) {
+				return NT_STATUS_NOT_SUPPORTED;
+			}
+			job->delete_pending =
+				(flags & FILE_DISPOSITION_DELETE) != 0;
+			job->ignore_readonly =
+				(flags &
+				 FILE_DISPOSITION_IGNORE_READONLY_ATTRIBUTE) !=
+				0;
+		}
+		job->is_share_root = op->relpath[0] == '\0';
+		job->kind = SETINFO_DISPOSITION;
+		return NT_STATUS_OK;
+	case FSCC_FILE_RENAME_INFORMATION:
+	case FSCC_FILE_LINK_INFORMATION:
+		if (info_class == FSCC_FILE_RENAME_INFORMATION &&
+		    !(op->access_mask & SEC_STD_DELETE)) {
+			return NT_STATUS_ACCESS_DENIED;
+		}
+		status = parse_rename(job, buf, len);
+		if (!NT_STATUS_IS_OK(status)) {
+			return status;
+		}
+		if (op->relpath[0] == '\0' || job->newrel[0] == '\0') {
+			return NT_STATUS_ACCESS_DENIED; /* the share root */
+		}
+		job->oldrel = talloc_strdup(job, op->relpath);
+		if (job->oldrel == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		if (info_class == FSCC_FILE_LINK_INFORMATION) {
+			if (op->is_dir) {
+				return NT_STATUS_FILE_IS_A_DIRECTORY;
+			}
+			job->kind = SETINFO_LINK;
+			return NT_STATUS_OK;
+		}
+		if (op->is_dir) {
+			/* Windows refuses to rename a directory while
+			 * something below it is open. */
+			struct open_below ob = { .dir = op,
+						 .prefix_len =
+							 strlen(op->relpath) };
+			smbd_open_foreach(tcon->session->client,
+					  find_open_below, &ob);
+			if (ob.found) {
+				return NT_STATUS_ACCESS_DENIED;
+			}
+		}
+		job->kind = SETINFO_RENAME;
+		return NT_STATUS_OK;
+	case FSCC_FILE_FULL_EA_INFORMATION:
+		return NT_STATUS_EAS_NOT_SUPPORTED;
+	default:
+		return NT_STATUS_INVALID_INFO_CLASS;
+	}
+}
+
+NTSTATUS smbd_smb2_setinfo(struct smbd_request *req)
+{
+	const uint8_t *b = req->in_body;
+	uint8_t info_type = b[2];
+	uint8_t info_class = b[3];
+	uint32_t buf_len = PULL_LE32(b, 4);
+	uint16_t buf_ofs = PULL_LE16(b, 8);
+	uint32_t additional = PULL_LE32(b, 12);
+	const uint8_t *buf = NULL;
+	struct smbd_client *client = req->conn->client;
+	struct smbd_open *op;
+	struct setinfo_state *state;
+	struct setinfo_job *job;
+	struct tevent_req *subreq;
+	NTSTATUS status;
+
+	if (!smbd_request_in_range(req, buf_ofs, buf_len, SETINFO_REQ_FIXED,
+				   &buf)) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	if (buf_len > req->conn->max_trans_size) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	op = smbd_request_lookup_open(req, b + 16);
+	if (op == NULL) {
+		return NT_STATUS_FILE_CLOSED;
+	}
+	if (op->fd == NULL || op->tcon->vfs == NULL) {
+		return NT_STATUS_INVALID_HANDLE;
+	}
+
+	if (info_type == SMB2_0_INFO_FILE &&
+	    (info_class == FSCC_FILE_POSITION_INFORMATION ||
+	     info_class == FSCC_FILE_MODE_INFORMATION)) {
+		return set_handle_class(req, op, info_class, buf, buf_len);
+	}
+
+	state = talloc_zero(req, struct setinfo_state);
+	if (state == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	state->req = req;
+	state->persistent_id = op->persistent_id;
+	state->volatile_id = op->volatile_id;
+	job = talloc_zero(state, struct setinfo_job);
+	if (job == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	job->is_dir = op->is_dir;
+	job->share = op->tcon->vfs;
+
+	switch (info_type) {
+	case SMB2_0_INFO_FILE:
+		status = parse_file_class(job, op, info_class, buf, buf_len);
+		break;
+	case SMB2_0_INFO_SECURITY:
+		if (((additional & (SECINFO_OWNER | SECINFO_GROUP)) &&
+		     !(op->access_mask & SEC_STD_WRITE_OWNER)) ||
+		    ((additional & SECINFO_DACL) &&
+		     !(op->access_mask & SEC_STD_WRITE_DAC)) ||
+		    ((additional & SECINFO_SACL) &&
+		     !(op->access_mask & SEC_FLAG_SYSTEM_SECURITY))) {
+			return NT_STATUS_ACCESS_DENIED;
+		}
+		job->kind = SETINFO_SECURITY;
+		job->secinfo = additional;
+		job->sd_len = buf_len;
+		job->sd = talloc_memdup(job, buf, buf_len > 0 ? buf_len : 1);
+		status = job->sd != NULL ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
+		if (buf_len == 0) {
+			status = NT_STATUS_INVALID_SECURITY_DESCR;
+		}
+		break;
+	case SMB2_0_INFO_FILESYSTEM:
+		status = NT_STATUS_INVALID_INFO_CLASS;
+		break;
+	case SMB2_0_INFO_QUOTA:
+		status = NT_STATUS_NOT_SUPPORTED;
+		break;
+	default:
+		status = NT_STATUS_INVALID_PARAMETER;
+		break;
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	if (op->tcon->read_only) {
+		return NT_STATUS_ACCESS_DENIED;
+	}
+
+	job->fdref = smbd_fd_ref(op->fd);
+	job->fd = op->fd->fd;
+	talloc_set_destructor(job, setinfo_job_destructor);
+	state->job = job;
+	subreq = vfs_job_send(state, client->ev, client->pool,
+			      req->session->creds, setinfo_job_run, job);
+	if (subreq == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	tevent_req_set_callback(subreq, setinfo_done, state);
+	return NT_STATUS_PENDING;
+}
+
+static void setinfo_done(struct tevent_req *subreq)
+{
+	struct setinfo_state *state =
+		tevent_req_callback_data(subreq, struct setinfo_state);
+	struct smbd_request *req = state->req;
+	struct setinfo_job *job = state->job;
+	struct smbd_open *op;
+	uint8_t *out;
+	int err;
+
+	err = vfs_job_recv(subreq);
+	TALLOC_FREE(subreq);
+	if (err != 0) {
+		smbd_request_done(req, map_nt_error_from_unix(err));
+		return;
+	}
+	if (!NT_STATUS_IS_OK(job->status)) {
+		smbd_request_done(req, job->status);
+		return;
+	}
+	op = smbd_open_lookup(req->conn->client, state->persistent_id,
+			      state->volatile_id);
+	if (op != NULL) {
+		if (job->kind == SETINFO_DISPOSITION) {
+			/* the unlink itself happens at CLOSE */
+			op->delete_on_close = job->delete_pending;
+		} else if (job->kind == SETINFO_RENAME) {
+			struct rename_fixup rf = {
+				.share = op->tcon->share,
+				.oldrel = job->oldrel,
+				.old_len = strlen(job->oldrel),
+				.newrel = job->newrel,
+			};
+			smbd_open_foreach(req->conn->client, fixup_renamed,
+					  &rf);
+		}
+	}
+	out = smbd_request_reply(req, SETINFO_REP_FIXED, 0);
+	if (out == NULL) {
+		smbd_request_done(req, NT_STATUS_NO_MEMORY);
+		return;
+	}
+	PUSH_LE16(out, 0, 2);
+	TALLOC_FREE(state->job);
+	smbd_request_done(req, NT_STATUS_OK);
+}
