@@ -515,7 +515,8 @@ static void smbd_request_finish_header(struct smbd_request *req)
 		PUSH_LE64(h, SMB2_HDR_ASYNC_ID, req->async_id);
 	} else {
 		PUSH_LE32(h, SMB2_HDR_PID, PULL_LE32(req->in_hdr, SMB2_HDR_PID));
-		PUSH_LE32(h, SMB2_HDR_TID, req->in_tree_id);
+		PUSH_LE32(h, SMB2_HDR_TID,
+			  req->tcon != NULL ? req->tcon->id : req->in_tree_id);
 	}
 	PUSH_LE32(h, SMB2_HDR_FLAGS, flags);
 	PUSH_LE64(h, SMB2_HDR_MESSAGE_ID, req->mid);
