@@ -722,9 +722,6 @@ static NTSTATUS check_create_parameters(uint32_t impersonation,
 	     disposition == FILE_OVERWRITE_IF)) {
 		return NT_STATUS_INVALID_PARAMETER;
 	}
-	if (attributes & FILE_ATTRIBUTES_INVALID) {
-		return NT_STATUS_INVALID_PARAMETER;
-	}
 	if (access & SEC_MASK_INVALID) {
 		return NT_STATUS_ACCESS_DENIED;
 	}
@@ -737,6 +734,11 @@ static NTSTATUS check_create_parameters(uint32_t impersonation,
 		/* SACL access needs SeSecurityPrivilege, which no SMB user
 		 * holds here. */
 		return NT_STATUS_PRIVILEGE_NOT_HELD;
+	}
+	/* after the access checks: gentest expects ACCESS_DENIED for an
+	 * invalid access mask together with FILE_ATTRIBUTE_VOLUME */
+	if (attributes & FILE_ATTRIBUTES_INVALID) {
+		return NT_STATUS_INVALID_PARAMETER;
 	}
 	return NT_STATUS_OK;
 }

@@ -22,6 +22,10 @@ struct read_state {
 	struct tevent_req *subreq;
 	uint8_t *buf;
 	uint32_t min_count;
+	uint64_t offset;
+	/* the open is looked up again at completion: a CLOSE may have
+	 * freed it meanwhile */
+	uint64_t persistent_id, volatile_id;
 };
 
 static void read_done(struct tevent_req *subreq);
@@ -114,6 +118,9 @@ NTSTATUS smbd_smb2_read(struct smbd_request *req)
 	}
 	state->req = req;
 	state->min_count = min_count;
+	state->offset = offset;
+	state->persistent_id = op->persistent_id;
+	state->volatile_id = op->volatile_id;
 	state->buf = talloc_size(state, length);
 	if (state->buf == NULL) {
 		return NT_STATUS_NO_MEMORY;
@@ -136,6 +143,7 @@ static void read_done(struct tevent_req *subreq)
 	struct read_state *state =
 		tevent_req_callback_data(subreq, struct read_state);
 	struct smbd_request *req = state->req;
+	struct smbd_open *op;
 	size_t nread = 0;
 	NTSTATUS status;
 
@@ -153,6 +161,13 @@ static void read_done(struct tevent_req *subreq)
 	if (nread == 0 || nread < state->min_count) {
 		smbd_request_done(req, NT_STATUS_END_OF_FILE);
 		return;
+	}
+	/* FilePositionInformation follows the last read, as on Windows
+	 * (smb2.read.position) */
+	op = smbd_open_lookup(req->conn->client, state->persistent_id,
+			      state->volatile_id);
+	if (op != NULL) {
+		op->position = state->offset + nread;
 	}
 	/* the buffer lives as long as the reply */
 	talloc_steal(req, state->buf);
