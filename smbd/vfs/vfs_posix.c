@@ -55,6 +55,11 @@ NTSTATUS vfs_share_open(TALLOC_CTX *mem_ctx, const char *path,
 		talloc_free(share);
 		return status;
 	}
+	share->no_openat2 = !vfs_resolve_have_openat2(share->root_fd);
+	if (share->no_openat2) {
+		DBG_NOTICE("share root %s: no openat2, resolving paths "
+			   "one component at a time\n", path);
+	}
 	*out = share;
 	return NT_STATUS_OK;
 }

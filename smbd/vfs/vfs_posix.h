@@ -54,14 +54,20 @@ struct vfs_share {
 	int root_fd;		/* O_PATH|O_DIRECTORY, closed by the destructor */
 	char *root_path;	/* as configured, for logging */
 	bool follow_symlinks;	/* follow symlinks that stay inside */
-	bool no_openat2;	/* always walk (tests; seccomp filters that
-				 * refuse openat2 with EPERM) */
+	bool no_openat2;	/* always walk: set by vfs_share_open() when
+				 * openat2 fails with ENOSYS or EPERM
+				 * (seccomp), or by tests */
 };
 
 /*
  * Open the share root (as root, by the server, at tree connect: the path
  * comes from the configuration, never from a client).  The returned
  * struct is a talloc child of mem_ctx; freeing it closes root_fd.
+ *
+ * Lifetime: jobs use share->root_fd on worker threads.  Free the share
+ * only when no job that uses it can still run (free or complete those
+ * requests first; orphaned jobs keep running!), or the fd number may be
+ * reused and a job would resolve beneath some other directory.
  */
 NTSTATUS vfs_share_open(TALLOC_CTX *mem_ctx, const char *path,
 			bool follow_symlinks, struct vfs_share **out);

@@ -330,3 +330,16 @@ int vfs_resolve_open(int root_fd, const char *relpath, int flags,
 	return walk_open(root_fd, relpath, flags, mode, follow_symlinks,
 			 fd_out);
 }
+
+bool vfs_resolve_have_openat2(int root_fd)
+{
+	int fd = -1;
+	int err = openat2_open(root_fd, "", O_PATH | O_DIRECTORY, 0, false,
+			       &fd);
+
+	if (err == 0) {
+		close(fd);
+		return true;
+	}
+	return err != ENOSYS && err != EPERM;
+}

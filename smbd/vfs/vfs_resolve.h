@@ -26,4 +26,11 @@ int vfs_resolve_open(int root_fd, const char *relpath, int flags,
 		     mode_t mode, bool follow_symlinks, bool use_openat2,
 		     int *fd_out);
 
+/*
+ * Does openat2 with RESOLVE_BENEATH work on this kernel for root_fd?
+ * false on ENOSYS (Linux < 5.6) and on EPERM (a seccomp filter that does
+ * not know the syscall, as older container runtimes ship).
+ */
+bool vfs_resolve_have_openat2(int root_fd);
+
 #endif

@@ -31,6 +31,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
 #include "smbd/vfs/vfs_posix.h"
 
 struct fixture {
@@ -553,6 +560,74 @@ static void test_file_calls(void **state)
 	assert_true(sv.f_blocks > 0);
 }
 
+/* Make openat2 fail with ENOSYS in this process, as on Linux < 5.6. */
+static int deny_openat2(void)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {
+		.len = sizeof(filter) / sizeof(filter[0]),
+		.filter = filter,
+	};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		return -1;
+	}
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* In a child without openat2: detection, then the ENOSYS fallback at run
+ * time (the flag forced off), and the escapes still fail. */
+static void test_kernel_without_openat2(void **state)
+{
+	struct fixture *f = *state;
+	pid_t pid;
+	int wstatus;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct vfs_share *share = NULL;
+		int fd = -1, bad = 0;
+
+		if (deny_openat2() != 0) {
+			_exit(2);
+		}
+		if (syscall(SYS_openat2, AT_FDCWD, ".", NULL, 0) != -1 ||
+		    errno != ENOSYS) {
+			_exit(3);
+		}
+		if (!NT_STATUS_IS_OK(vfs_share_open(NULL, f->share_path, true,
+						    &share))) {
+			_exit(4);
+		}
+		bad |= !share->no_openat2;
+		share->no_openat2 = false; /* take the ENOSYS path */
+		bad |= !NT_STATUS_IS_OK(vfs_openat(share, "link_inside",
+						   O_RDONLY, 0, &fd));
+		close(fd);
+		bad |= !NT_STATUS_EQUAL(vfs_openat(share, "link_up", O_RDONLY,
+						   0, &fd),
+					NT_STATUS_ACCESS_DENIED);
+		bad |= !NT_STATUS_EQUAL(vfs_openat(share, "../outside/secret",
+						   O_RDONLY, 0, &fd),
+					NT_STATUS_ACCESS_DENIED);
+		bad |= !NT_STATUS_EQUAL(vfs_openat(share, "link_dir_out/secret",
+						   O_RDONLY, 0, &fd),
+					NT_STATUS_ACCESS_DENIED);
+		talloc_free(share);
+		_exit(bad ? 1 : 0);
+	}
+	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+	assert_true(WIFEXITED(wstatus));
+	assert_int_equal(WEXITSTATUS(wstatus), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -566,6 +641,7 @@ int main(void)
 		cmocka_unit_test(test_rename),
 		cmocka_unit_test(test_readdir),
 		cmocka_unit_test(test_file_calls),
+		cmocka_unit_test(test_kernel_without_openat2),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
