@@ -12,6 +12,11 @@
  *     depth so that ".." can never climb above the root.
  * Both refuse absolute symlink targets, even ones that name a place
  * inside the share: the root's own absolute path is a server detail.
+ * One difference: openat2 notices a directory being renamed out of the
+ * share during the lookup (EAGAIN, retried); the walk cannot, so someone
+ * with LOCAL access who moves a directory out of the share while a walk
+ * is inside it can make that one lookup end outside.  Clients cannot do
+ * this through SMB (their renames are resolved beneath the root too).
  *
  * Status codes for paths that would escape (EXDEV from the kernel):
  * NT_STATUS_ACCESS_DENIED.  It is what Samba has answered for years with
