@@ -5,8 +5,7 @@
  * request, and so the frame, lives until the reply is sent, and freeing
  * it early (connection gone) waits for a running pwrite (vfs_async.h).
  *
- * Writes to the end of file (Offset 0xFFFFFFFFFFFFFFFF, or a handle that
- * may only append) and write-through writes need more than one syscall
+ * Writes through a handle that may only append, and write-through writes need more than one syscall
  * and run as one job of their own; the append is not atomic against
  * another process appending at the same time (that needs the byte-range
  * lock database of the next issue).
@@ -25,7 +24,9 @@
 #define WRITE_REQ_FIXED 48 /* StructureSize 49 includes Buffer[1] */
 #define WRITE_REP_FIXED 16 /* StructureSize 17 */
 #define SMB2_WRITEFLAG_WRITE_THROUGH 0x00000001
-#define SMB2_WRITE_TO_EOF UINT64_MAX
+/* The largest file NTFS can hold (16 TiB - 64 KiB); writes beyond it are
+ * INVALID_PARAMETER (smb2.rw.invalid "MAXFILESIZE"). */
+#define SMB2_MAX_FILE_SIZE 0xfffffff0000ULL
 
 /* The slow path: append and/or write-through in one job. */
 struct write_job {
@@ -145,15 +146,15 @@ NTSTATUS smbd_smb2_write(struct smbd_request *req)
 	if (!(op->access_mask & (SEC_FILE_WRITE_DATA | SEC_FILE_APPEND_DATA))) {
 		return NT_STATUS_ACCESS_DENIED;
 	}
-	/* [MS-FSA] 2.1.5.3: offset -1 means the end of file; a handle with
-	 * APPEND_DATA but not WRITE_DATA may only add at the end. */
-	append = offset == SMB2_WRITE_TO_EOF ||
-		 !(op->access_mask & SEC_FILE_WRITE_DATA);
-	if (offset == SMB2_WRITE_TO_EOF &&
-	    !(op->access_mask & SEC_FILE_APPEND_DATA)) {
+	/* Offsets are signed 64-bit in the object store ([MS-FSA] 2.1.5.3);
+	 * Windows and Samba refuse the negative ones, including -1, with
+	 * INVALID_PARAMETER (smb2.rw.invalid).  A handle with APPEND_DATA
+	 * but not WRITE_DATA may only add at the end of the file. */
+	if (offset > (uint64_t)INT64_MAX) {
 		return NT_STATUS_INVALID_PARAMETER;
 	}
-	if (!append && offset > (uint64_t)INT64_MAX - length) {
+	append = !(op->access_mask & SEC_FILE_WRITE_DATA);
+	if (length > 0 && offset + length > SMB2_MAX_FILE_SIZE) {
 		return NT_STATUS_INVALID_PARAMETER;
 	}
 	write_through = (flags & SMB2_WRITEFLAG_WRITE_THROUGH) ||
