@@ -1,0 +1,178 @@
+#!/bin/bash
+# bench_vs_samba.sh - our smbd against Debian's Samba, side by side.
+#
+# Both servers run on loopback with equivalent configuration (one share,
+# Debian defaults otherwise), once with signing off and once with signing
+# mandatory.  For each mode, smbclient puts and gets a 1 GiB random file,
+# alternating between the servers, ROUNDS times; the medians in MB/s
+# (10^6 bytes/s) and the ratio ours/Samba are printed.  Then one idle
+# smbclient session is opened against each server and the resident set
+# size (VmRSS) of the server process serving it is printed.
+#
+# Environment: SMB3_BUILD (default ./build), BENCH_ROUNDS (5),
+# BENCH_SIZE_MB (1024), BENCH_MODES ("off mandatory"),
+# BENCH_TIMEOUT (seconds per transfer, 300), BENCH_DIR (/var/tmp),
+# BENCH_OURS_KIND (ours; samba = dry run of the script with two Sambas).
+# It is a measurement, not a test: it exits 0 unless a server cannot start
+# or a transfer fails.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+export SMB3_BUILD=${SMB3_BUILD:-$repo/build}
+rounds=${BENCH_ROUNDS:-5}
+size_mb=${BENCH_SIZE_MB:-1024}
+modes=${BENCH_MODES:-off mandatory}
+per_transfer=${BENCH_TIMEOUT:-300}
+# BENCH_OURS_KIND=samba puts a second Samba in our slot: a dry run that
+# checks this script itself while our server is not usable
+ours_kind=${BENCH_OURS_KIND:-ours}
+work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/smb3bench.XXXXXX")
+chmod 755 "$work"   # the session users walk through it to their share
+smbtarget=$repo/tests/integration/smbtarget.py
+bg_pids=()
+running=()
+
+cleanup() {
+	local p r
+	for p in "${bg_pids[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for r in "${running[@]}"; do
+		/usr/bin/python3 "$smbtarget" stop --target "${r%%:*}" \
+			--root "${r#*:}" >/dev/null 2>&1
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '%s\n' "$*" >&2; }
+
+# start KIND MODE -> sets S_PORT S_USER S_PASS S_PID S_SHARE_PATH
+start() {
+	local kind=$1 mode=$2 root=$work/$1-$2 vars signing
+	[ "$kind" = ours ] && kind=$ours_kind
+	# our contract knows mandatory|auto; "off" = not required by the server
+	# (and the client does not ask for it)
+	case "$mode/$kind" in
+	off/ours) signing=auto ;;
+	off/samba) signing=off ;;
+	*) signing=mandatory ;;
+	esac
+	vars=$(/usr/bin/python3 "$smbtarget" start --target "$kind" \
+		--root "$root" --signing "$signing") || return 1
+	running+=("$kind:$root")
+	eval "$vars"
+	S_PORT=$SMB3_PORT S_USER=$SMB3_USER S_PASS=$SMB3_PASS
+	S_PID=$SMB3_PID S_SHARE_PATH=$SMB3_SHARE_PATH
+}
+
+stop() {
+	local kind=$1 root=$work/$1-$2 r keep=()
+	[ "$kind" = ours ] && kind=$ours_kind
+	/usr/bin/python3 "$smbtarget" stop --target "$kind" --root "$root" \
+		>/dev/null 2>&1
+	for r in "${running[@]}"; do
+		[ "$r" = "$kind:$root" ] || keep+=("$r")
+	done
+	running=("${keep[@]}")
+	rm -rf "$root"
+}
+
+# transfer PORT USER PASS MODE put|get -> prints MB/s
+transfer() {
+	local port=$1 user=$2 pass=$3 mode=$4 op=$5 cmd t0 t1 prot=()
+	[ "$mode" = mandatory ] && prot=(--client-protection=sign)
+	if [ "$op" = put ]; then
+		cmd="put $work/src.bin bench.bin"
+	else
+		cmd="get bench.bin $work/dst.bin"
+	fi
+	t0=$(date +%s.%N)
+	timeout -k 5 "$per_transfer" smbclient //127.0.0.1/share -p "$port" \
+		-U "$user%$pass" "${prot[@]}" -c "$cmd" >"$work/smbclient.out" 2>&1 ||
+		{ log "smbclient $op failed:"; cat "$work/smbclient.out" >&2; return 1; }
+	t1=$(date +%s.%N)
+	grep -q NT_STATUS_ "$work/smbclient.out" &&
+		{ log "smbclient $op:"; cat "$work/smbclient.out" >&2; return 1; }
+	awk -v b=$((size_mb * 1048576)) -v a="$t0" -v c="$t1" \
+		'BEGIN { printf "%.1f\n", b / (c - a) / 1e6 }'
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# idle_rss PORT USER PASS -> VmRSS (kB) of the process serving one idle
+# smbclient session (found by its established server-side socket)
+idle_rss() {
+	local port=$1 user=$2 pass=$3 client pid rss i fifo=$work/idle.fifo
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	smbclient //127.0.0.1/share -p "$port" -U "$user%$pass" \
+		<"$fifo" >/dev/null 2>&1 &
+	client=$!
+	bg_pids+=("$client")
+	exec 9>"$fifo"          # keeps smbclient's stdin open: an idle session
+	echo ls >&9
+	pid=""
+	for i in $(seq 1 50); do
+		sleep 0.2
+		pid=$(ss -Htnp state established "( sport = :$port )" 2>/dev/null |
+			grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+		[ -n "$pid" ] && break
+	done
+	sleep 1   # let the session settle (tree connect done, idle)
+	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+	exec 9>&-               # EOF: smbclient logs off and exits
+	for i in $(seq 1 25); do
+		kill -0 "$client" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill "$client" 2>/dev/null
+	wait "$client" 2>/dev/null
+	rm -f "$fifo"
+	echo "${rss:-n/a}"
+}
+
+log "creating a ${size_mb} MiB random file"
+head -c $((size_mb * 1048576)) /dev/urandom >"$work/src.bin" || exit 1
+
+results=()
+for mode in $modes; do
+	declare -A port=() user=() pass=()
+	for kind in samba ours; do
+		start "$kind" "$mode" || { log "cannot start $kind"; exit 1; }
+		port[$kind]=$S_PORT user[$kind]=$S_USER pass[$kind]=$S_PASS
+	done
+	: >"$work/samples"
+	for r in $(seq 1 "$rounds"); do
+		for kind in samba ours; do
+			for op in put get; do
+				v=$(transfer "${port[$kind]}" "${user[$kind]}" \
+					"${pass[$kind]}" "$mode" "$op") || exit 1
+				echo "$kind $op $v" >>"$work/samples"
+				log "round $r signing=$mode $kind $op: $v MB/s"
+			done
+			rm -f "$work/dst.bin"
+		done
+	done
+	for op in put get; do
+		s=$(awk -v o=$op '$1 == "samba" && $2 == o { print $3 }' "$work/samples" | median)
+		o=$(awk -v o=$op '$1 == "ours" && $2 == o { print $3 }' "$work/samples" | median)
+		ratio=$(awk -v a="$o" -v b="$s" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }')
+		results+=("$(printf '%-10s %-4s %10s %10s %8s' "$mode" "$op" "$s" "$o" "$ratio")")
+	done
+	if [ "$mode" = "${modes%% *}" ]; then
+		rss_samba=$(idle_rss "${port[samba]}" "${user[samba]}" "${pass[samba]}")
+		rss_ours=$(idle_rss "${port[ours]}" "${user[ours]}" "${pass[ours]}")
+	fi
+	for kind in samba ours; do stop "$kind" "$mode"; done
+	unset port user pass
+done
+
+echo
+echo "smbclient transfers of ${size_mb} MiB, median of $rounds rounds (MB/s)"
+printf '%-10s %-4s %10s %10s %8s\n' signing op samba ours ours/samba
+printf '%s\n' "${results[@]}"
+echo
+echo "VmRSS of the process serving one idle smbclient session:"
+echo "  samba: ${rss_samba:-n/a} kB   ours: ${rss_ours:-n/a} kB"
