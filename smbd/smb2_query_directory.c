@@ -18,10 +18,10 @@
  * The job, not the open, owns the snapshot while it runs: it is moved into
  * the job and back on completion.  Queries on one handle are serialised
  * through a tevent_queue (compound_find_unrelated sends two at once).
- * The dir state lives on the client rather than the open, so that a CLOSE
- * while queries are queued (compound_find_close) lets them finish: the
- * open's destructor (via a small anchor) only marks the state orphaned,
- * and the last request out frees it.
+ * The dir state is not a talloc child of the open, so that a CLOSE while
+ * queries are queued (compound_find_close) lets them finish: the open's
+ * destructor (via a small anchor) only marks the state orphaned, and the
+ * last request out frees it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -57,7 +57,7 @@ struct smbd_dir_state {
 	struct qdir_snap *snap;	    /* NULL while a job holds it */
 	bool scanned;		    /* a query has run since open/REOPEN */
 	bool orphaned;		    /* the open is gone */
-	struct smbd_open *op;	    /* NULL once orphaned */
+	struct qdir_anchor *anchor; /* NULL once orphaned */
 };
 
 /* Child of the open; tells the dir state when the open goes away. */
@@ -109,9 +109,23 @@ static int qdir_anchor_destructor(struct qdir_anchor *anchor)
 {
 	struct smbd_dir_state *dir = anchor->dir;
 
+	if (dir == NULL) {
+		return 0; /* the dir state went first (client teardown) */
+	}
 	dir->orphaned = true;
-	dir->op = NULL;
+	dir->anchor = NULL;
 	dir_state_maybe_free(dir);
+	return 0;
+}
+
+/* When the whole client goes, the dir state may be freed before the
+ * open: unhook the anchor so that it does not touch freed memory. */
+static int dir_state_destructor(struct smbd_dir_state *dir)
+{
+	if (dir->anchor != NULL) {
+		dir->anchor->dir = NULL;
+		dir->anchor = NULL;
+	}
 	return 0;
 }
 
@@ -124,7 +138,10 @@ static struct smbd_dir_state *dir_state_get(struct smbd_client *client,
 	if (op->dir != NULL) {
 		return op->dir;
 	}
-	dir = talloc_zero(client, struct smbd_dir_state);
+	/* No talloc parent on purpose: it is freed by whichever of the
+	 * open (anchor) and the queued requests goes last, in any order,
+	 * even during the teardown of the whole client. */
+	dir = talloc_zero(NULL, struct smbd_dir_state);
 	if (dir == NULL) {
 		return NULL;
 	}
@@ -136,8 +153,9 @@ static struct smbd_dir_state *dir_state_get(struct smbd_client *client,
 		return NULL;
 	}
 	anchor->dir = dir;
-	dir->op = op;
+	dir->anchor = anchor;
 	talloc_set_destructor(anchor, qdir_anchor_destructor);
+	talloc_set_destructor(dir, dir_state_destructor);
 	op->dir = dir;
 	return dir;
 }
