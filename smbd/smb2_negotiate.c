@@ -10,6 +10,7 @@
 #include <sys/time.h>
 
 #include "lib/auth/gensec.h"
+#include "lib/crypto/smb2_kdf.h"
 #include "lib/crypto/smb2_preauth.h"
 #include "lib/crypto/smb2_signing.h"
 #include "lib/util/byteorder.h"
@@ -39,6 +40,7 @@ struct negotiate_contexts {
 	bool have_signing;
 	bool have_encryption;
 	uint16_t signing_algo;
+	uint16_t cipher_id; /* 0: none in common */
 };
 
 /* Parse the 3.1.1 negotiate context list ([MS-SMB2] 2.2.3.1). */
@@ -99,7 +101,7 @@ static NTSTATUS parse_negotiate_contexts(struct smbd_request *req,
 			break;
 		}
 		case SMB2_ENCRYPTION_CAPABILITIES: {
-			uint16_t ncipher;
+			uint16_t ncipher, k;
 
 			if (nc->have_encryption || len < 2) {
 				return NT_STATUS_INVALID_PARAMETER;
@@ -109,6 +111,18 @@ static NTSTATUS parse_negotiate_contexts(struct smbd_request *req,
 				return NT_STATUS_INVALID_PARAMETER;
 			}
 			nc->have_encryption = true;
+			/* the first of the client's ciphers that we have
+			 * ([MS-SMB2] 3.3.5.4: the client lists them in its
+			 * order of preference) */
+			for (k = 0; k < ncipher; k++) {
+				uint16_t c = PULL_LE16(data, 2 + 2 * k);
+
+				if (c >= SMB2_ENCRYPTION_AES128_CCM &&
+				    c <= SMB2_ENCRYPTION_AES256_GCM) {
+					nc->cipher_id = c;
+					break;
+				}
+			}
 			break;
 		}
 		case SMB2_SIGNING_CAPABILITIES: {
@@ -232,6 +246,7 @@ NTSTATUS smbd_smb2_negotiate(struct smbd_request *req)
 	size_t dyn_len, ctx_offset = 0, ctx_end = 0;
 	uint8_t preauth_ctx[4 + 2 + 32];
 	uint8_t signing_ctx[4];
+	uint8_t encryption_ctx[4];
 	uint16_t num_ctx = 0;
 	NTSTATUS status;
 	uint16_t i;
@@ -274,6 +289,17 @@ NTSTATUS smbd_smb2_negotiate(struct smbd_request *req)
 	if (nc.have_signing) {
 		conn->signing_algo = nc.signing_algo;
 	}
+	conn->cipher_id = 0;
+	if (set->encryption_offered) {
+		if (dialect == SMB2_DIALECT_REVISION_311) {
+			conn->cipher_id = nc.cipher_id;
+		} else if (dialect >= SMB2_DIALECT_REVISION_300 &&
+			   (capabilities & SMB2_CAP_ENCRYPTION)) {
+			/* 3.0 and 3.0.2 know only AES-128-CCM */
+			conn->cipher_id = SMB2_ENCRYPTION_AES128_CCM;
+			conn->server_capabilities |= SMB2_CAP_ENCRYPTION;
+		}
+	}
 
 	status = gensec_spnego_negotiate_blob(req, &spnego, &spnego_len);
 	if (!NT_STATUS_IS_OK(status)) {
@@ -309,6 +335,14 @@ NTSTATUS smbd_smb2_negotiate(struct smbd_request *req)
 						 sizeof(signing_ctx));
 			num_ctx++;
 		}
+		if (nc.have_encryption) {
+			/* cipher 0 says "none in common" ([MS-SMB2] 2.2.4.1.2) */
+			PUSH_LE16(encryption_ctx, 0, 1);
+			PUSH_LE16(encryption_ctx, 2, conn->cipher_id);
+			ctx_end = append_context(NULL, ctx_end, 0, NULL,
+						 sizeof(encryption_ctx));
+			num_ctx++;
+		}
 		dyn_len = ctx_end - 64;
 	}
 
@@ -338,12 +372,18 @@ NTSTATUS smbd_smb2_negotiate(struct smbd_request *req)
 				     SMB2_PREAUTH_INTEGRITY_CAPABILITIES,
 				     preauth_ctx, sizeof(preauth_ctx));
 		if (nc.have_signing) {
-			append_context(out, pos, SMB2_SIGNING_CAPABILITIES,
-				       signing_ctx, sizeof(signing_ctx));
+			pos = append_context(out, pos,
+					     SMB2_SIGNING_CAPABILITIES,
+					     signing_ctx, sizeof(signing_ctx));
+		}
+		if (nc.have_encryption) {
+			append_context(out, pos, SMB2_ENCRYPTION_CAPABILITIES,
+				       encryption_ctx, sizeof(encryption_ctx));
 		}
 	}
 	conn->negotiated = true;
-	DBG_INFO("%s negotiated dialect 0x%04x signing algo %u\n",
-		 conn->remote_addr, dialect, conn->signing_algo);
+	DBG_INFO("%s negotiated dialect 0x%04x signing algo %u cipher %u\n",
+		 conn->remote_addr, dialect, conn->signing_algo,
+		 conn->cipher_id);
 	return NT_STATUS_OK;
 }

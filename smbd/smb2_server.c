@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "lib/crypto/smb2_encryption.h"
 #include "lib/crypto/smb2_preauth.h"
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
@@ -36,6 +37,11 @@ struct smbd_compound {
 	uint64_t related_persistent_id;
 	uint64_t related_volatile_id;
 	NTSTATUS create_error;
+
+	/* a transform (encrypted) message: its replies are encrypted with
+	 * the same session's key ([MS-SMB2] 3.3.4.1.4) */
+	bool encrypted;
+	uint64_t encryption_session_id;
 };
 
 struct smbd_cmd_def {
@@ -79,6 +85,12 @@ static const struct smbd_cmd_def smbd_cmds[SMB2_OP_MAX] = {
 };
 
 static void smbd_compound_run(struct smbd_compound *c);
+static void smbd_compound_start(struct smbd_connection *conn, uint8_t *frame,
+				uint8_t *msgs, size_t len, bool encrypted,
+				uint64_t encryption_session_id);
+static bool smbd_decrypt_frame(struct smbd_connection *conn, uint8_t *frame,
+			       size_t len, uint8_t **plain, size_t *plain_len,
+			       uint64_t *session_id);
 static void smbd_compound_send(struct smbd_compound *c, unsigned upto,
 			       struct smbd_request *interim);
 static void smbd_process_cancel(struct smbd_connection *conn,
@@ -278,6 +290,7 @@ static bool smbd_compound_split(struct smbd_compound *c)
 		req->credit_charge = PULL_LE16(hdr, SMB2_HDR_CREDIT_CHARGE);
 		req->credits_requested = PULL_LE16(hdr, SMB2_HDR_CREDIT);
 		req->related = (req->flags & SMB2_HDR_FLAG_CHAINED) != 0;
+		req->was_encrypted = c->encrypted;
 		c->reqs[n++] = req;
 		if (next == 0) {
 			break;
@@ -313,8 +326,22 @@ void smbd_connection_frame(void *private_data, uint8_t *frame, size_t len)
 		}
 		return;
 	}
+	if (protocol == SMB2_TRANSFORM_ID) {
+		uint8_t *plain;
+		size_t plain_len;
+		uint64_t session_id;
+
+		if (!smbd_decrypt_frame(conn, frame, len, &plain, &plain_len,
+					&session_id)) {
+			talloc_free(frame);
+			smbd_connection_terminate(conn, "undecryptable message");
+			return;
+		}
+		smbd_compound_start(conn, frame, plain, plain_len, true,
+				    session_id);
+		return;
+	}
 	if (protocol != SMB2_PROTOCOL_ID) {
-		/* 0xFD transform (encryption) is not offered in NEGOTIATE. */
 		talloc_free(frame);
 		smbd_connection_terminate(conn, "not an SMB2 frame");
 		return;
@@ -332,22 +359,73 @@ void smbd_connection_frame(void *private_data, uint8_t *frame, size_t len)
 		return;
 	}
 
-	c = talloc_zero(conn, struct smbd_compound);
+	smbd_compound_start(conn, frame, frame, len, false, 0);
+}
+
+/* frame is the buffer to own; the SMB2 messages are msgs[0..len-1]
+ * inside it (after the transform header when decrypted). */
+static void smbd_compound_start(struct smbd_connection *conn, uint8_t *frame,
+				uint8_t *msgs, size_t len, bool encrypted,
+				uint64_t encryption_session_id)
+{
+	struct smbd_compound *c = talloc_zero(conn, struct smbd_compound);
+
 	if (c == NULL) {
 		talloc_free(frame);
 		smbd_connection_terminate(conn, "out of memory");
 		return;
 	}
 	c->conn = conn;
-	c->frame = talloc_steal(c, frame);
+	talloc_steal(c, frame);
+	c->frame = msgs;
 	c->frame_len = len;
 	c->create_error = NT_STATUS_OK;
+	c->encrypted = encrypted;
+	c->encryption_session_id = encryption_session_id;
 	if (!smbd_compound_split(c)) {
 		talloc_free(c);
 		smbd_connection_terminate(conn, "malformed SMB2 compound");
 		return;
 	}
 	smbd_compound_run(c);
+}
+
+/*
+ * A transform message ([MS-SMB2] 2.2.41, 3.3.5.2.1): find the session
+ * named in it and decrypt in place.  false drops the connection, as the
+ * spec says for every failure here.
+ */
+static bool smbd_decrypt_frame(struct smbd_connection *conn, uint8_t *frame,
+			       size_t len, uint8_t **plain, size_t *plain_len,
+			       uint64_t *session_id)
+{
+	struct smbd_session *session;
+	uint32_t orig_len;
+	NTSTATUS status;
+
+	if (conn->cipher_id == 0 || len < SMB2_TF_HDR_SIZE + SMB2_HDR_SIZE) {
+		return false;
+	}
+	orig_len = PULL_LE32(frame, SMB2_TF_ORIG_MSG_SIZE);
+	if (orig_len != len - SMB2_TF_HDR_SIZE) {
+		return false;
+	}
+	*session_id = PULL_LE64(frame, SMB2_TF_SESSION_ID);
+	session = smbd_session_lookup(conn->client, *session_id);
+	if (session == NULL || session->cipher_key_len == 0) {
+		return false;
+	}
+	status = smb2_decrypt(conn->cipher_id, session->decryption_key,
+			      session->cipher_key_len, frame,
+			      frame + SMB2_TF_HDR_SIZE, orig_len);
+	if (!NT_STATUS_IS_OK(status)) {
+		DBG_NOTICE("%s: decryption failed: %s\n", conn->remote_addr,
+			   nt_errstr(status));
+		return false;
+	}
+	*plain = frame + SMB2_TF_HDR_SIZE;
+	*plain_len = orig_len;
+	return true;
 }
 
 static void smbd_process_cancel(struct smbd_connection *conn,
@@ -467,7 +545,18 @@ static NTSTATUS smbd_request_check(struct smbd_request *req, bool *terminate)
 			req->session = s;
 		}
 	}
-	if (req->session != NULL) {
+	if (req->session != NULL && req->was_encrypted) {
+		/* Decryption authenticated the message; it must be the
+		 * session that encrypted it ([MS-SMB2] 3.3.5.2.9). */
+		if (req->session->id != c->encryption_session_id) {
+			*terminate = true;
+			return NT_STATUS_ACCESS_DENIED;
+		}
+	} else if (req->session != NULL) {
+		if (req->session->encrypt_required) {
+			req->session = NULL;
+			return NT_STATUS_ACCESS_DENIED;
+		}
 		status = smbd_check_request_signature(req, req->session);
 		if (!NT_STATUS_IS_OK(status)) {
 			req->session = NULL; /* do not sign the error */
@@ -498,7 +587,13 @@ static NTSTATUS smbd_request_check(struct smbd_request *req, bool *terminate)
 static void smbd_request_finish_header(struct smbd_request *req)
 {
 	uint8_t *h = req->out_hdr;
-	uint32_t flags = SMB2_HDR_FLAG_REDIRECT;
+	/* Like Windows and Samba, a reply keeps the request's SIGNED flag
+	 * even when it cannot be signed (unknown session): clients accept
+	 * a zero signature on such errors but not a missing flag. */
+	uint32_t flags = SMB2_HDR_FLAG_REDIRECT |
+			 (req->flags & (SMB2_HDR_FLAG_SIGNED |
+					SMB2_HDR_FLAG_PRIORITY_MASK |
+					SMB2_HDR_FLAG_DFS));
 
 	memset(h, 0, SMB2_HDR_SIZE);
 	PUSH_LE32(h, SMB2_HDR_PROTOCOL_ID, SMB2_PROTOCOL_ID);
@@ -509,6 +604,10 @@ static void smbd_request_finish_header(struct smbd_request *req)
 	PUSH_LE16(h, SMB2_HDR_CREDIT, req->credits_granted);
 	if (req->related) {
 		flags |= SMB2_HDR_FLAG_CHAINED;
+	}
+	if (req->status.v == NT_STATUS_V(NT_STATUS_PENDING)) {
+		/* interim replies are never signed ([MS-SMB2] 3.3.4.2) */
+		flags &= ~SMB2_HDR_FLAG_SIGNED;
 	}
 	if (req->async) {
 		flags |= SMB2_HDR_FLAG_ASYNC;
@@ -633,6 +732,67 @@ static void smbd_compound_run(struct smbd_compound *c)
 static const uint8_t smbd_zero_pad[8];
 
 /*
+ * Encrypt a reply frame with the key of the session that encrypted the
+ * request.  The pieces are gathered into one buffer first: some iovecs
+ * point at shared constant padding, which must not be encrypted in
+ * place.  That copy is the price of encryption; plain replies are sent
+ * from where they were built.
+ */
+static void smbd_compound_send_encrypted(struct smbd_compound *c,
+					 TALLOC_CTX *owner, struct iovec *iov,
+					 int n)
+{
+	struct smbd_connection *conn = c->conn;
+	struct smbd_session *session =
+		smbd_session_lookup(conn->client, c->encryption_session_id);
+	size_t total = 0;
+	uint8_t *buf, *p;
+	struct iovec out[1];
+	NTSTATUS status;
+	int k;
+
+	if (session == NULL || session->cipher_key_len == 0) {
+		/* logged off in this very compound: nobody to encrypt for */
+		talloc_free(owner);
+		smbd_connection_terminate(conn, "encrypted reply without key");
+		return;
+	}
+	for (k = 0; k < n; k++) {
+		total += iov[k].iov_len;
+	}
+	buf = talloc_size(owner == (TALLOC_CTX *)c ? conn : owner,
+			  SMB2_TF_HDR_SIZE + total);
+	if (buf == NULL) {
+		smbd_connection_terminate(conn, "out of memory");
+		return;
+	}
+	for (p = buf + SMB2_TF_HDR_SIZE, k = 0; k < n; k++) {
+		memcpy(p, iov[k].iov_base, iov[k].iov_len);
+		p += iov[k].iov_len;
+	}
+	out[0].iov_base = buf + SMB2_TF_HDR_SIZE;
+	out[0].iov_len = total;
+	status = smb2_encrypt(conn->cipher_id, session->encryption_key,
+			      session->cipher_key_len, session->id, buf, out,
+			      1);
+	if (!NT_STATUS_IS_OK(status)) {
+		DBG_ERR("encryption failed: %s\n", nt_errstr(status));
+		smbd_connection_terminate(conn, "encryption failed");
+		return;
+	}
+	if (owner == (TALLOC_CTX *)c) {
+		/* the whole compound is answered: it can go now */
+		talloc_free(c);
+	} else {
+		talloc_steal(owner, buf);
+	}
+	out[0].iov_base = buf;
+	out[0].iov_len = SMB2_TF_HDR_SIZE + total;
+	smbd_connection_send(conn, owner == (TALLOC_CTX *)c ? buf : owner, out,
+			     1);
+}
+
+/*
  * Send the replies of requests [c->sent_upto, upto) as one frame; if
  * interim is given, its STATUS_PENDING reply is appended.  When the last
  * reply of the compound goes out, the compound itself is handed to the
@@ -713,8 +873,20 @@ static void smbd_compound_send(struct smbd_compound *c, unsigned upto,
 			smb2_preauth_update(req->preauth_hash_reply,
 					    &iov[start], n - start);
 		}
-		status = smbd_sign_reply(conn, req->session, req->was_signed,
-					 &iov[start], n - start);
+		if (c->encrypted) {
+			/* encrypted replies are not signed ([MS-SMB2]
+			 * 3.3.4.1.1) */
+			PUSH_LE32(req->out_hdr, SMB2_HDR_FLAGS,
+				  PULL_LE32(req->out_hdr, SMB2_HDR_FLAGS) &
+					  ~SMB2_HDR_FLAG_SIGNED);
+			status = NT_STATUS_OK;
+		} else if (req == interim) {
+			status = NT_STATUS_OK;
+		} else {
+			status = smbd_sign_reply(conn, req->session,
+						 req->was_signed, &iov[start],
+						 n - start);
+		}
 		if (!NT_STATUS_IS_OK(status)) {
 			DBG_ERR("signing failed: %s\n", nt_errstr(status));
 			smbd_connection_terminate(conn, "signing failed");
@@ -722,6 +894,10 @@ static void smbd_compound_send(struct smbd_compound *c, unsigned upto,
 		}
 	}
 	c->sent_upto = upto;
+	if (c->encrypted) {
+		smbd_compound_send_encrypted(c, owner, iov, n);
+		return;
+	}
 	if (!final) {
 		/* The buffers stay with the compound; the owner only holds the
 		 * iovec array and is freed when written.  Copy what the

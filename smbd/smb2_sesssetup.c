@@ -208,8 +208,16 @@ NTSTATUS smbd_smb2_session_setup(struct smbd_request *req)
 		memcpy(session->application_key, keys.application, 16);
 		memcpy(session->encryption_key, keys.encryption, 32);
 		memcpy(session->decryption_key, keys.decryption, 32);
+		session->cipher_key_len =
+			conn->cipher_id != 0 ? keys.cipher_key_len : 0;
 		memset(&keys, 0, sizeof(keys));
 		session->has_signing_key = true;
+		session->encrypt_required =
+			session->cipher_key_len > 0 &&
+			client->settings->encryption_required;
+		if (session->encrypt_required) {
+			session_flags |= SMB2_SESSION_FLAG_ENCRYPT_DATA;
+		}
 		session->signing_required =
 			conn->signing_required ||
 			(in_security_mode & SMB2_NEGOTIATE_SIGNING_REQUIRED);

@@ -1,7 +1,9 @@
 /*
  * Sessions of one client.  The id is what the client names the session
  * by; it is random so that a later session_global database shared by
- * all processes needs no coordination to keep ids unique.
+ * all processes needs no coordination to keep ids unique.  It stays
+ * below 2^32 like Samba's wire ids: smbtorture (smb2.session-id) keeps
+ * session ids in 32-bit variables.
  */
 #include "smbd/smbd.h"
 
@@ -29,12 +31,15 @@ struct smbd_session *smbd_session_create(struct smbd_client *client)
 	}
 	s->client = client;
 	do {
-		if (gnutls_rnd(GNUTLS_RND_NONCE, &s->id, sizeof(s->id)) != 0) {
+		uint32_t r;
+
+		if (gnutls_rnd(GNUTLS_RND_NONCE, &r, sizeof(r)) != 0) {
 			talloc_free(s);
 			return NULL;
 		}
-		/* 0 means "no session" and all-ones "the related one". */
-	} while (s->id == 0 || s->id == UINT64_MAX ||
+		s->id = r;
+		/* 0 means "no session". */
+	} while (s->id == 0 || s->id == UINT32_MAX ||
 		 smbd_session_lookup(client, s->id) != NULL);
 	s->state = SMBD_SESSION_IN_PROGRESS;
 	DLIST_ADD(client->sessions, s);

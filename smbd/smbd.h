@@ -72,6 +72,8 @@ struct smbd_settings {
 	const char *guest_account;
 	bool allow_anonymous;
 	uint32_t max_open_files;
+	bool encryption_offered; /* server smb encrypt != off */
+	bool encryption_required; /* server smb encrypt = required */
 	uint16_t *ports; /* smb ports */
 	size_t num_ports;
 	char **interfaces; /* NULL-terminated, may be NULL */
@@ -171,6 +173,8 @@ struct smbd_session {
 	uint8_t application_key[16];
 	uint8_t encryption_key[32];
 	uint8_t decryption_key[32];
+	size_t cipher_key_len; /* 0: no encryption keys */
+	bool encrypt_required;  /* SMB2_SESSION_FLAG_ENCRYPT_DATA given */
 	bool has_signing_key;
 	struct smbd_tcon *tcons; /* DLIST */
 	time_t auth_time;
@@ -246,6 +250,7 @@ struct smbd_request {
 	struct smbd_session *session;
 	struct smbd_tcon *tcon;
 	bool was_signed;
+	bool was_encrypted; /* arrived in a transform (0xFD) message */
 
 	/* reply */
 	NTSTATUS status;

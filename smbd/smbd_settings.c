@@ -45,6 +45,9 @@ struct smbd_settings *smbd_settings_from_conf(TALLOC_CTX *mem_ctx,
 	s->guest_account = g->guest_account;
 	s->allow_anonymous = g->restrict_anonymous < 2;
 	s->max_open_files = g->max_open_files > 0 ? g->max_open_files : 16384;
+	s->encryption_offered = g->server_smb_encrypt != SMB_CONF_ENCRYPT_OFF;
+	s->encryption_required =
+		g->server_smb_encrypt == SMB_CONF_ENCRYPT_REQUIRED;
 	s->ports = g->smb_ports;
 	s->num_ports = g->num_smb_ports;
 	s->interfaces = g->interfaces;
