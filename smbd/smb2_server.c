@@ -95,6 +95,8 @@ static void smbd_compound_send(struct smbd_compound *c, unsigned upto,
 			       struct smbd_request *interim);
 static void smbd_process_cancel(struct smbd_connection *conn,
 				const uint8_t *hdr);
+static void smbd_request_pend(struct smbd_request *req);
+static void smbd_request_unpend(struct smbd_request *req);
 
 /*
  * Payload size a command moves, for the credit charge check of
@@ -673,7 +675,71 @@ void smbd_request_done(struct smbd_request *req, NTSTATUS status)
 	DLIST_REMOVE(conn->pending, req);
 	req->cancel_fn = NULL;
 	smbd_request_complete(req, status);
+	smbd_request_unpend(req);
 	smbd_compound_run(req->compound);
+}
+
+static bool smbd_request_counts_as_pending(const struct smbd_request *req)
+{
+	return req->opcode != SMB2_OP_TDIS && req->opcode != SMB2_OP_LOGOFF;
+}
+
+/* The request went asynchronous: its tree connect and session must
+ * outlive it. */
+static void smbd_request_pend(struct smbd_request *req)
+{
+	if (!smbd_request_counts_as_pending(req)) {
+		return;
+	}
+	if (req->tcon != NULL) {
+		req->tcon->pending++;
+	}
+	if (req->session != NULL) {
+		req->session->pending++;
+	}
+}
+
+static void smbd_request_unpend(struct smbd_request *req)
+{
+	struct smbd_tcon *tcon = req->tcon;
+	struct smbd_session *session = req->session;
+
+	if (!smbd_request_counts_as_pending(req)) {
+		return;
+	}
+	if (tcon != NULL && --tcon->pending == 0 &&
+	    tcon->disconnect_req != NULL) {
+		struct smbd_request *d = tcon->disconnect_req;
+
+		tcon->disconnect_req = NULL;
+		smbd_tree_disconnect_finish(d);
+	}
+	if (session != NULL && --session->pending == 0 &&
+	    session->logoff_req != NULL) {
+		struct smbd_request *l = session->logoff_req;
+
+		session->logoff_req = NULL;
+		smbd_logoff_finish(l);
+	}
+}
+
+void smbd_cancel_pending(struct smbd_connection *conn,
+			 struct smbd_session *session, struct smbd_tcon *tcon)
+{
+	struct smbd_request *r, *next;
+
+	for (r = conn->pending; r != NULL; r = next) {
+		next = r->next;
+		if (!smbd_request_counts_as_pending(r)) {
+			continue;
+		}
+		if ((tcon != NULL && r->tcon == tcon) ||
+		    (tcon == NULL && r->session == session)) {
+			if (r->cancel_fn != NULL) {
+				r->cancel_fn(r);
+			}
+		}
+	}
 }
 
 static void smbd_compound_run(struct smbd_compound *c)
@@ -714,6 +780,7 @@ static void smbd_compound_run(struct smbd_compound *c)
 			if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING)) {
 				if (!req->done) {
 					DLIST_ADD_END(conn->pending, req);
+					smbd_request_pend(req);
 					c->running = false;
 					return;
 				}
@@ -746,13 +813,22 @@ static void smbd_compound_send_encrypted(struct smbd_compound *c,
 	struct smbd_session *session =
 		smbd_session_lookup(conn->client, c->encryption_session_id);
 	size_t total = 0;
+	unsigned i;
 	uint8_t *buf, *p;
 	struct iovec out[1];
 	NTSTATUS status;
 	int k;
 
+	/* A LOGOFF in this compound has unlinked the session, but its
+	 * request keeps it until the reply is out. */
+	for (i = 0; session == NULL && i < c->num_reqs; i++) {
+		struct smbd_session *s = c->reqs[i]->session;
+
+		if (s != NULL && s->id == c->encryption_session_id) {
+			session = s;
+		}
+	}
 	if (session == NULL || session->cipher_key_len == 0) {
-		/* logged off in this very compound: nobody to encrypt for */
 		talloc_free(owner);
 		smbd_connection_terminate(conn, "encrypted reply without key");
 		return;

@@ -265,7 +265,7 @@ fail:
 	return status;
 }
 
-NTSTATUS smbd_smb2_logoff(struct smbd_request *req)
+static NTSTATUS logoff_reply(struct smbd_request *req)
 {
 	struct smbd_session *session = req->session;
 	struct smbd_tcon *t;
@@ -276,8 +276,6 @@ NTSTATUS smbd_smb2_logoff(struct smbd_request *req)
 	while ((t = session->tcons) != NULL) {
 		talloc_free(t);
 	}
-	DLIST_REMOVE(session->client->sessions, session);
-	session->state = SMBD_SESSION_EXPIRED;
 	talloc_steal(req, session);
 	DBG_INFO("logoff of session 0x%llx\n", (unsigned long long)session->id);
 
@@ -287,4 +285,26 @@ NTSTATUS smbd_smb2_logoff(struct smbd_request *req)
 	}
 	PUSH_LE16(out, 0, 4);
 	return NT_STATUS_OK;
+}
+
+void smbd_logoff_finish(struct smbd_request *req)
+{
+	smbd_request_done(req, logoff_reply(req));
+}
+
+NTSTATUS smbd_smb2_logoff(struct smbd_request *req)
+{
+	struct smbd_session *session = req->session;
+
+	/* No new request finds the session from here on; running ones are
+	 * cancelled and the logoff completes after them, as their jobs run
+	 * with this session's identity and trees. */
+	DLIST_REMOVE(session->client->sessions, session);
+	session->state = SMBD_SESSION_EXPIRED;
+	if (session->pending == 0) {
+		return logoff_reply(req);
+	}
+	session->logoff_req = req;
+	smbd_cancel_pending(req->conn, session, NULL);
+	return NT_STATUS_PENDING;
 }

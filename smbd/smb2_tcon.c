@@ -14,6 +14,7 @@
 #include "lib/util/byteorder.h"
 #include "lib/util/charset.h"
 #include "lib/util/debug.h"
+#include "lib/util/dlinklist.h"
 #include "smbd/vfs/impersonate.h"
 #include "smbd/vfs/vfs_posix.h"
 
@@ -194,7 +195,7 @@ NTSTATUS smbd_smb2_tree_connect(struct smbd_request *req)
 	return NT_STATUS_OK;
 }
 
-NTSTATUS smbd_smb2_tree_disconnect(struct smbd_request *req)
+static NTSTATUS tree_disconnect_reply(struct smbd_request *req)
 {
 	uint8_t *out;
 
@@ -207,4 +208,25 @@ NTSTATUS smbd_smb2_tree_disconnect(struct smbd_request *req)
 	}
 	PUSH_LE16(out, 0, 4);
 	return NT_STATUS_OK;
+}
+
+void smbd_tree_disconnect_finish(struct smbd_request *req)
+{
+	smbd_request_done(req, tree_disconnect_reply(req));
+}
+
+NTSTATUS smbd_smb2_tree_disconnect(struct smbd_request *req)
+{
+	struct smbd_tcon *tcon = req->tcon;
+
+	/* Nothing may use the tree from now on; requests still running on
+	 * it are cancelled and the disconnect completes after them (a
+	 * worker may be using the share's root directory). */
+	DLIST_REMOVE(tcon->session->tcons, tcon);
+	if (tcon->pending == 0) {
+		return tree_disconnect_reply(req);
+	}
+	tcon->disconnect_req = req;
+	smbd_cancel_pending(req->conn, NULL, tcon);
+	return NT_STATUS_PENDING;
 }

@@ -178,6 +178,10 @@ struct smbd_session {
 	bool has_signing_key;
 	struct smbd_tcon *tcons; /* DLIST */
 	time_t auth_time;
+	/* Requests of this session still running (a job may use its
+	 * credentials and tree connects); a LOGOFF waits for them. */
+	unsigned pending;
+	struct smbd_request *logoff_req;
 };
 
 struct smbd_tcon {
@@ -189,6 +193,10 @@ struct smbd_tcon {
 	const struct smb_conf_share *share;
 	struct vfs_share *vfs; /* share root, NULL for IPC$ */
 	uint32_t maximal_access;
+	/* Requests on this tree still running (a job may use vfs); a
+	 * TREE_DISCONNECT cancels them and waits. */
+	unsigned pending;
+	struct smbd_request *disconnect_req;
 };
 
 /*
@@ -340,6 +348,15 @@ NTSTATUS smbd_smb2_oplock_break(struct smbd_request *req);
 
 void smbd_negotiate_apply(struct smbd_connection *conn, uint16_t dialect);
 uint64_t smbd_nt_time_now(void);
+
+/* Cancel every request still running on session (tcon NULL) or on one
+ * of its tree connects (tcon given). */
+void smbd_cancel_pending(struct smbd_connection *conn,
+			 struct smbd_session *session, struct smbd_tcon *tcon);
+/* Called when the last pending request of a tree connect or session
+ * finished, to complete a waiting TREE_DISCONNECT or LOGOFF. */
+void smbd_tree_disconnect_finish(struct smbd_request *req);
+void smbd_logoff_finish(struct smbd_request *req);
 
 /* SMB1 "SMB 2.???" / "SMB 2.002" negotiate upgrade ([MS-SMB2] 3.3.5.3) */
 NTSTATUS smbd_smb1_negotiate(struct smbd_connection *conn, const uint8_t *buf,

@@ -107,6 +107,26 @@ static void smbd_child_sigterm(struct tevent_context *ev,
 	client->exiting = true;
 }
 
+/*
+ * Tear down in dependency order: first the thread pool (freeing it waits
+ * for jobs that are running), then the sessions with their trees and
+ * opens, and only then the rest (file descriptor records, buckets).
+ */
+static int smbd_client_destructor(struct smbd_client *client)
+{
+	TALLOC_FREE(client->pool);
+	while (client->connections != NULL) {
+		struct smbd_connection *conn = client->connections;
+
+		DLIST_REMOVE(client->connections, conn);
+		talloc_free(conn);
+	}
+	while (client->sessions != NULL) {
+		talloc_free(client->sessions);
+	}
+	return 0;
+}
+
 int smbd_child_main(struct smbd_child_context *child, int sock)
 {
 	struct smbd_client *client;
@@ -125,6 +145,7 @@ int smbd_child_main(struct smbd_child_context *child, int sock)
 	client->conf = child->conf;
 	client->settings = set;
 	memcpy(client->server_guid, child->server_guid, 16);
+	talloc_set_destructor(client, smbd_client_destructor);
 
 	if (tevent_add_signal(client->ev, client, SIGTERM, 0,
 			      smbd_child_sigterm, client) == NULL) {
