@@ -463,6 +463,7 @@ static NTSTATUS smbd_request_check(struct smbd_request *req, bool *terminate)
 	struct smbd_compound *c = req->compound;
 	const struct smbd_cmd_def *cmd;
 	uint16_t struct_size;
+	uint32_t allowed_flags;
 	NTSTATUS status;
 
 	*terminate = false;
@@ -516,36 +517,46 @@ static NTSTATUS smbd_request_check(struct smbd_request *req, bool *terminate)
 	}
 	cmd = &smbd_cmds[req->opcode];
 
-	if (req->related) {
-		if (req->index == 0) {
-			return NT_STATUS_INVALID_PARAMETER;
-		}
-		req->in_session_id = c->last_session_id;
-		req->in_tree_id = c->last_tree_id;
-		if (!NT_STATUS_IS_OK(c->create_error)) {
-			return c->create_error;
-		}
+	allowed_flags = SMB2_HDR_FLAG_CHAINED | SMB2_HDR_FLAG_SIGNED |
+			SMB2_HDR_FLAG_DFS;
+	if (conn->dialect >= SMB2_DIALECT_REVISION_311 ||
+	    req->opcode == SMB2_OP_NEGPROT) {
+		allowed_flags |= SMB2_HDR_FLAG_PRIORITY_MASK;
+	}
+	if (conn->dialect >= SMB2_DIALECT_REVISION_300) {
+		allowed_flags |= SMB2_HDR_FLAG_REPLAY_OPERATION;
+	}
+	if (req->flags & ~allowed_flags) {
+		return NT_STATUS_INVALID_PARAMETER;
 	}
 
-	if (cmd->need_session) {
-		req->session = smbd_session_lookup(conn->client,
-						   req->in_session_id);
-		if (req->session == NULL ||
-		    req->session->state != SMBD_SESSION_VALID) {
-			req->session = NULL;
-			return NT_STATUS_USER_SESSION_DELETED;
-		}
+	/*
+	 * A related request names the session and tree of the previous
+	 * request that found them, the file its CREATE opened; an
+	 * unrelated one starts afresh ([MS-SMB2] 3.3.5.2.7.2).
+	 */
+	if (req->related) {
+		req->in_session_id = c->last_session_id;
+		req->in_tree_id = c->last_tree_id;
+	} else {
+		c->have_related_open = false;
 	}
-	if (req->session == NULL && req->in_session_id != 0 &&
-	    req->opcode != SMB2_OP_SESSSETUP) {
-		/* Commands that do not need a session still sign with one
-		 * if the client names it (ECHO on a signed session). */
-		struct smbd_session *s = smbd_session_lookup(
-			conn->client, req->in_session_id);
+	c->last_session_id = 0;
+	c->last_tree_id = 0;
+
+	if (req->in_session_id != 0 && req->opcode != SMB2_OP_SESSSETUP) {
+		struct smbd_session *s =
+			smbd_session_lookup(conn->client, req->in_session_id);
 
 		if (s != NULL && s->state == SMBD_SESSION_VALID) {
 			req->session = s;
+			c->last_session_id = s->id;
 		}
+	}
+	if (req->related && req->session == NULL &&
+	    req->opcode != SMB2_OP_SESSSETUP) {
+		/* related to nothing: the previous request had no session */
+		return NT_STATUS_INVALID_PARAMETER;
 	}
 	if (req->session != NULL && req->was_encrypted) {
 		/* Decryption authenticated the message; it must be the
@@ -565,11 +576,18 @@ static NTSTATUS smbd_request_check(struct smbd_request *req, bool *terminate)
 			return status;
 		}
 	}
+	if (req->related && !NT_STATUS_IS_OK(c->create_error)) {
+		return c->create_error;
+	}
+	if (cmd->need_session && req->session == NULL) {
+		return NT_STATUS_USER_SESSION_DELETED;
+	}
 	if (cmd->need_tcon) {
 		req->tcon = smbd_tcon_lookup(req->session, req->in_tree_id);
 		if (req->tcon == NULL) {
 			return NT_STATUS_NETWORK_NAME_DELETED;
 		}
+		c->last_tree_id = req->tcon->id;
 	}
 
 	struct_size = req->in_body_len >= 2 ? PULL_LE16(req->in_body, 0) : 0;
@@ -617,12 +635,23 @@ static void smbd_request_finish_header(struct smbd_request *req)
 	} else {
 		PUSH_LE32(h, SMB2_HDR_PID, PULL_LE32(req->in_hdr, SMB2_HDR_PID));
 		PUSH_LE32(h, SMB2_HDR_TID,
-			  req->tcon != NULL ? req->tcon->id : req->in_tree_id);
+			  req->tcon != NULL ? req->tcon->id
+					    : (req->opcode == SMB2_OP_TDIS
+						       ? req->in_tree_id
+						       : PULL_LE32(req->in_hdr,
+								   SMB2_HDR_TID)));
 	}
 	PUSH_LE32(h, SMB2_HDR_FLAGS, flags);
 	PUSH_LE64(h, SMB2_HDR_MESSAGE_ID, req->mid);
+	/* Without a session found, echo what the client sent: a related
+	 * request's header may name none ([MS-SMB2] 3.3.4.1.2). */
 	PUSH_LE64(h, SMB2_HDR_SESSION_ID,
-		  req->session != NULL ? req->session->id : req->in_session_id);
+		  req->session != NULL
+			  ? req->session->id
+			  : (req->opcode == SMB2_OP_SESSSETUP
+				     ? req->in_session_id
+				     : PULL_LE64(req->in_hdr,
+						 SMB2_HDR_SESSION_ID)));
 }
 
 /* Give an error reply its standard body unless the handler built one. */
@@ -654,12 +683,14 @@ static void smbd_request_complete(struct smbd_request *req, NTSTATUS status)
 	if (req->opcode == SMB2_OP_CREATE && NT_STATUS_IS_ERR(status)) {
 		c->create_error = status;
 	}
-	if (req->session != NULL) {
+	/* TREE_CONNECT and SESSION_SETUP create what later related
+	 * requests refer to. */
+	if (NT_STATUS_IS_OK(status) && req->session != NULL) {
 		c->last_session_id = req->session->id;
-	} else {
-		c->last_session_id = req->in_session_id;
 	}
-	c->last_tree_id = req->tcon != NULL ? req->tcon->id : req->in_tree_id;
+	if (NT_STATUS_IS_OK(status) && req->tcon != NULL) {
+		c->last_tree_id = req->tcon->id;
+	}
 	DBG_DEBUG("%s mid %llu -> %s\n",
 		  req->opcode < SMB2_OP_MAX ? smbd_cmds[req->opcode].name : "?",
 		  (unsigned long long)req->mid, nt_errstr(status));
