@@ -166,6 +166,18 @@ EOF
 total_pass=0
 total_fail=0
 layer_results=()
+# The whole "test" run must fit CI's 30 minutes even when the server under
+# test hangs: every layer gets at most its own cap and what is left of
+# SMB3_TEST_BUDGET (default 28 min).
+budget_end=$(( $(date +%s) + ${SMB3_TEST_BUDGET:-1680} ))
+
+# time_for CAP -> seconds the next layer may take (0: out of time)
+time_for() {
+	local left=$(( budget_end - $(date +%s) - 30 ))
+	[ $left -lt 0 ] && left=0
+	[ "$1" -lt $left ] && left=$1
+	echo $left
+}
 
 # add_counts LAYER PASSED FAILED
 add_counts() {
@@ -219,14 +231,20 @@ EOF
 	add_counts "unit (meson test)" $counts
 }
 
-# run_pytest LAYER BUILD_DIR ARGS... : integration tests through pytest
+# run_pytest LAYER BUILD_DIR CAP ARGS... : integration tests through pytest
 run_pytest() {
-	local layer=$1 dir=$2
-	shift 2
+	local layer=$1 dir=$2 cap
+	cap=$(time_for "$3")
+	shift 3
+	if [ "$cap" -lt 60 ]; then
+		say "$layer: not run, out of time"
+		add_counts "$layer (out of time)" 0 1
+		return 0
+	fi
 	local xml
 	xml=$(mktemp /tmp/smb3-pytest.XXXXXX.xml)
-	say "$layer: pytest $* (target $target, build $dir)"
-	SMB3_BUILD=$dir SMB3_TARGET=$target timeout 1200 "$py" -m pytest \
+	say "$layer: pytest $* (target $target, build $dir, at most ${cap}s)"
+	SMB3_BUILD=$dir SMB3_TARGET=$target timeout -k 10 "$cap" "$py" -m pytest \
 		-p no:cacheprovider -q -rfE --junitxml="$xml" "$@" || true
 	add_counts "$layer" $(junit_counts "$xml")
 	rm -f "$xml"
@@ -236,7 +254,8 @@ run_smbtorture() {
 	say "smbtorture list (target $target)"
 	local out
 	out=$(mktemp /tmp/smb3-torture.XXXXXX)
-	SMB3_BUILD=$build SMB3_TARGET=$target TORTURE_TIMEOUT=${TORTURE_TIMEOUT:-180} \
+	SMB3_BUILD=$build SMB3_TARGET=$target TORTURE_TIMEOUT=${TORTURE_TIMEOUT:-120} \
+		TORTURE_BUDGET=$(time_for 600) \
 		"$repo/tests/smbtorture/run_smbtorture.sh" 2>&1 | tee "$out" || true
 	local line p f
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
@@ -269,7 +288,7 @@ run_asan() {
 	chmod 1777 "$reports"   # children may run as the session user
 	ASAN_OPTIONS="halt_on_error=1:print_stacktrace=1:detect_leaks=1:log_path=$reports/asan:log_exe_name=1" \
 	UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan:log_exe_name=1" \
-		run_pytest "asan: malformed+smbclient" "$asan_build" \
+		run_pytest "asan: malformed+smbclient" "$asan_build" 420 \
 		tests/integration/test_malformed.py \
 		tests/integration/test_smbclient.py
 	if [ -n "$(ls -A "$reports")" ]; then
@@ -302,7 +321,7 @@ cmd_test() {
 	else
 		add_counts "build" 0 1
 	fi
-	run_pytest "integration" "$build" tests/integration
+	run_pytest "integration" "$build" 420 tests/integration
 	run_smbtorture
 	run_asan
 	summary

@@ -117,7 +117,7 @@ def server_survives(request):
 
 
 def run_smbclient(t, commands, user=smbtarget.USER_A, password=None,
-                  dialect=None, sign=True, debug=1, timeout=300,
+                  dialect=None, sign=True, debug=1, timeout=120,
                   path=''):
     """Run Debian's smbclient against target t.  dialect forces both the
     minimum and the maximum protocol, so nothing else can be negotiated."""

@@ -10,6 +10,8 @@
 #                       shared/tools/samba-ref-server.sh, profile "full")
 #   SMB3_BUILD          meson build dir with smbd/smbd (default ./build)
 #   TORTURE_TIMEOUT     seconds per test (default 300)
+#   TORTURE_BUDGET      seconds for the whole list (default: unlimited);
+#                       tests not started in time count as failed
 #   TORTURE_LOGDIR      where per-test logs go (default: a temp dir, kept
 #                       and printed when something failed)
 #   SMB3_PORT           use an already running server on 127.0.0.1:PORT
@@ -77,17 +79,28 @@ echo "smbtorture against $target on 127.0.0.1:$SMB3_PORT, logs in $logdir"
 passed=0
 failed=0
 failed_names=()
+budget_end=""
+[ -n "${TORTURE_BUDGET:-}" ] && budget_end=$(( $(date +%s) + TORTURE_BUDGET ))
 for t in "${tests[@]}"; do
+	if [ -n "$budget_end" ] && [ "$(date +%s)" -ge "$budget_end" ]; then
+		echo "run_smbtorture: time budget of ${TORTURE_BUDGET}s used up" >&2
+		break
+	fi
+	this_timeout=$per_test_timeout
+	if [ -n "$budget_end" ]; then
+		left=$(( budget_end - $(date +%s) ))
+		[ "$left" -lt "$this_timeout" ] && this_timeout=$left
+	fi
 	log=$logdir/$(printf '%s' "$t" | tr -c 'A-Za-z0-9._-' '_').log
 	start=$(date +%s)
 	# --target=samba3: smbtorture's expectations for a Samba-like server
 	# (our reference); progress off keeps logs readable.
-	timeout -k 10 "$per_test_timeout" smbtorture \
+	timeout -k 10 "$this_timeout" smbtorture \
 		"//127.0.0.1/share" -p "$SMB3_PORT" \
 		-U "$SMB3_USER%$SMB3_PASS" \
 		--target=samba3 \
 		--option=torture:progress=no \
-		--maximum-runtime="$per_test_timeout" \
+		--maximum-runtime="$this_timeout" \
 		"$t" >"$log" 2>&1 </dev/null
 	rc=$?
 	secs=$(( $(date +%s) - start ))
@@ -103,7 +116,7 @@ for t in "${tests[@]}"; do
 		failed=$((failed + 1))
 		failed_names+=("$t")
 		why=$(grep -E '^(failure|error|skip):' "$log" | head -1)
-		[ "$rc" = 124 ] && why="timed out after ${per_test_timeout}s"
+		[ "$rc" = 124 ] && why="timed out after ${this_timeout}s"
 		printf 'FAIL %s (%ds, rc=%s) %s\n' "$t" "$secs" "$rc" "$why"
 	fi
 	if [ "$started" = yes ] && [ -z "$(/usr/bin/python3 -c '
@@ -122,7 +135,10 @@ if [ $failed -gt 0 ]; then
 elif [ -z "${TORTURE_LOGDIR:-}" ]; then
 	rm -rf "$logdir"
 fi
-skipped_after_death=$(( ${#tests[@]} - passed - failed ))
-[ $skipped_after_death -gt 0 ] && failed=$((failed + skipped_after_death))
+not_run=$(( ${#tests[@]} - passed - failed ))
+if [ $not_run -gt 0 ]; then
+	echo "$not_run tests not run (server died or time budget used up)"
+	failed=$((failed + not_run))
+fi
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
