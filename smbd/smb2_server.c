@@ -218,6 +218,9 @@ struct smbd_open *smbd_request_lookup_open(struct smbd_request *req,
 	    op->tcon->session != req->session) {
 		return NULL;
 	}
+	/* Whatever file a request used is the one a related request that
+	 * follows refers to, not only a CREATE's ([MS-SMB2] 3.3.5.2.7.2). */
+	smbd_compound_set_open(req, op);
 	return op;
 }
 
