@@ -209,7 +209,12 @@ static void meta_from_statx(const struct statx *stx, const char *name,
 	out->nlink = out->is_dir ? 1 : stx->stx_nlink;
 	out->last_access_time = nt_time_from_timespec(atime);
 	out->last_write_time = nt_time_from_timespec(mtime);
-	out->change_time = nt_time_from_timespec(ctime);
+	/* ChangeTime: the write time, as Samba 4.17 reports it.  The unix
+	 * ctime also moves on every chmod, xattr and rename, and clients
+	 * (smb2.timestamps) expect a ChangeTime they set together with
+	 * the write time to read back. */
+	out->change_time = out->last_write_time;
+	(void)ctime;
 
 	if (stored != NULL && (stored->flags & DOSATTRIB_FLAG_CREATE_TIME)) {
 		out->creation_time = stored->create_time;
@@ -218,9 +223,10 @@ static void meta_from_statx(const struct statx *stx, const char *name,
 					  stx->stx_btime.tv_nsec };
 		out->creation_time = nt_time_from_timespec(btime);
 	} else {
-		out->creation_time = out->last_write_time < out->change_time
+		uint64_t ct = nt_time_from_timespec(ctime);
+		out->creation_time = out->last_write_time < ct
 					     ? out->last_write_time
-					     : out->change_time;
+					     : ct;
 	}
 
 	if (!out->is_dir) {
@@ -238,7 +244,6 @@ static void meta_from_statx(const struct statx *stx, const char *name,
 	}
 	if (out->is_dir) {
 		attrs |= FILE_ATTRIBUTE_DIRECTORY;
-		attrs &= ~FILE_ATTRIBUTE_ARCHIVE;
 	}
 	if (attrs == 0) {
 		attrs = FILE_ATTRIBUTE_NORMAL;
@@ -319,10 +324,9 @@ NTSTATUS smbd_dosmode_set_fd(int fd, uint32_t attributes, bool is_dir)
 	if (!dosattrib_read_fd(fd, &d)) {
 		d = (struct dosattrib){ 0 };
 	}
+	/* directories keep ARCHIVE too, as on NTFS (smb2.winattr) */
+	(void)is_dir;
 	attributes &= SMBD_DOSMODE_STORED_MASK;
-	if (is_dir) {
-		attributes &= ~FILE_ATTRIBUTE_ARCHIVE;
-	}
 	d.flags |= DOSATTRIB_FLAG_ATTRIBUTES;
 	d.attributes = attributes;
 	return dosattrib_write_fd(fd, &d);

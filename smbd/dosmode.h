@@ -26,6 +26,9 @@
  * reflects the real type; a file with no other attribute reports
  * FILE_ATTRIBUTE_NORMAL.
  *
+ * ChangeTime: reported as the write time (as Samba 4.17 does; see
+ * dosmode.c).
+ *
  * Creation time: the stored one if a client ever set it (Linux cannot set
  * btime, so a stored time is the only way a SET_INFO can be honoured),
  * else statx btime, else min(mtime, ctime).
