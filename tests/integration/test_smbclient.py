@@ -27,7 +27,8 @@ def big_file(tmp_path_factory):
     with open(path, 'wb') as f:
         for _ in range(BIG // (1 << 20)):
             f.write(os.urandom(1 << 20))
-    return str(path), sha256_file(path)
+    yield str(path), sha256_file(path)
+    path.unlink()   # pytest keeps its temp dirs; 100 MiB files need not
 
 
 def ok(r):
@@ -74,7 +75,9 @@ def test_file_operations(server, share_dir, big_file, tmp_path, dialect):
 
     ok(run_smbclient(server, 'cd %s; get sub\\big.bin %s' % (d, back),
                      dialect=dialect))
-    assert sha256_file(back) == digest
+    same = sha256_file(back) == digest
+    back.unlink()
+    assert same, 'the file read back differs from the file written'
 
     out = ok(run_smbclient(server, ';'.join([
         'cd %s' % d,
