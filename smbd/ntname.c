@@ -25,9 +25,9 @@ static bool unit_is_forbidden(uint16_t u, uint32_t flags)
 	if (u < 0x20) {
 		return true;
 	}
-	/* ':' would name an alternate data stream; streams are not
-	 * supported yet, and a ':' must never reach the file system as part
-	 * of a plain name. */
+	/* ':' separates an alternate data stream; only
+	 * ntname_to_relpath_stream() splits it off, and a ':' must never
+	 * reach the file system as part of a plain name. */
 	if (u == '/' || u == ':' || u == '|') {
 		return true;
 	}
@@ -205,4 +205,135 @@ NTSTATUS ntname_check_component(const char *component, uint32_t flags)
 		return NT_STATUS_OBJECT_PATH_SYNTAX_BAD;
 	}
 	return NT_STATUS_OK;
+}
+
+static bool unit_is_stream_forbidden(uint16_t u)
+{
+	/* [MS-FSCC] 2.1.5.3: a stream name may hold any character but
+	 * these (NUL cannot occur in a counted name we accept, but a
+	 * stored name is a C string). */
+	return u == 0 || u == UNIT_BACKSLASH || u == '/' || u == ':';
+}
+
+/* "$DATA", compared case-insensitively ([MS-FSCC] 2.1.5.4). */
+static bool units_are_data_type(const uint8_t *units, size_t n)
+{
+	static const char data_type[] = "$DATA";
+	size_t i;
+
+	if (n != sizeof(data_type) - 1) {
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		uint16_t u = PULL_LE16(units, 2 * i);
+
+		if (u >= 'a' && u <= 'z') {
+			u -= 'a' - 'A';
+		}
+		if (u != (uint8_t)data_type[i]) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Parse the units after the first ':' ("name", "name:type", ":type").
+ * *name is NULL for the unnamed data stream.  Every failure is
+ * `invalid`, which differs between CREATE and rename.
+ */
+static NTSTATUS stream_part_parse(TALLOC_CTX *mem_ctx, const uint8_t *units,
+				  size_t n, NTSTATUS invalid, char **name)
+{
+	size_t i, name_n = n;
+	bool have_type = false;
+
+	*name = NULL;
+	for (i = 0; i < n; i++) {
+		if (PULL_LE16(units, 2 * i) == ':') {
+			name_n = i;
+			have_type = true;
+			break;
+		}
+	}
+	if (have_type &&
+	    !units_are_data_type(units + 2 * (name_n + 1), n - name_n - 1)) {
+		/* "s:", "s:$FOO", "s:$DATA:x": only data streams exist */
+		return invalid;
+	}
+	if (name_n == 0) {
+		/* "::$DATA" is the file itself; "" alone names nothing */
+		return have_type ? NT_STATUS_OK : invalid;
+	}
+	if (name_n > NTNAME_MAX_COMPONENT_UNITS) {
+		return invalid;
+	}
+	for (i = 0; i < name_n; i++) {
+		if (unit_is_stream_forbidden(PULL_LE16(units, 2 * i))) {
+			return invalid;
+		}
+	}
+	*name = utf16le_to_utf8(mem_ctx, units, 2 * name_n);
+	if (*name == NULL) {
+		/* unpaired surrogate (or no memory: reported alike, the
+		 * request fails either way) */
+		return invalid;
+	}
+	return NT_STATUS_OK;
+}
+
+NTSTATUS ntname_to_relpath_stream(TALLOC_CTX *mem_ctx, const uint8_t *name,
+				  size_t len, char **relpath,
+				  bool *trailing_sep,
+				  struct ntname_stream *stream)
+{
+	size_t nunits = len / 2, colon;
+	bool trailing = false;
+	NTSTATUS status;
+
+	stream->present = false;
+	stream->name = NULL;
+	if (len % 2 != 0) {
+		*relpath = NULL;
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	for (colon = 0; colon < nunits; colon++) {
+		if (PULL_LE16(name, 2 * colon) == ':') {
+			break;
+		}
+	}
+	status = ntname_to_relpath(mem_ctx, name, 2 * colon, relpath,
+				   &trailing);
+	if (trailing_sep != NULL) {
+		*trailing_sep = trailing;
+	}
+	if (!NT_STATUS_IS_OK(status) || colon == nunits) {
+		return status;
+	}
+	if (trailing) {
+		TALLOC_FREE(*relpath);
+		return NT_STATUS_OBJECT_NAME_INVALID;
+	}
+	status = stream_part_parse(mem_ctx, name + 2 * (colon + 1),
+				   nunits - colon - 1,
+				   NT_STATUS_OBJECT_NAME_INVALID,
+				   &stream->name);
+	if (!NT_STATUS_IS_OK(status)) {
+		TALLOC_FREE(*relpath);
+		return status;
+	}
+	stream->present = true;
+	return NT_STATUS_OK;
+}
+
+NTSTATUS ntname_stream_rename_target(TALLOC_CTX *mem_ctx,
+				     const uint8_t *name, size_t len,
+				     char **stream_name)
+{
+	*stream_name = NULL;
+	if (len % 2 != 0 || len < 2 || PULL_LE16(name, 0) != ':') {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	return stream_part_parse(mem_ctx, name + 2, len / 2 - 1,
+				 NT_STATUS_INVALID_PARAMETER, stream_name);
 }

@@ -42,7 +42,7 @@
  *   NT_STATUS_INVALID_PARAMETER    name starts with '\\' ([MS-SMB2] 3.3.5.9),
  *                                  or an odd byte count
  *   NT_STATUS_OBJECT_NAME_INVALID  invalid character (0x00-0x1F, / : * ? " <
- *                                  > |), a ':' (streams are not supported),
+ *                                  > |), a ':' (see ntname_to_relpath_stream),
  *                                  an empty component ("a\\\\b"), a "."
  *                                  component, a component over 255 units,
  *                                  a name that is not valid UTF-16
@@ -52,6 +52,47 @@
  */
 NTSTATUS ntname_to_relpath(TALLOC_CTX *mem_ctx, const uint8_t *name,
 			   size_t len, char **relpath, bool *trailing_sep);
+
+/*
+ * The stream part of a CREATE name ([MS-FSCC] 2.1.5.3 stream names,
+ * 2.1.5.4 stream types): "file:name", "file:name:$DATA" and "file::$DATA".
+ */
+struct ntname_stream {
+	bool present; /* the name had a ':' part at all */
+	char *name;   /* UTF-8 stream name, talloc'ed; NULL: the unnamed data
+		       * stream ("file::$DATA" or no ':' part) */
+};
+
+/*
+ * ntname_to_relpath() for names that may carry a stream part.  The part
+ * before the first ':' is checked and converted exactly as by
+ * ntname_to_relpath(); the rest must be "name", "name:$DATA" or
+ * ":$DATA" (type compared case-insensitively).  A stream name is 1..255
+ * UTF-16 units of anything but NUL, '\\', '/' and ':' (control
+ * characters and wildcards are valid, as on NTFS).
+ *
+ * Errors as ntname_to_relpath(), plus NT_STATUS_OBJECT_NAME_INVALID for:
+ * an empty stream part ("file:", "file::"), a type other than $DATA
+ * ("file:s:$FOO", "file:s:"), a third ':', an invalid stream character,
+ * a stream name over 255 units, and a stream part after a trailing '\\'
+ * ("dir\\:s").  Other stream types ($INDEX_ALLOCATION...) are refused:
+ * nothing but data streams is stored.
+ */
+NTSTATUS ntname_to_relpath_stream(TALLOC_CTX *mem_ctx, const uint8_t *name,
+				  size_t len, char **relpath,
+				  bool *trailing_sep,
+				  struct ntname_stream *stream);
+
+/*
+ * The target of a stream rename (FileRenameInformation whose name starts
+ * with ':', [MS-FSA] 2.1.5.15.11.1): ":name" or ":name:$DATA" gives
+ * *stream_name; "::$DATA" (the unnamed stream) gives *stream_name = NULL.
+ * Per that section every malformed target is NT_STATUS_INVALID_PARAMETER
+ * (not OBJECT_NAME_INVALID as at CREATE).
+ */
+NTSTATUS ntname_stream_rename_target(TALLOC_CTX *mem_ctx,
+				     const uint8_t *name, size_t len,
+				     char **stream_name);
 
 /*
  * Check and convert one path component (e.g. the new name of a rename
