@@ -21,6 +21,7 @@
 #include "lib/param/loadparm.h"
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
+#include "smbd/acl_store.h"
 #include "smbd/dosmode.h"
 #include "smbd/ntname.h"
 #include "smbd/vfs/threadpool.h"
@@ -76,6 +77,8 @@ struct create_contexts {
 	bool ea_list;
 	bool timewarp;
 	bool durable_reconnect;
+	const uint8_t *secd; /* "SecD": a security descriptor, unparsed */
+	uint32_t secd_len;
 };
 
 struct create_state {
@@ -110,6 +113,7 @@ struct create_job {
 	uint32_t options;
 	uint32_t attributes;
 	uint32_t access; /* generic bits mapped; may hold MAXIMUM_ALLOWED */
+	struct acl_ctx *acl; /* NT ACL checks and storage (acl_store.h) */
 	bool read_only_share;
 	uint32_t share_maximal_access;
 	bool have_alloc_size;
@@ -349,6 +353,7 @@ static NTSTATUS finish_open(struct create_job *job, int fd, int accmode)
 		return status;
 	}
 	job->maximal_access = compute_maximal_access(job, &job->meta);
+	job->maximal_access &= acl_open_max_access(job->acl);
 	job->granted = granted_access(job, accmode);
 	return check_delete_on_close(job, job->meta.attributes,
 				     job->meta.is_dir);
@@ -480,6 +485,10 @@ static NTSTATUS create_new(struct create_job *job, bool *retry)
 		}
 	}
 
+	status = acl_create_check(job->acl, job->share, job->relpath, is_dir);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
 	if (is_dir) {
 		mode = (0777 & (conf ? conf->directory_mask : 0755)) |
 		       (conf ? conf->force_directory_mode : 0);
@@ -507,6 +516,14 @@ static NTSTATUS create_new(struct create_job *job, bool *retry)
 			vfs_unlinkat(job->share, job->relpath, true);
 			return status;
 		}
+	}
+	status = acl_create_store(job->acl, job->fd, is_dir);
+	if (!NT_STATUS_IS_OK(status)) {
+		/* never leave it behind with wider rights than asked for */
+		close(job->fd);
+		job->fd = -1;
+		vfs_unlinkat(job->share, job->relpath, is_dir);
+		return status;
 	}
 	job->action = FILE_WAS_CREATED;
 	status = smbd_dosmode_set_fd(
@@ -546,6 +563,12 @@ static NTSTATUS create_attempt(struct create_job *job, bool *retry)
 		return status;
 	}
 	status = vfs_fstat(pfd, &vst);
+	if (!NT_STATUS_IS_OK(status)) {
+		close(pfd);
+		return status;
+	}
+	status = acl_open_existing(job->acl, job->share, job->relpath, pfd,
+				   job->disposition, job->access);
 	if (!NT_STATUS_IS_OK(status)) {
 		close(pfd);
 		return status;
@@ -678,6 +701,9 @@ static NTSTATUS parse_create_contexts(const uint8_t *buf, uint32_t len,
 				return NT_STATUS_INVALID_PARAMETER;
 			}
 			out->timewarp = true;
+		} else if (ctx_name_is(name, name_len, CTX_SECD)) {
+			out->secd = data;
+			out->secd_len = data_len;
 		} else if (ctx_name_is(name, name_len, CTX_DHNC) ||
 			   ctx_name_is(name, name_len, CTX_DH2C)) {
 			out->durable_reconnect = true;
@@ -826,6 +852,11 @@ NTSTATUS smbd_smb2_create(struct smbd_request *req)
 	job = create_job_new(state);
 	if (job == NULL) {
 		return NT_STATUS_NO_MEMORY;
+	}
+	status = acl_ctx_new(job, req->session, state->ctx.secd,
+			     state->ctx.secd_len, &job->acl);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
 	}
 	state->job = job;
 	job->share = tcon->vfs;
