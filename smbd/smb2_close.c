@@ -13,6 +13,9 @@
  * database of the next issue.  A directory that is not empty at close is
  * left in place silently: Windows reports DIRECTORY_NOT_EMPTY when the
  * disposition is set (SET_INFO), never at close.
+ *
+ * A named stream open (streams.h) deletes just its stream, and reports
+ * the stream's size in the post-query attributes.
  */
 #include "smbd/smbd.h"
 
@@ -21,6 +24,7 @@
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
 #include "smbd/dosmode.h"
+#include "smbd/streams.h"
 #include "smbd/vfs/threadpool.h"
 #include "smbd/vfs/vfs_posix.h"
 
@@ -32,6 +36,7 @@ struct close_job {
 	const struct smb_conf_share *conf;
 	int fd;
 	char *relpath;
+	char *stream_name; /* a named stream open, else NULL */
 	bool is_dir;
 	bool postquery;
 	bool delete_file;
@@ -61,6 +66,24 @@ static void close_job_run(void *private_data)
 			job->fd, slash != NULL ? slash + 1 : job->relpath,
 			job->conf, &job->meta);
 	}
+	if (job->stream_name != NULL) {
+		if (job->delete_file) {
+			job->delete_status =
+				smbd_stream_delete(job->fd, job->stream_name);
+		}
+		if (job->postquery && NT_STATUS_IS_OK(job->meta_status)) {
+			uint64_t size = 0;
+
+			/* after a delete the stream is gone: size 0 */
+			(void)smbd_stream_find(job->fd, NULL, job->stream_name,
+					       NULL, &size);
+			job->meta.end_of_file = size;
+			job->meta.allocation_size =
+				smbd_stream_alloc_size(size);
+			smbd_stream_meta_fixup(&job->meta);
+		}
+		return;
+	}
 	if (job->delete_file) {
 		job->delete_status =
 			vfs_unlinkat(job->share, job->relpath, job->is_dir);
@@ -89,10 +112,17 @@ static void find_peer(struct smbd_open *op, void *private_data)
 {
 	struct close_peer_search *s = private_data;
 	struct smbd_open *c = s->closing;
+	const char *c_stream = smbd_open_stream(c);
+	const char *op_stream = smbd_open_stream(op);
 
 	if (s->peer != NULL || op == c || op->relpath == NULL ||
 	    op->tcon->share != c->tcon->share ||
 	    strcmp(op->relpath, c->relpath) != 0) {
+		return;
+	}
+	/* the same stream (or both the file itself) */
+	if ((c_stream == NULL) != (op_stream == NULL) ||
+	    (c_stream != NULL && !smbd_stream_name_equal(c_stream, op_stream))) {
 		return;
 	}
 	s->peer = op;
@@ -175,6 +205,12 @@ NTSTATUS smbd_smb2_close(struct smbd_request *req)
 		return NT_STATUS_NO_MEMORY;
 	}
 	job->is_dir = op->is_dir;
+	if (smbd_open_stream(op) != NULL) {
+		job->stream_name = talloc_strdup(job, smbd_open_stream(op));
+		if (job->stream_name == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+	}
 	job->postquery = postquery;
 	job->delete_file = delete_file;
 	state->fd = smbd_fd_ref(op->fd);

@@ -8,8 +8,13 @@
  * the access check: the data access bits choose O_RDONLY/O_WRONLY/O_RDWR,
  * so the kernel refuses what the user may not do.
  *
+ * Named streams ("file:name[:$DATA]", streams.h) are opened through the
+ * base file: the open's fd is the file's (or directory's) own descriptor,
+ * opened with the data access the stream open asks for, so the kernel
+ * checks the same permissions; the stream's data lives in an xattr.
+ *
  * Not yet here (next issues): share modes, oplocks and leases, durable
- * handles, security descriptors, EAs, streams.
+ * handles, security descriptors, EAs.
  */
 #include "smbd/smbd.h"
 
@@ -24,6 +29,7 @@
 #include "smbd/acl_store.h"
 #include "smbd/dosmode.h"
 #include "smbd/ntname.h"
+#include "smbd/streams.h"
 #include "smbd/vfs/threadpool.h"
 #include "smbd/vfs/vfs_posix.h"
 
@@ -118,6 +124,9 @@ struct create_job {
 	uint32_t share_maximal_access;
 	bool have_alloc_size;
 	uint64_t alloc_size;
+	/* "file::$DATA": the unnamed stream, so never a directory */
+	bool data_stream_only;
+	char *stream_name; /* a named stream of relpath, or NULL */
 	/* out */
 	NTSTATUS status;
 	int fd;
@@ -125,6 +134,7 @@ struct create_job {
 	uint32_t granted;
 	uint32_t maximal_access;
 	struct smbd_file_meta meta;
+	char *stream_stored; /* the stream's name as stored */
 };
 
 static int create_job_destructor(struct create_job *job)
@@ -364,7 +374,9 @@ static NTSTATUS open_existing_dir(struct create_job *job, int *pfd)
 	NTSTATUS status;
 	int fd = -1;
 
-	if (job->options & FILE_NON_DIRECTORY_FILE) {
+	if ((job->options & FILE_NON_DIRECTORY_FILE) ||
+	    job->data_stream_only) {
+		/* "dir::$DATA": a directory has no unnamed data stream */
 		return NT_STATUS_FILE_IS_A_DIRECTORY;
 	}
 	if (job->disposition != FILE_OPEN && job->disposition != FILE_OPEN_IF) {
@@ -442,6 +454,13 @@ static NTSTATUS open_existing_file(struct create_job *job)
 	status = vfs_ftruncate(job->fd, 0);
 	if (!NT_STATUS_IS_OK(status)) {
 		return status;
+	}
+	/* [MS-FSA] 2.1.5.1.2.1: overwriting a file replaces all its data,
+	 * named streams included (smb2.streams.create-disposition) */
+	status = smbd_streams_delete_all(job->fd);
+	if (!NT_STATUS_IS_OK(status)) {
+		DBG_NOTICE("'%s': removing streams: %s\n", job->relpath,
+			   nt_errstr(status));
 	}
 	status = smbd_dosmode_set_fd(
 		job->fd, job->attributes | FILE_ATTRIBUTE_ARCHIVE, false);
@@ -548,6 +567,8 @@ static NTSTATUS create_new(struct create_job *job, bool *retry)
 	return status;
 }
 
+static NTSTATUS create_stream_attempt(struct create_job *job, bool *retry);
+
 static NTSTATUS create_attempt(struct create_job *job, bool *retry)
 {
 	struct vfs_stat vst;
@@ -555,6 +576,9 @@ static NTSTATUS create_attempt(struct create_job *job, bool *retry)
 	int pfd = -1;
 
 	*retry = false;
+	if (job->stream_name != NULL) {
+		return create_stream_attempt(job, retry);
+	}
 	status = vfs_openat(job->share, job->relpath, O_PATH, 0, &pfd);
 	if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_NOT_FOUND)) {
 		return create_new(job, retry);
@@ -587,6 +611,161 @@ static NTSTATUS create_attempt(struct create_job *job, bool *retry)
 		close(pfd);
 	}
 	return status;
+}
+
+/* The base of a stream open, when it exists: a file opened with the data
+ * access the stream open needs (no truncation), or a directory. */
+static NTSTATUS open_stream_base(struct create_job *job, int *pfd,
+				 bool is_dir, bool need_write, int *accmode)
+{
+	NTSTATUS status;
+
+	if (is_dir) {
+		status = vfs_openat(job->share, job->relpath,
+				    O_RDONLY | O_DIRECTORY | O_NOCTTY, 0,
+				    &job->fd);
+		if (NT_STATUS_EQUAL(status, NT_STATUS_ACCESS_DENIED)) {
+			/* as for the directory itself: a path handle still
+			 * reaches its xattrs, the kernel checks each one */
+			job->fd = *pfd;
+			*pfd = -1;
+			status = NT_STATUS_OK;
+		}
+		*accmode = O_RDWR;
+		return status;
+	}
+	status = open_file_fd(job, need_write, 0, 0, &job->fd, accmode);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	status = smbd_file_meta_fd(job->fd, last_component(job->relpath),
+				   job->conf, &job->meta);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	/* [MS-FSA] 2.1.5.1.2.1: the streams of a READONLY file are read
+	 * only too */
+	if ((job->meta.attributes & FILE_ATTRIBUTE_READONLY) &&
+	    (need_write ||
+	     (!(job->access & SEC_FLAG_MAXIMUM_ALLOWED) &&
+	      (job->access & (SEC_FILE_WRITE_DATA | SEC_FILE_APPEND_DATA))))) {
+		return NT_STATUS_ACCESS_DENIED;
+	}
+	return NT_STATUS_OK;
+}
+
+/*
+ * Open or create the named stream job->stream_name of job->relpath
+ * ([MS-FSA] 2.1.5.1): dispositions act on the stream; a missing file is
+ * created first (and removed again if the stream cannot be).  Streams of
+ * directories are allowed, as on NTFS.
+ */
+static NTSTATUS create_stream_attempt(struct create_job *job, bool *retry)
+{
+	uint32_t disp = job->disposition;
+	bool overwrite = disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE ||
+			 disp == FILE_OVERWRITE_IF;
+	struct vfs_stat vst;
+	uint64_t size = 0;
+	int accmode = O_RDWR;
+	NTSTATUS status;
+	int pfd = -1;
+
+	*retry = false;
+	if (overwrite && job->read_only_share) {
+		return NT_STATUS_ACCESS_DENIED;
+	}
+	status = vfs_openat(job->share, job->relpath, O_PATH, 0, &pfd);
+	if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_NOT_FOUND)) {
+		/* the file comes with its first stream */
+		status = create_new(job, retry);
+		if (!NT_STATUS_IS_OK(status)) {
+			return status;
+		}
+		status = smbd_stream_create(job->fd, job->stream_name);
+		if (!NT_STATUS_IS_OK(status)) {
+			close(job->fd);
+			job->fd = -1;
+			vfs_unlinkat(job->share, job->relpath, false);
+			return status;
+		}
+		job->stream_stored = talloc_strdup(job, job->stream_name);
+		if (job->stream_stored == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		goto done;
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	status = vfs_fstat(pfd, &vst);
+	if (NT_STATUS_IS_OK(status) && !S_ISDIR(vst.st.st_mode) &&
+	    !S_ISREG(vst.st.st_mode)) {
+		status = NT_STATUS_ACCESS_DENIED;
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = open_stream_base(job, &pfd, S_ISDIR(vst.st.st_mode),
+					  overwrite, &accmode);
+	}
+	if (pfd != -1) {
+		close(pfd);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+
+	status = smbd_stream_find(job->fd, job, job->stream_name,
+				  &job->stream_stored, &size);
+	if (NT_STATUS_IS_OK(status)) {
+		if (disp == FILE_CREATE) {
+			return NT_STATUS_OBJECT_NAME_COLLISION;
+		}
+		job->action = FILE_WAS_OPENED;
+		if (overwrite) {
+			status = smbd_stream_truncate(job->fd,
+						      job->stream_stored, 0);
+			if (!NT_STATUS_IS_OK(status)) {
+				return status;
+			}
+			size = 0;
+			job->action = disp == FILE_SUPERSEDE
+					      ? FILE_WAS_SUPERSEDED
+					      : FILE_WAS_OVERWRITTEN;
+		}
+	} else if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_NOT_FOUND)) {
+		if (disp == FILE_OPEN || disp == FILE_OVERWRITE) {
+			return status;
+		}
+		if (job->read_only_share) {
+			return NT_STATUS_ACCESS_DENIED;
+		}
+		status = smbd_stream_create(job->fd, job->stream_name);
+		if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_COLLISION) &&
+		    disp != FILE_CREATE) {
+			*retry = true; /* created meanwhile: open that one */
+		}
+		if (!NT_STATUS_IS_OK(status)) {
+			return status;
+		}
+		job->stream_stored = talloc_strdup(job, job->stream_name);
+		if (job->stream_stored == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		job->action = FILE_WAS_CREATED;
+	} else {
+		return status;
+	}
+	status = finish_open(job, job->fd, accmode);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+done:
+	/* what the client sees of the open is the stream: its size, and a
+	 * data stream is never a directory */
+	job->meta.end_of_file = size;
+	job->meta.allocation_size = smbd_stream_alloc_size(size);
+	smbd_stream_meta_fixup(&job->meta);
+	return NT_STATUS_OK;
 }
 
 /* Worker thread, as the session user. */
@@ -788,6 +967,7 @@ NTSTATUS smbd_smb2_create(struct smbd_request *req)
 	struct create_state *state;
 	struct create_job *job;
 	struct tevent_req *subreq;
+	struct ntname_stream stream = { 0 };
 	bool trailing_sep = false;
 	char *relpath = NULL;
 	NTSTATUS status;
@@ -821,10 +1001,14 @@ NTSTATUS smbd_smb2_create(struct smbd_request *req)
 		/* No named pipe is served yet. */
 		return NT_STATUS_OBJECT_NAME_NOT_FOUND;
 	}
-	status = ntname_to_relpath(state, name, name_len, &relpath,
-				   &trailing_sep);
+	status = ntname_to_relpath_stream(state, name, name_len, &relpath,
+					  &trailing_sep, &stream);
 	if (!NT_STATUS_IS_OK(status)) {
 		return status;
+	}
+	if (stream.present && (options & FILE_DIRECTORY_FILE)) {
+		/* a data stream is never a directory (smb2.streams.dir) */
+		return NT_STATUS_NOT_A_DIRECTORY;
 	}
 	if (trailing_sep && (options & FILE_NON_DIRECTORY_FILE)) {
 		return NT_STATUS_OBJECT_NAME_INVALID;
@@ -871,6 +1055,8 @@ NTSTATUS smbd_smb2_create(struct smbd_request *req)
 	job->share_maximal_access = tcon->maximal_access;
 	job->have_alloc_size = state->ctx.have_alloc_size;
 	job->alloc_size = state->ctx.alloc_size;
+	job->data_stream_only = stream.present;
+	job->stream_name = talloc_steal(job, stream.name);
 
 	subreq = vfs_job_send(state, client->ev, client->pool,
 			      req->session->creds, create_job_run, job);
@@ -994,6 +1180,14 @@ static void create_done(struct tevent_req *subreq)
 	}
 	job->fd = -1; /* op->fd owns it now */
 	op->is_dir = job->meta.is_dir;
+	if (job->stream_name != NULL) {
+		status = smbd_open_set_stream(op, job->stream_stored);
+		if (!NT_STATUS_IS_OK(status)) {
+			talloc_free(op);
+			smbd_request_done(req, status);
+			return;
+		}
+	}
 	op->access_mask = job->granted;
 	op->share_access = state->share_access;
 	op->create_options = state->create_options;

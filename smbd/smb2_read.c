@@ -6,11 +6,16 @@
  * reply body, so file data is copied once (kernel -> buffer) on its way
  * to the socket.  No stat per read: the end of file shows as a short
  * read.
+ *
+ * A named stream's data lives in an xattr (streams.h): its read is one
+ * job that loads the value and copies the range into the same buffer.
  */
 #include "smbd/smbd.h"
 
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
+#include "smbd/streams.h"
+#include "smbd/vfs/threadpool.h"
 #include "smbd/vfs/vfs_async.h"
 
 #define READ_REQ_FIXED 48  /* StructureSize 49 includes Buffer[1] */
@@ -26,9 +31,31 @@ struct read_state {
 	/* the open is looked up again at completion: a CLOSE may have
 	 * freed it meanwhile */
 	uint64_t persistent_id, volatile_id;
+	struct stream_read_job *stream_job;
+};
+
+/* A named stream: the job writes into read_state's buffer, so it is
+ * waited for on cancel (VFS_JOB_WAIT_ON_CANCEL) like a pread. */
+struct stream_read_job {
+	int fd;
+	char *name;
+	uint8_t *buf;
+	size_t len;
+	uint64_t offset;
+	size_t nread;
+	NTSTATUS status;
 };
 
 static void read_done(struct tevent_req *subreq);
+static void read_stream_done(struct tevent_req *subreq);
+
+static void stream_read_run(void *private_data)
+{
+	struct stream_read_job *job = private_data;
+
+	job->status = smbd_stream_read(job->fd, job->name, job->buf, job->len,
+				       job->offset, &job->nread);
+}
 
 /*
  * Freeing the request (connection gone) cancels the pread: freeing the
@@ -128,6 +155,33 @@ NTSTATUS smbd_smb2_read(struct smbd_request *req)
 	state->fd = smbd_fd_ref(op->fd);
 	talloc_set_destructor(state, read_state_destructor);
 
+	if (smbd_open_stream(op) != NULL) {
+		struct stream_read_job *job;
+
+		job = talloc_zero(state, struct stream_read_job);
+		if (job == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		job->name = talloc_strdup(job, smbd_open_stream(op));
+		if (job->name == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		job->fd = state->fd->fd;
+		job->buf = state->buf;
+		job->len = length;
+		job->offset = offset;
+		state->subreq = vfs_job_send_ex(state, client->ev, client->pool,
+						req->session->creds,
+						stream_read_run, job, NULL,
+						VFS_JOB_WAIT_ON_CANCEL);
+		if (state->subreq == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		state->stream_job = job;
+		tevent_req_set_callback(state->subreq, read_stream_done, state);
+		return NT_STATUS_PENDING;
+	}
+
 	state->subreq = vfs_pread_send(state, client->ev, client->pool,
 				       req->session->creds, state->fd->fd,
 				       state->buf, length, offset);
@@ -138,18 +192,43 @@ NTSTATUS smbd_smb2_read(struct smbd_request *req)
 	return NT_STATUS_PENDING;
 }
 
+static void read_finish(struct read_state *state, NTSTATUS status,
+			size_t nread);
+
 static void read_done(struct tevent_req *subreq)
 {
 	struct read_state *state =
 		tevent_req_callback_data(subreq, struct read_state);
-	struct smbd_request *req = state->req;
-	struct smbd_open *op;
 	size_t nread = 0;
 	NTSTATUS status;
 
 	status = vfs_pread_recv(subreq, &nread);
 	state->subreq = NULL;
 	TALLOC_FREE(subreq);
+	read_finish(state, status, nread);
+}
+
+static void read_stream_done(struct tevent_req *subreq)
+{
+	struct read_state *state =
+		tevent_req_callback_data(subreq, struct read_state);
+	struct stream_read_job *job = state->stream_job;
+	NTSTATUS status;
+	int err;
+
+	err = vfs_job_recv(subreq);
+	state->subreq = NULL;
+	TALLOC_FREE(subreq);
+	status = err != 0 ? map_nt_error_from_unix(err) : job->status;
+	read_finish(state, status, job->nread);
+}
+
+static void read_finish(struct read_state *state, NTSTATUS status,
+			size_t nread)
+{
+	struct smbd_request *req = state->req;
+	struct smbd_open *op;
+
 	smbd_fd_unref(state->fd);
 	state->fd = NULL;
 	if (!NT_STATUS_IS_OK(status)) {

@@ -9,6 +9,9 @@
  * and run as one job of their own; the append is not atomic against
  * another process appending at the same time (that needs the byte-range
  * lock database of the next issue).
+ *
+ * A named stream (streams.h) is written in the same kind of job: load
+ * the xattr value, patch the range, store it back.
  */
 #include "smbd/smbd.h"
 
@@ -18,6 +21,7 @@
 
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
+#include "smbd/streams.h"
 #include "smbd/vfs/threadpool.h"
 #include "smbd/vfs/vfs_async.h"
 
@@ -28,9 +32,12 @@
  * INVALID_PARAMETER (smb2.rw.invalid "MAXFILESIZE"). */
 #define SMB2_MAX_FILE_SIZE 0xfffffff0000ULL
 
-/* The slow path: append and/or write-through in one job. */
+/* The slow path: append and/or write-through, or a named stream, in one
+ * job. */
 struct write_job {
 	int fd;
+	char *stream_name; /* NULL: the file's own data */
+	NTSTATUS stream_status;
 	const uint8_t *data; /* the request's frame: see the file comment */
 	size_t len;
 	uint64_t offset;
@@ -55,6 +62,12 @@ static void write_job_run(void *private_data)
 	struct write_job *job = private_data;
 	uint64_t offset = job->offset;
 
+	if (job->stream_name != NULL) {
+		job->stream_status = smbd_stream_write(
+			job->fd, job->stream_name, job->data, job->len,
+			job->offset, job->append, &job->written);
+		return;
+	}
 	if (job->append) {
 		struct stat st;
 
@@ -168,7 +181,7 @@ NTSTATUS smbd_smb2_write(struct smbd_request *req)
 		return NT_STATUS_NO_MEMORY;
 	}
 	state->req = req;
-	if (!append && !write_through) {
+	if (!append && !write_through && smbd_open_stream(op) == NULL) {
 		state->fd = smbd_fd_ref(op->fd);
 		talloc_set_destructor(state, write_state_destructor);
 		state->subreq = vfs_pwrite_send(state, client->ev, client->pool,
@@ -194,6 +207,13 @@ NTSTATUS smbd_smb2_write(struct smbd_request *req)
 	state->job->offset = offset;
 	state->job->append = append;
 	state->job->write_through = write_through;
+	if (smbd_open_stream(op) != NULL) {
+		state->job->stream_name =
+			talloc_strdup(state->job, smbd_open_stream(op));
+		if (state->job->stream_name == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+	}
 	state->subreq = vfs_job_send_ex(state, client->ev, client->pool,
 					req->session->creds, write_job_run,
 					state->job, NULL,
@@ -247,6 +267,8 @@ static void write_job_done(struct tevent_req *subreq)
 	}
 	if (err != 0) {
 		status = map_nt_error_from_unix(err);
+	} else if (job->stream_name != NULL) {
+		status = job->stream_status;
 	}
 	write_finish(state, status, job->written);
 }

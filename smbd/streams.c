@@ -16,6 +16,8 @@
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
 #include "lib/util/dlinklist.h"
+#include "smbd/dosmode.h"
+#include "smbd/smb2_wire.h"
 
 #define PREFIX_LEN (sizeof(SMBD_STREAM_XATTR_PREFIX) - 1)
 #define XATTR_NAME_BUF 256 /* XATTR_NAME_MAX + 1 */
@@ -325,9 +327,18 @@ static NTSTATUS load_value(int fd, const char *xname, TALLOC_CTX *mem_ctx,
  * Store operations (worker threads)
  */
 
-static uint64_t alloc_size_of(uint64_t size)
+uint64_t smbd_stream_alloc_size(uint64_t size)
 {
 	return (size + 4095) & ~(uint64_t)4095;
+}
+
+void smbd_stream_meta_fixup(struct smbd_file_meta *meta)
+{
+	meta->is_dir = false;
+	meta->attributes &= ~FILE_ATTRIBUTE_DIRECTORY;
+	if (meta->attributes == 0) {
+		meta->attributes = FILE_ATTRIBUTE_NORMAL;
+	}
 }
 
 NTSTATUS smbd_streams_list(int fd, TALLOC_CTX *mem_ctx,
@@ -387,7 +398,7 @@ NTSTATUS smbd_streams_list(int fd, TALLOC_CTX *mem_ctx,
 			return NT_STATUS_NO_MEMORY;
 		}
 		list[n].size = (uint64_t)vsize - SMBD_STREAM_HEADER_SIZE;
-		list[n].alloc_size = alloc_size_of(list[n].size);
+		list[n].alloc_size = smbd_stream_alloc_size(list[n].size);
 		n++;
 	}
 	if (n > 0) {

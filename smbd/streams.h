@@ -172,6 +172,21 @@ NTSTATUS smbd_streams_delete_all(int fd);
 NTSTATUS smbd_stream_rename(int fd, TALLOC_CTX *mem_ctx, const char *old_name,
 			    const char *new_name, bool replace);
 
+/* AllocationSize reported for a stream of `size` bytes: whole 4 KiB
+ * units, 0 when empty. */
+uint64_t smbd_stream_alloc_size(uint64_t size);
+
+/*
+ * Turn the metadata of a stream's base file (smbd_file_meta_fd on the
+ * open's fd) into the stream's own: a data stream is never a directory,
+ * so is_dir = false and FILE_ATTRIBUTE_DIRECTORY goes (NORMAL if nothing
+ * is left), as Samba's streams_xattr reports streams of directories;
+ * smbclient refuses to transfer "a directory".  Sizes are not touched:
+ * set end_of_file / allocation_size from the stream's size.
+ */
+struct smbd_file_meta;
+void smbd_stream_meta_fixup(struct smbd_file_meta *meta);
+
 /*
  * Which stream an open names (event loop only).
  *
