@@ -14,6 +14,7 @@
 #include <wctype.h>
 
 #include "lib/util/byteorder.h"
+#include "lib/util/charset.h"
 #include "lib/util/debug.h"
 #include "lib/util/dlinklist.h"
 #include "smbd/dosmode.h"
@@ -406,6 +407,75 @@ NTSTATUS smbd_streams_list(int fd, TALLOC_CTX *mem_ctx,
 		*count = n;
 	}
 	talloc_free(tmp);
+	return NT_STATUS_OK;
+}
+
+static NTSTATUS append_stream_entry(TALLOC_CTX *mem_ctx, uint8_t **buf,
+				    size_t *len, size_t *last_ofs,
+				    const char *name, uint64_t size,
+				    uint64_t alloc)
+{
+	char *full = talloc_asprintf(mem_ctx, ":%s:$DATA", name);
+	uint8_t *u16 = NULL, *grown;
+	size_t u16_len = 0, ofs = (*len + 7) & ~(size_t)7;
+
+	if (full == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	if (!utf8_to_utf16le(mem_ctx, full, &u16, &u16_len)) {
+		return NT_STATUS_OBJECT_NAME_INVALID;
+	}
+	grown = talloc_realloc(mem_ctx, *buf, uint8_t, ofs + 24 + u16_len);
+	if (grown == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	if (*len > 0) {
+		/* pad the previous entry and link it to this one */
+		memset(grown + *len, 0, ofs - *len);
+		PUSH_LE32(grown, *last_ofs, (uint32_t)(ofs - *last_ofs));
+	}
+	PUSH_LE32(grown, ofs, 0);
+	PUSH_LE32(grown, ofs + 4, (uint32_t)u16_len);
+	PUSH_LE64(grown, ofs + 8, size);
+	PUSH_LE64(grown, ofs + 16, alloc);
+	memcpy(grown + ofs + 24, u16, u16_len);
+	*buf = grown;
+	*last_ofs = ofs;
+	*len = ofs + 24 + u16_len;
+	talloc_free(full);
+	talloc_free(u16);
+	return NT_STATUS_OK;
+}
+
+NTSTATUS smbd_streams_encode_info(TALLOC_CTX *mem_ctx, bool with_unnamed,
+				  uint64_t unnamed_size,
+				  uint64_t unnamed_alloc,
+				  const struct smbd_stream_info *list,
+				  size_t count, uint8_t **out,
+				  size_t *out_len)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, last_ofs = 0, i;
+	NTSTATUS status = NT_STATUS_OK;
+
+	*out = NULL;
+	*out_len = 0;
+	if (with_unnamed) {
+		/* "::$DATA" is ":" + "" + ":$DATA" */
+		status = append_stream_entry(mem_ctx, &buf, &len, &last_ofs,
+					     "", unnamed_size, unnamed_alloc);
+	}
+	for (i = 0; NT_STATUS_IS_OK(status) && i < count; i++) {
+		status = append_stream_entry(mem_ctx, &buf, &len, &last_ofs,
+					     list[i].name, list[i].size,
+					     list[i].alloc_size);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		talloc_free(buf);
+		return status;
+	}
+	*out = buf;
+	*out_len = len;
 	return NT_STATUS_OK;
 }
 

@@ -119,6 +119,24 @@ NTSTATUS smbd_streams_list(int fd, TALLOC_CTX *mem_ctx,
 			   struct smbd_stream_info **out, size_t *count);
 
 /*
+ * Encode FileStreamInformation ([MS-FSCC] 2.4.44) into *out (talloc'ed
+ * on mem_ctx, *out_len bytes; NULL and 0 when there is no entry at all):
+ * first "::$DATA" with unnamed_size/unnamed_alloc when with_unnamed
+ * (files; a directory has no unnamed data stream), then
+ * ":<name>:$DATA" for each of list[0..count).  Entries are 8-byte
+ * aligned, NextEntryOffset 0 in the last.  The caller cuts to the
+ * client's OutputBufferLength (STATUS_BUFFER_OVERFLOW; fixed length 32 as
+ * Windows requires for the class).  NT_STATUS_OBJECT_NAME_INVALID if a
+ * name does not convert to UTF-16.
+ */
+NTSTATUS smbd_streams_encode_info(TALLOC_CTX *mem_ctx, bool with_unnamed,
+				  uint64_t unnamed_size,
+				  uint64_t unnamed_alloc,
+				  const struct smbd_stream_info *list,
+				  size_t count, uint8_t **out,
+				  size_t *out_len);
+
+/*
  * Find a stream by name (case-insensitive).  *stored_name (talloc'ed on
  * mem_ctx, may be NULL to skip) is the name as stored; *size (may be
  * NULL) its data size.  NT_STATUS_OBJECT_NAME_NOT_FOUND if none.

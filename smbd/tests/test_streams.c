@@ -240,6 +240,48 @@ static void test_name_equal(void **state)
 	assert_false(smbd_stream_name_equal("\xff", "\xfe"));
 }
 
+/* FileStreamInformation ([MS-FSCC] 2.4.44): "::$DATA" of a 6-byte file
+ * (alloc 4096) and ":ab:$DATA" of 3 bytes, byte for byte. */
+static void test_stream_info(void **state)
+{
+	static const uint8_t want[] = {
+		/* entry 1 at 0: next 40, name 14 bytes, size 6, alloc 4096 */
+		40, 0, 0, 0, 14, 0, 0, 0,
+		6, 0, 0, 0, 0, 0, 0, 0,
+		0, 0x10, 0, 0, 0, 0, 0, 0,
+		':', 0, ':', 0, '$', 0, 'D', 0, 'A', 0, 'T', 0, 'A', 0,
+		0, 0, /* pad to 40 */
+		/* entry 2 at 40: last, name 18 bytes, size 3, alloc 4096 */
+		0, 0, 0, 0, 18, 0, 0, 0,
+		3, 0, 0, 0, 0, 0, 0, 0,
+		0, 0x10, 0, 0, 0, 0, 0, 0,
+		':', 0, 'a', 0, 'b', 0, ':', 0, '$', 0, 'D', 0, 'A', 0,
+		'T', 0, 'A', 0,
+	};
+	struct smbd_stream_info one = { .name = (char *)"ab", .size = 3,
+					.alloc_size = 4096 };
+	TALLOC_CTX *t = talloc_new(NULL);
+	uint8_t *out;
+	size_t len;
+
+	(void)state;
+	assert_true(NT_STATUS_IS_OK(smbd_streams_encode_info(
+		t, true, 6, 4096, &one, 1, &out, &len)));
+	assert_int_equal(len, sizeof(want));
+	assert_memory_equal(out, want, sizeof(want));
+	/* a directory with no streams: nothing at all */
+	assert_true(NT_STATUS_IS_OK(smbd_streams_encode_info(
+		t, false, 0, 0, NULL, 0, &out, &len)));
+	assert_int_equal(len, 0);
+	assert_null(out);
+	/* a directory's stream alone: starts at 0, last entry */
+	assert_true(NT_STATUS_IS_OK(smbd_streams_encode_info(
+		t, false, 0, 0, &one, 1, &out, &len)));
+	assert_int_equal(len, 24 + 18);
+	assert_memory_equal(out, want + 40, 24 + 18);
+	talloc_free(t);
+}
+
 struct store_fixture {
 	char path[256];
 	int fd;
@@ -438,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_parse_rename_target),
 		cmocka_unit_test(test_encoding),
 		cmocka_unit_test(test_name_equal),
+		cmocka_unit_test(test_stream_info),
 		cmocka_unit_test_setup_teardown(test_store, store_setup,
 						store_teardown),
 	};
