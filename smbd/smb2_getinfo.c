@@ -16,6 +16,7 @@
 #include "lib/param/loadparm.h"
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
+#include "smbd/acl_store.h"
 #include "smbd/dosmode.h"
 #include "smbd/fscc_info.h"
 #include "smbd/sec_desc.h"
@@ -39,6 +40,8 @@ struct getinfo_job {
 	struct smbd_file_meta meta;
 	struct statvfs fs;
 	struct smbd_file_meta root_meta;
+	struct acl_ctx *acl; /* SECURITY: read the descriptor as this user */
+	struct nt_sd *sd;
 };
 
 struct getinfo_state {
@@ -68,6 +71,10 @@ static void getinfo_job_run(void *private_data)
 
 	job->status = smbd_file_meta_fd(job->fd, job->name, job->share,
 					&job->meta);
+	if (NT_STATUS_IS_OK(job->status) && job->acl != NULL) {
+		job->status = acl_query(job, job->acl, job->fd,
+					job->meta.is_dir, &job->sd);
+	}
 	if (!NT_STATUS_IS_OK(job->status) || !job->want_fs) {
 		return;
 	}
@@ -193,6 +200,13 @@ NTSTATUS smbd_smb2_getinfo(struct smbd_request *req)
 	if (job->name == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
+	if (info_type == SMB2_0_INFO_SECURITY) {
+		NTSTATUS status = acl_ctx_new(job, req->session, NULL, 0,
+					      &job->acl);
+		if (!NT_STATUS_IS_OK(status)) {
+			return status;
+		}
+	}
 	if (info_type == SMB2_0_INFO_FILESYSTEM) {
 		if (op->tcon->vfs == NULL) {
 			return NT_STATUS_INVALID_DEVICE_REQUEST;
@@ -303,7 +317,7 @@ static NTSTATUS encode_file_class(struct getinfo_state *state,
 	fi.access_mask = op->access_mask;
 	fi.position = op->position;
 	fi.mode = op->mode;
-	fi.delete_pending = op->delete_on_close;
+	fi.delete_pending = op->delete_pending;
 	fi.ea_size = 0;
 	return fscc_encode_file_info(state, state->info_class, &fi, out,
 				     out_len, fixed_len);
@@ -342,10 +356,9 @@ static NTSTATUS getinfo_reply(struct getinfo_state *state,
 		status = encode_fs_class(state, op->tcon, &data, &len, &fixed);
 		break;
 	case SMB2_0_INFO_SECURITY: {
-		const struct smbd_file_meta *m = &state->job->meta;
-		status = sec_desc_from_unix(state, m->uid, m->gid,
-					    m->unix_mode, m->is_dir,
-					    state->additional, &data, &len);
+		/* the stored descriptor, else the unix mode's (acl_store.h) */
+		status = nt_sd_encode(state, state->job->sd, state->additional,
+				      &data, &len);
 		if (!NT_STATUS_IS_OK(status)) {
 			return status;
 		}
