@@ -29,6 +29,7 @@
 #include "smbd/acl_store.h"
 #include "smbd/dosmode.h"
 #include "smbd/ntname.h"
+#include "smbd/share_mode.h"
 #include "smbd/streams.h"
 #include "smbd/vfs/threadpool.h"
 #include "smbd/vfs/vfs_posix.h"
@@ -1057,6 +1058,17 @@ NTSTATUS smbd_smb2_create(struct smbd_request *req)
 	job->alloc_size = state->ctx.alloc_size;
 	job->data_stream_only = stream.present;
 	job->stream_name = talloc_steal(job, stream.name);
+
+	/* Share modes and delete-pending are checked before anything on
+	 * disk changes (a SUPERSEDE must not truncate a file that another
+	 * open denies writing to). */
+	status = smbd_share_mode_check(client, tcon, job->relpath,
+				       job->stream_name,
+				       access & ~SEC_FLAG_MAXIMUM_ALLOWED,
+				       state->share_access);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
 
 	subreq = vfs_job_send(state, client->ev, client->pool,
 			      req->session->creds, create_job_run, job);

@@ -28,6 +28,7 @@
 #include "smbd/dosmode.h"
 #include "smbd/fscc_info.h"
 #include "smbd/ntname.h"
+#include "smbd/acl_store.h"
 #include "smbd/sec_desc.h"
 #include "smbd/smbd.h"
 #include "smbd/vfs/threadpool.h"
@@ -75,6 +76,7 @@ struct setinfo_job {
 	uint8_t *sd;
 	size_t sd_len;
 	uint32_t secinfo;
+	struct acl_ctx *acl;
 
 	NTSTATUS status;
 };
@@ -259,37 +261,9 @@ static void job_link(struct setinfo_job *job)
 
 static void job_security(struct setinfo_job *job)
 {
-	struct sec_desc_change change;
-	struct stat st;
-	char path[64];
-
-	if (fstat(job->fd, &st) == -1) {
-		job->status = map_nt_error_from_unix(errno);
-		return;
-	}
-	job->status = sec_desc_to_unix_change(job->sd, job->sd_len,
-					      job->secinfo, st.st_uid,
-					      st.st_gid, st.st_mode, &change);
-	if (!NT_STATUS_IS_OK(job->status)) {
-		return;
-	}
-	proc_fd_path(job->fd, path, sizeof(path));
-	if ((change.set_owner && change.owner != st.st_uid) ||
-	    (change.set_group && change.group != st.st_gid)) {
-		uid_t uid = change.set_owner ? change.owner : (uid_t)-1;
-		gid_t gid = change.set_group ? change.group : (gid_t)-1;
-		if (fchownat(AT_FDCWD, path, uid, gid, 0) == -1) {
-			job->status = map_nt_error_from_unix(errno);
-			return;
-		}
-	}
-	if (change.set_mode && (st.st_mode & 0777) != change.mode) {
-		mode_t mode = (st.st_mode & 07000) | change.mode;
-		if (fchmodat(AT_FDCWD, path, mode, 0) == -1) {
-			job->status = map_nt_error_from_unix(errno);
-			return;
-		}
-	}
+	/* stored as an NT ACL, not mapped onto the mode (acl_store.h) */
+	job->status = acl_set(job->acl, job->fd, job->is_dir, job->sd,
+			      job->sd_len, job->secinfo);
 }
 
 static void setinfo_job_run(void *private_data)
@@ -687,6 +661,10 @@ NTSTATUS smbd_smb2_setinfo(struct smbd_request *req)
 		if (buf_len == 0) {
 			status = NT_STATUS_INVALID_SECURITY_DESCR;
 		}
+		if (NT_STATUS_IS_OK(status)) {
+			status = acl_ctx_new(job, req->session, NULL, 0,
+					     &job->acl);
+		}
 		break;
 	case SMB2_0_INFO_FILESYSTEM:
 		status = NT_STATUS_INVALID_INFO_CLASS;
@@ -744,6 +722,7 @@ static void setinfo_done(struct tevent_req *subreq)
 		if (job->kind == SETINFO_DISPOSITION) {
 			/* the unlink itself happens at CLOSE */
 			op->delete_on_close = job->delete_pending;
+			op->delete_pending = job->delete_pending;
 		} else if (job->kind == SETINFO_RENAME) {
 			struct rename_fixup rf = {
 				.share = op->tcon->share,

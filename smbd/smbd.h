@@ -228,6 +228,10 @@ struct smbd_open {
 	uint32_t create_options;
 	uint32_t create_disposition;
 	bool delete_on_close;
+	/* Set through FileDispositionInformation: the file is marked for
+	 * deletion now, new opens fail with DELETE_PENDING ([MS-FSA]
+	 * 2.1.5.14.3); FILE_DELETE_ON_CLOSE alone does not do that. */
+	bool delete_pending;
 	uint64_t position; /* FilePositionInformation */
 	uint32_t mode;	   /* FileModeInformation */
 	struct smbd_dir_state *dir;
