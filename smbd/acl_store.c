@@ -438,6 +438,9 @@ NTSTATUS acl_set(struct acl_ctx *ctx, int fd, bool is_dir, const uint8_t *buf,
 	if (!NT_STATUS_IS_OK(status)) {
 		goto out;
 	}
+	if (!(secinfo & ALL_SECINFO)) {
+		goto out; /* nothing this server keeps (labels...) */
+	}
 	status = acl_query(frame, ctx, fd, is_dir, &cur);
 	if (!NT_STATUS_IS_OK(status)) {
 		goto out;
