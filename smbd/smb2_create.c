@@ -680,6 +680,11 @@ static NTSTATUS create_stream_attempt(struct create_job *job, bool *retry)
 	if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_NOT_FOUND)) {
 		/* the file comes with its first stream */
 		status = create_new(job, retry);
+		if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_COLLISION)) {
+			/* the file appeared meanwhile: its streams decide,
+			 * even for FILE_CREATE */
+			*retry = true;
+		}
 		if (!NT_STATUS_IS_OK(status)) {
 			return status;
 		}

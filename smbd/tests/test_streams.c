@@ -22,6 +22,7 @@
 #include "lib/util/byteorder.h"
 #include "lib/util/charset.h"
 #include "smbd/ntname.h"
+#include "smbd/smbd.h"
 #include "smbd/streams.h"
 
 static uint8_t *u16(TALLOC_CTX *mem_ctx, const char *s, size_t *len)
@@ -282,6 +283,32 @@ static void test_stream_info(void **state)
 	talloc_free(t);
 }
 
+/* The open -> stream record lives and dies with the open. */
+static void test_open_record(void **state)
+{
+	struct smbd_open *a = talloc_zero(NULL, struct smbd_open);
+	struct smbd_open *b = talloc_zero(NULL, struct smbd_open);
+
+	(void)state;
+	assert_null(smbd_open_stream(a));
+	assert_true(NT_STATUS_IS_OK(smbd_open_set_stream(a, "one")));
+	assert_string_equal(smbd_open_stream(a), "one");
+	assert_null(smbd_open_stream(b));
+	/* a stream rename updates the record */
+	assert_true(NT_STATUS_IS_OK(smbd_open_set_stream(a, "two")));
+	assert_string_equal(smbd_open_stream(a), "two");
+	assert_true(NT_STATUS_IS_OK(smbd_open_set_stream(b, "three")));
+	talloc_free(a);
+	assert_string_equal(smbd_open_stream(b), "three");
+	/* a new open at the freed address must not inherit the record */
+	a = talloc_zero(NULL, struct smbd_open);
+	if (a != b) {
+		assert_null(smbd_open_stream(a));
+	}
+	talloc_free(a);
+	talloc_free(b);
+}
+
 struct store_fixture {
 	char path[256];
 	int fd;
@@ -481,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_encoding),
 		cmocka_unit_test(test_name_equal),
 		cmocka_unit_test(test_stream_info),
+		cmocka_unit_test(test_open_record),
 		cmocka_unit_test_setup_teardown(test_store, store_setup,
 						store_teardown),
 	};
