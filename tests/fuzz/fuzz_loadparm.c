@@ -8,13 +8,16 @@
  * prints but smbd then refuses, or reads differently, is a bug).
  *
  * "include = FILE" reads files.  To touch nothing outside its own
- * directory, the target runs in a fresh temp directory holding two small
- * include files (inc.conf, and loop.conf which includes itself), and
+ * directory, the loads run in a fresh temp directory (the working
+ * directory is switched there around each load only, so that libFuzzer's
+ * relative paths keep working) holding two small include files
+ * (inc.conf, and loop.conf which includes itself), and
  * skips inputs that could name a file elsewhere: any input containing
  * both "include" (ignoring case, backslashes and line breaks, which
  * continuation lines could hide it with) and a '/'.
  */
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +30,9 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char tmpdir[] = "/tmp/fuzz_loadparm.XXXXXX";
+static char *tmpdir;
+static int tmpdir_fd = -1;
+static int orig_cwd_fd = -1;
 
 static void write_file(const char *name, const char *text)
 {
@@ -41,23 +46,49 @@ static void write_file(const char *name, const char *text)
 
 static void cleanup(void)
 {
-	unlink("inc.conf");
-	unlink("loop.conf");
-	if (chdir("/") == 0) {
-		rmdir(tmpdir);
+	unlinkat(tmpdir_fd, "inc.conf", 0);
+	unlinkat(tmpdir_fd, "loop.conf", 0);
+	rmdir(tmpdir);
+}
+
+static void enter_tmpdir(void)
+{
+	if (fchdir(tmpdir_fd) != 0) {
+		perror("fuzz_loadparm: fchdir");
+		abort();
+	}
+}
+
+static void leave_tmpdir(void)
+{
+	if (fchdir(orig_cwd_fd) != 0) {
+		perror("fuzz_loadparm: fchdir");
+		abort();
 	}
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	const char *tmp = getenv("TMPDIR");
+
 	debug_level = -1;
-	if (mkdtemp(tmpdir) == NULL || chdir(tmpdir) != 0) {
+	if (asprintf(&tmpdir, "%s/fuzz_loadparm.XXXXXX",
+		     tmp != NULL ? tmp : "/tmp") < 0 ||
+	    mkdtemp(tmpdir) == NULL) {
 		perror("fuzz_loadparm: temp directory");
 		abort();
 	}
+	tmpdir_fd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	orig_cwd_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tmpdir_fd == -1 || orig_cwd_fd == -1) {
+		perror("fuzz_loadparm: open");
+		abort();
+	}
 	atexit(cleanup);
+	enter_tmpdir();
 	write_file("inc.conf", "[inc]\npath = /srv/inc\nread only = no\n");
 	write_file("loop.conf", "include = loop.conf\n");
+	leave_tmpdir();
 	return 0;
 }
 
@@ -121,7 +152,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (text == NULL) {
 		abort();
 	}
+	enter_tmpdir();
 	status = smb_conf_load_string(ctx, "fuzz.conf", text, &conf, &errors);
+	leave_tmpdir();
 	if (!NT_STATUS_IS_OK(status)) {
 		if (conf != NULL) {
 			fprintf(stderr, "failed load returned a conf\n");

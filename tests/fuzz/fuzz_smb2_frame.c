@@ -27,6 +27,9 @@
  * as nobody beneath the share.  The share directory is emptied after each
  * input.  Must run as root (worker threads switch to nobody).
  *
+ * smbd_child_main() owns the construction of a client and connection;
+ * fuzz_conn_setup() repeats it, minus the socket options and signals.
+ *
  *   FUZZ_DEBUG=5 ./fuzz_smb2_frame crash-file     shows smbd's log
  */
 #include <dirent.h>
@@ -75,7 +78,6 @@ struct fuzz_server {
 	struct smbd_settings *settings;
 	struct smbd_child_context *child;
 	struct userdb *userdb;
-	struct vfs_pool *pool;
 };
 
 static struct fuzz_server *server;
@@ -291,13 +293,6 @@ static void fuzz_server_init(void)
 	memset(server->child->server_guid, 0x5a, 16);
 	server->child->start_time = 1700000000;
 	server->child->config_path = "fuzz.conf";
-
-	/* One pool for the whole run: threads are expensive to start, and a
-	 * pool carries no state from one input to the next. */
-	server->pool = vfs_pool_create(server, server->ev, 4);
-	if (server->pool == NULL) {
-		fuzz_die("vfs_pool_create");
-	}
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -328,6 +323,27 @@ static void fuzz_conn_error(void *private_data, int err)
 	smbd_connection_terminate(conn, "transport error");
 }
 
+/*
+ * The teardown order of smbd_child.c's client destructor (static there,
+ * so repeated here): the pool first (waits for running jobs), then the
+ * connections, then the sessions with their trees and opens, and only
+ * then the rest.
+ */
+static int fuzz_client_destructor(struct smbd_client *client)
+{
+	TALLOC_FREE(client->pool);
+	while (client->connections != NULL) {
+		struct smbd_connection *conn = client->connections;
+
+		DLIST_REMOVE(client->connections, conn);
+		talloc_free(conn);
+	}
+	while (client->sessions != NULL) {
+		talloc_free(client->sessions);
+	}
+	return 0;
+}
+
 static void fuzz_conn_setup(struct fuzz_conn *fc)
 {
 	const struct smbd_settings *set = server->settings;
@@ -349,8 +365,14 @@ static void fuzz_conn_setup(struct fuzz_conn *fc)
 	client->conf = server->conf;
 	client->settings = set;
 	client->userdb = server->userdb;
-	client->pool = server->pool;
 	memcpy(client->server_guid, server->child->server_guid, 16);
+	talloc_set_destructor(client, fuzz_client_destructor);
+	/* a pool per client, as in smbd_child_main(): its teardown is part
+	 * of what is tested */
+	client->pool = vfs_pool_create(client, client->ev, 4);
+	if (client->pool == NULL) {
+		fuzz_die("vfs_pool_create");
+	}
 
 	conn = talloc_zero(client, struct smbd_connection);
 	if (conn == NULL) {
@@ -586,25 +608,6 @@ static void patch_frame(struct fuzz_conn *fc, uint8_t flags, uint8_t *frame,
 	}
 }
 
-/*
- * Free the client as smbd_child_main() does.  Known bug (reported, see
- * tests/fuzz/crashes/fuzz_smb2_frame-1.bin): freeing the client with an
- * open file left reads client->open_buckets, already freed, from
- * smbd_open_destructor().  Until that is fixed the harness frees the
- * sessions (and so tcons and opens) first, or every input that leaves a
- * file open would stop on it; FUZZ_PLAIN_TEARDOWN=1 frees the client
- * only, which reproduces the bug.
- */
-static void fuzz_conn_teardown(struct fuzz_conn *fc)
-{
-	if (getenv("FUZZ_PLAIN_TEARDOWN") == NULL) {
-		while (fc->client->sessions != NULL) {
-			talloc_free(fc->client->sessions);
-		}
-	}
-	talloc_free(fc->client);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_conn fc;
@@ -637,7 +640,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_settle(&fc);
 	}
 
-	fuzz_conn_teardown(&fc);
+	talloc_free(fc.client);
 	close(fc.peer_fd);
 	empty_dir(server->share_dir);
 	return 0;

@@ -80,7 +80,7 @@ for f in "$here"/crashes/*.bin; do
 	case " $(echo $targets) " in *" $t "*) ;; *) continue ;; esac
 	exe="$build/$(target_path "$t")"
 	# (the subshell keeps bash's "Aborted" notice out of the output)
-	if (FUZZ_PLAIN_TEARDOWN=1 FUZZ_PLAIN_TERMINATE=1 \
+	if (FUZZ_PLAIN_TERMINATE=1 \
 	    "$exe" -runs=1 "$f" >"$work/replay.log" 2>&1; exit $?) 2>/dev/null
 	then
 		echo "FIXED   $(basename "$f") no longer crashes: delete it" \
