@@ -128,6 +128,11 @@ struct create_job {
 	/* "file::$DATA": the unnamed stream, so never a directory */
 	bool data_stream_only;
 	char *stream_name; /* a named stream of relpath, or NULL */
+	/* "x::$DATA" refused by share modes: only find out whether x is a
+	 * directory (Windows answers FILE_IS_A_DIRECTORY first), else fail
+	 * with this status; nothing on disk changes */
+	NTSTATUS share_status;
+	bool share_refused;
 	/* out */
 	NTSTATUS status;
 	int fd;
@@ -579,6 +584,17 @@ static NTSTATUS create_attempt(struct create_job *job, bool *retry)
 	*retry = false;
 	if (job->stream_name != NULL) {
 		return create_stream_attempt(job, retry);
+	}
+	if (job->share_refused) {
+		status = vfs_openat(job->share, job->relpath, O_PATH, 0, &pfd);
+		if (NT_STATUS_IS_OK(status)) {
+			status = vfs_fstat(pfd, &vst);
+			close(pfd);
+		}
+		if (NT_STATUS_IS_OK(status) && S_ISDIR(vst.st.st_mode)) {
+			return NT_STATUS_FILE_IS_A_DIRECTORY;
+		}
+		return job->share_status;
 	}
 	status = vfs_openat(job->share, job->relpath, O_PATH, 0, &pfd);
 	if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_NOT_FOUND)) {
@@ -1071,7 +1087,13 @@ NTSTATUS smbd_smb2_create(struct smbd_request *req)
 				       job->stream_name,
 				       access & ~SEC_FLAG_MAXIMUM_ALLOWED,
 				       state->share_access);
-	if (!NT_STATUS_IS_OK(status)) {
+	if (!NT_STATUS_IS_OK(status) && stream.present &&
+	    stream.name == NULL) {
+		/* smb2.streams.dir: "dir::$DATA" is FILE_IS_A_DIRECTORY
+		 * even while the directory is open without sharing */
+		job->share_refused = true;
+		job->share_status = status;
+	} else if (!NT_STATUS_IS_OK(status)) {
 		return status;
 	}
 
