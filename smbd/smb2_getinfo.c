@@ -21,6 +21,7 @@
 #include "smbd/fscc_info.h"
 #include "smbd/sec_desc.h"
 #include "smbd/smbd.h"
+#include "smbd/streams.h"
 #include "smbd/vfs/threadpool.h"
 #include "smbd/vfs/vfs_posix.h"
 
@@ -36,6 +37,12 @@ struct getinfo_job {
 	const struct smb_conf_share *share;
 	char *name; /* last component, for hide dot files */
 	bool want_fs;
+	char *stream_name;   /* a named stream open: report the stream */
+	bool want_streams;   /* FileStreamInformation */
+	uint64_t base_eof, base_alloc; /* the file's own data ("::$DATA") */
+	bool base_is_dir;
+	struct smbd_stream_info *streams;
+	size_t num_streams;
 	NTSTATUS status;
 	struct smbd_file_meta meta;
 	struct statvfs fs;
@@ -75,7 +82,32 @@ static void getinfo_job_run(void *private_data)
 		job->status = acl_query(job, job->acl, job->fd,
 					job->meta.is_dir, &job->sd);
 	}
-	if (!NT_STATUS_IS_OK(job->status) || !job->want_fs) {
+	if (!NT_STATUS_IS_OK(job->status)) {
+		return;
+	}
+	job->base_eof = job->meta.end_of_file;
+	job->base_alloc = job->meta.allocation_size;
+	job->base_is_dir = job->meta.is_dir;
+	if (job->stream_name != NULL) {
+		uint64_t size = 0;
+
+		job->status = smbd_stream_find(job->fd, job, job->stream_name,
+					       NULL, &size);
+		if (!NT_STATUS_IS_OK(job->status)) {
+			return;
+		}
+		job->meta.end_of_file = size;
+		job->meta.allocation_size = smbd_stream_alloc_size(size);
+		smbd_stream_meta_fixup(&job->meta);
+	}
+	if (job->want_streams) {
+		job->status = smbd_streams_list(job->fd, job, &job->streams,
+						&job->num_streams);
+		if (!NT_STATUS_IS_OK(job->status)) {
+			return;
+		}
+	}
+	if (!job->want_fs) {
 		return;
 	}
 	if (fstatvfs(job->fd, &job->fs) == -1) {
@@ -207,6 +239,14 @@ NTSTATUS smbd_smb2_getinfo(struct smbd_request *req)
 			return status;
 		}
 	}
+	if (smbd_open_stream(op) != NULL) {
+		job->stream_name = talloc_strdup(job, smbd_open_stream(op));
+		if (job->stream_name == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+	}
+	job->want_streams = info_type == SMB2_0_INFO_FILE &&
+			    info_class == FSCC_FILE_STREAM_INFORMATION;
 	if (info_type == SMB2_0_INFO_FILESYSTEM) {
 		if (op->tcon->vfs == NULL) {
 			return NT_STATUS_INVALID_DEVICE_REQUEST;
@@ -302,8 +342,32 @@ static NTSTATUS encode_file_class(struct getinfo_state *state,
 				  size_t *out_len, size_t *fixed_len)
 {
 	struct fscc_file_info fi = { 0 };
-	char *path = talloc_strdup(state, op->relpath);
+	const struct getinfo_job *job = state->job;
+	char *path;
 
+	if (state->info_class == FSCC_FILE_STREAM_INFORMATION) {
+		/* the file's streams, also through a stream open; a
+		 * directory has no unnamed stream ([MS-FSCC] 2.4.44) */
+		NTSTATUS status = smbd_streams_encode_info(
+			state, !job->base_is_dir, job->base_eof, job->base_alloc,
+			job->streams, job->num_streams, out, out_len);
+
+		*fixed_len = 32;
+		if (NT_STATUS_IS_OK(status) && *out == NULL) {
+			*out = talloc_zero_array(state, uint8_t, 1);
+			if (*out == NULL) {
+				return NT_STATUS_NO_MEMORY;
+			}
+		}
+		return status;
+	}
+	if (job->stream_name != NULL) {
+		/* FileNameInformation of a stream open is "file:stream" */
+		path = talloc_asprintf(state, "%s:%s", op->relpath,
+				       job->stream_name);
+	} else {
+		path = talloc_strdup(state, op->relpath);
+	}
 	if (path == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}

@@ -31,6 +31,7 @@
 #include "smbd/acl_store.h"
 #include "smbd/sec_desc.h"
 #include "smbd/smbd.h"
+#include "smbd/streams.h"
 #include "smbd/vfs/threadpool.h"
 #include "smbd/vfs/vfs_posix.h"
 
@@ -51,6 +52,7 @@ enum setinfo_kind {
 	SETINFO_RENAME,
 	SETINFO_LINK,
 	SETINFO_SECURITY,
+	SETINFO_STREAM_RENAME,
 };
 
 struct setinfo_job {
@@ -72,6 +74,10 @@ struct setinfo_job {
 	char *oldrel;
 	char *newrel;
 	bool replace;
+	/* a named stream open (EOF, ALLOCATION act on the stream) and the
+	 * STREAM_RENAME target (NULL: "::$DATA") */
+	char *stream_name;
+	char *new_stream_name;
 	/* SECURITY */
 	uint8_t *sd;
 	size_t sd_len;
@@ -270,7 +276,30 @@ static void setinfo_job_run(void *private_data)
 {
 	struct setinfo_job *job = private_data;
 
+	if (job->stream_name != NULL &&
+	    (job->kind == SETINFO_EOF || job->kind == SETINFO_ALLOCATION)) {
+		uint64_t size = 0;
+
+		job->status = smbd_stream_find(job->fd, job, job->stream_name,
+					       NULL, &size);
+		if (!NT_STATUS_IS_OK(job->status)) {
+			return;
+		}
+		/* allocation only ever shrinks a stream ([MS-FSA]
+		 * 2.1.5.14.1); there is nothing to reserve in an xattr */
+		if (job->kind == SETINFO_EOF || job->size < size) {
+			job->status = smbd_stream_truncate(
+				job->fd, job->stream_name, job->size);
+		}
+		return;
+	}
 	switch (job->kind) {
+	case SETINFO_STREAM_RENAME:
+		job->status = smbd_stream_rename(job->fd, job,
+						 job->stream_name,
+						 job->new_stream_name,
+						 job->replace);
+		break;
 	case SETINFO_BASIC:
 		job_basic(job);
 		break;
@@ -550,6 +579,26 @@ static NTSTATUS parse_file_class(struct setinfo_job *job,
 		    !(op->access_mask & SEC_STD_DELETE)) {
 			return NT_STATUS_ACCESS_DENIED;
 		}
+		if (info_class == FSCC_FILE_RENAME_INFORMATION && len >= 22 &&
+		    PULL_LE32(buf, 16) >= 2 && PULL_LE32(buf, 16) <= len - 20 &&
+		    PULL_LE16(buf, 20) == ':') {
+			/* ":new[:$DATA]": rename a stream within the file
+			 * ([MS-FSA] 2.1.5.15.11.1) */
+			job->replace = buf[0] != 0;
+			status = ntname_stream_rename_target(
+				job, buf + 20, PULL_LE32(buf, 16),
+				&job->new_stream_name);
+			if (!NT_STATUS_IS_OK(status)) {
+				return status;
+			}
+			if (job->stream_name == NULL ||
+			    job->new_stream_name == NULL) {
+				/* to or from the unnamed stream */
+				return NT_STATUS_NOT_SUPPORTED;
+			}
+			job->kind = SETINFO_STREAM_RENAME;
+			return NT_STATUS_OK;
+		}
 		status = parse_rename(job, buf, len);
 		if (!NT_STATUS_IS_OK(status)) {
 			return status;
@@ -639,6 +688,12 @@ NTSTATUS smbd_smb2_setinfo(struct smbd_request *req)
 	}
 	job->is_dir = op->is_dir;
 	job->share = op->tcon->vfs;
+	if (smbd_open_stream(op) != NULL) {
+		job->stream_name = talloc_strdup(job, smbd_open_stream(op));
+		if (job->stream_name == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+	}
 
 	switch (info_type) {
 	case SMB2_0_INFO_FILE:
@@ -703,6 +758,7 @@ static void setinfo_done(struct tevent_req *subreq)
 	struct smbd_request *req = state->req;
 	struct setinfo_job *job = state->job;
 	struct smbd_open *op;
+	NTSTATUS status;
 	uint8_t *out;
 	int err;
 
@@ -723,6 +779,12 @@ static void setinfo_done(struct tevent_req *subreq)
 			/* the unlink itself happens at CLOSE */
 			op->delete_on_close = job->delete_pending;
 			op->delete_pending = job->delete_pending;
+		} else if (job->kind == SETINFO_STREAM_RENAME) {
+			status = smbd_open_set_stream(op, job->new_stream_name);
+			if (!NT_STATUS_IS_OK(status)) {
+				smbd_request_done(req, status);
+				return;
+			}
 		} else if (job->kind == SETINFO_RENAME) {
 			struct rename_fixup rf = {
 				.share = op->tcon->share,
