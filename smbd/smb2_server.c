@@ -969,7 +969,10 @@ static void smbd_compound_send(struct smbd_compound *c, unsigned upto,
 			iov[n++] = req->out_data;
 			len += req->out_data.iov_len;
 		}
-		if (!last && len % 8 != 0) {
+		/* Every reply of a compound is 8-byte aligned, the last one
+		 * too (smbtorture smb2.compound.compound-padding, as
+		 * Windows); a lone reply is not padded. */
+		if ((!last || c->num_reqs > 1) && len % 8 != 0) {
 			iov[n].iov_base = (void *)smbd_zero_pad;
 			iov[n].iov_len = 8 - len % 8;
 			len += iov[n].iov_len;
