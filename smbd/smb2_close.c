@@ -138,7 +138,10 @@ static bool delete_on_close_pass_on(struct smbd_open *op)
 	if (s.peer == NULL) {
 		return false;
 	}
+	/* The file is now delete-pending: new opens fail with
+	 * DELETE_PENDING until the last handle closes ([MS-FSA] 2.1.5.4). */
 	s.peer->delete_on_close = true;
+	s.peer->delete_pending = true;
 	return true;
 }
 
