@@ -28,6 +28,7 @@
 #define ACL_HASH_SHA256 1
 #define ACL_BLOB_MAX (ACL_BLOB_HEADER + 0x40000)
 
+#define SEC_DIR_LIST 0x00000001
 #define SEC_DIR_ADD_FILE 0x00000002
 #define SEC_DIR_ADD_SUBDIR 0x00000004
 
@@ -257,6 +258,8 @@ NTSTATUS acl_ctx_new(TALLOC_CTX *mem_ctx, struct smbd_session *session,
 			talloc_free(ctx);
 			return NT_STATUS_INVALID_PARAMETER;
 		}
+		nt_acl_map_generic_file(ctx->creator->dacl);
+		nt_acl_map_generic_file(ctx->creator->sacl);
 		if ((ctx->creator->control & NT_SD_SACL_PRESENT) &&
 		    !ctx->token->is_root) {
 			talloc_free(ctx);
@@ -272,16 +275,20 @@ uint32_t acl_open_max_access(const struct acl_ctx *ctx)
 	return ctx != NULL ? ctx->max_access : UINT32_MAX;
 }
 
-/* Does the parent directory of relpath grant FILE_DELETE_CHILD? */
-static bool parent_grants_delete_child(struct acl_ctx *ctx,
-				       const struct vfs_share *share,
-				       const char *relpath)
+/*
+ * What the parent directory of relpath grants (its stored descriptor, or
+ * the one its unix mode stands for), for the rights NTFS derives from the
+ * parent: DELETE from FILE_DELETE_CHILD, FILE_READ_ATTRIBUTES from
+ * FILE_LIST_DIRECTORY.
+ */
+static uint32_t parent_rights(struct acl_ctx *ctx,
+			      const struct vfs_share *share,
+			      const char *relpath)
 {
 	TALLOC_CTX *frame = talloc_new(ctx);
 	struct nt_sd *psd = NULL;
 	const char *last;
-	uint32_t granted;
-	bool ok = false;
+	uint32_t granted = 0;
 	int dirfd = -1;
 
 	if (frame == NULL || relpath[0] == '\0' ||
@@ -294,14 +301,13 @@ static bool parent_grants_delete_child(struct acl_ctx *ctx,
 	if (psd == NULL && !NT_STATUS_IS_OK(unix_sd(frame, dirfd, &psd))) {
 		goto out;
 	}
-	ok = NT_STATUS_IS_OK(nt_access_check(psd, ctx->token,
-					     SEC_DIR_DELETE_CHILD, &granted));
+	granted = nt_access_maximum(psd, ctx->token);
 out:
 	if (dirfd != -1) {
 		close(dirfd);
 	}
 	talloc_free(frame);
-	return ok;
+	return granted;
 }
 
 NTSTATUS acl_open_existing(struct acl_ctx *ctx, const struct vfs_share *share,
@@ -325,10 +331,17 @@ NTSTATUS acl_open_existing(struct acl_ctx *ctx, const struct vfs_share *share,
 		desired |= SEC_FILE_WRITE_DATA;
 	}
 	maximum = nt_access_maximum(sd, ctx->token);
-	if (!(maximum & SEC_STD_DELETE) &&
-	    ((desired & (SEC_STD_DELETE | SEC_FLAG_MAXIMUM_ALLOWED)) != 0) &&
-	    parent_grants_delete_child(ctx, share, relpath)) {
-		maximum |= SEC_STD_DELETE;
+	if ((~maximum & (SEC_STD_DELETE | SEC_FILE_READ_ATTRIBUTE)) &
+	    (desired | ((desired & SEC_FLAG_MAXIMUM_ALLOWED)
+				? (SEC_STD_DELETE | SEC_FILE_READ_ATTRIBUTE)
+				: 0))) {
+		uint32_t parent = parent_rights(ctx, share, relpath);
+		if (parent & SEC_DIR_DELETE_CHILD) {
+			maximum |= SEC_STD_DELETE;
+		}
+		if (parent & SEC_DIR_LIST) {
+			maximum |= SEC_FILE_READ_ATTRIBUTE;
+		}
 	}
 	ctx->max_access = maximum;
 	talloc_free(sd);
@@ -457,6 +470,8 @@ NTSTATUS acl_set(struct acl_ctx *ctx, int fd, bool is_dir, const uint8_t *buf,
 	if ((secinfo & NT_SECINFO_GROUP) && given->group != NULL) {
 		cur->group = talloc_move(cur, &given->group);
 	}
+	nt_acl_map_generic_file(given->dacl);
+	nt_acl_map_generic_file(given->sacl);
 	if (secinfo & NT_SECINFO_DACL) {
 		/* no DACL_PRESENT in what was sent: a NULL DACL */
 		cur->control &= ~DACL_CONTROL;

@@ -508,3 +508,13 @@ uint32_t nt_map_generic_file(uint32_t mask)
 	return mask & ~(SEC_GENERIC_READ | SEC_GENERIC_WRITE |
 			SEC_GENERIC_EXECUTE | SEC_GENERIC_ALL);
 }
+
+void nt_acl_map_generic_file(struct nt_acl *acl)
+{
+	for (uint32_t i = 0; acl != NULL && i < acl->num_aces; i++) {
+		struct nt_ace *ace = &acl->aces[i];
+		if (ace->has_sid && !(ace->flags & NT_ACE_INHERIT_ONLY)) {
+			ace->mask = nt_map_generic_file(ace->mask);
+		}
+	}
+}

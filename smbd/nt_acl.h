@@ -167,6 +167,11 @@ struct nt_sd *nt_sd_dup(TALLOC_CTX *mem_ctx, const struct nt_sd *sd);
 bool nt_acl_add(struct nt_acl *acl, uint8_t type, uint8_t flags,
 		uint32_t mask, const struct nt_sid *sid);
 
+/* Map the generic rights of every ACE that applies to the object itself
+ * (not INHERIT_ONLY), as Windows does when a descriptor is set: the ACE
+ * is stored with the file rights GENERIC_* stand for.  acl may be NULL. */
+void nt_acl_map_generic_file(struct nt_acl *acl);
+
 /* [MS-DTYP] 2.4.3 generic mapping for files and directories:
  * GENERIC_READ/WRITE/EXECUTE/ALL become the file rights they stand for. */
 uint32_t nt_map_generic_file(uint32_t mask);
