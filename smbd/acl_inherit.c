@@ -43,8 +43,8 @@ static const struct nt_sid *effective_sid(const struct nt_ace *ace,
 }
 
 static bool inherit_one(struct nt_acl *out, const struct nt_ace *ace,
-			bool is_container, const struct nt_sid *owner,
-			const struct nt_sid *group)
+			bool is_container, uint8_t I,
+			const struct nt_sid *owner, const struct nt_sid *group)
 {
 	bool oi = (ace->flags & NT_ACE_OBJECT_INHERIT) != 0;
 	bool ci = (ace->flags & NT_ACE_CONTAINER_INHERIT) != 0;
@@ -66,32 +66,30 @@ static bool inherit_one(struct nt_acl *out, const struct nt_ace *ace,
 		if (!oi) {
 			return true;
 		}
-		return add_copy(out, ace, NT_ACE_INHERITED | audit, mask, sid);
+		return add_copy(out, ace, I | audit, mask, sid);
 	}
 	if (ci) {
 		if (np) {
-			return add_copy(out, ace, NT_ACE_INHERITED | audit,
-					mask, sid);
+			return add_copy(out, ace, I | audit, mask, sid);
 		}
 		if (!changed) {
-			uint8_t flags = (ace->flags & ~NT_ACE_INHERIT_ONLY) |
-					NT_ACE_INHERITED;
+			uint8_t flags = (ace->flags & (INHERIT_FLAGS | audit) &
+					 ~NT_ACE_INHERIT_ONLY) | I;
 			return add_copy(out, ace, flags, mask, sid);
 		}
 		/* the effective part for this directory, and the original
 		 * to pass on to its children */
-		return add_copy(out, ace, NT_ACE_INHERITED | audit, mask,
-				sid) &&
+		return add_copy(out, ace, I | audit, mask, sid) &&
 		       add_copy(out, ace,
 				(ace->flags & (INHERIT_FLAGS | audit)) |
-					NT_ACE_INHERIT_ONLY | NT_ACE_INHERITED,
+					NT_ACE_INHERIT_ONLY | I,
 				ace->mask, &ace->sid);
 	}
 	if (oi && !np) {
 		/* for the files below, not for this directory */
 		return add_copy(out, ace,
 				(ace->flags & (INHERIT_FLAGS | audit)) |
-					NT_ACE_INHERIT_ONLY | NT_ACE_INHERITED,
+					NT_ACE_INHERIT_ONLY | I,
 				ace->mask, &ace->sid);
 	}
 	return true;
@@ -99,7 +97,7 @@ static bool inherit_one(struct nt_acl *out, const struct nt_ace *ace,
 
 struct nt_acl *acl_inherit_dacl(TALLOC_CTX *mem_ctx,
 				const struct nt_acl *parent_dacl,
-				bool is_container,
+				bool is_container, bool auto_inherit,
 				const struct nt_sid *owner,
 				const struct nt_sid *group)
 {
@@ -117,7 +115,8 @@ struct nt_acl *acl_inherit_dacl(TALLOC_CTX *mem_ctx,
 	for (uint32_t i = 0; parent_dacl != NULL && i < parent_dacl->num_aces;
 	     i++) {
 		if (!inherit_one(out, &parent_dacl->aces[i], is_container,
-				 owner, group)) {
+				 auto_inherit ? NT_ACE_INHERITED : 0, owner,
+				 group)) {
 			talloc_free(out);
 			return NULL;
 		}
@@ -169,6 +168,9 @@ NTSTATUS acl_create_descriptor(TALLOC_CTX *mem_ctx, const struct nt_sd *parent,
 {
 	struct nt_sd *sd = talloc_zero(mem_ctx, struct nt_sd);
 	struct nt_acl *inherited = NULL;
+	bool auto_inherit = parent != NULL &&
+			    (parent->control & NT_SD_DACL_AUTO_INHERITED);
+	uint16_t auto_flag = auto_inherit ? NT_SD_DACL_AUTO_INHERITED : 0;
 	bool creator_dacl =
 		creator != NULL && (creator->control & NT_SD_DACL_PRESENT);
 
@@ -179,7 +181,9 @@ NTSTATUS acl_create_descriptor(TALLOC_CTX *mem_ctx, const struct nt_sd *parent,
 	sd->control = NT_SD_SELF_RELATIVE;
 	if (creator != NULL) {
 		sd->control |= creator->control &
-			       ~(NT_SD_DACL_PRESENT | NT_SD_SACL_PRESENT);
+			       ~(NT_SD_DACL_PRESENT | NT_SD_SACL_PRESENT |
+				 NT_SD_DACL_AUTO_INHERIT_REQ |
+				 NT_SD_SACL_AUTO_INHERIT_REQ);
 	}
 	sd->owner = nt_sid_dup(sd, (creator != NULL && creator->owner != NULL)
 					   ? creator->owner
@@ -192,7 +196,8 @@ NTSTATUS acl_create_descriptor(TALLOC_CTX *mem_ctx, const struct nt_sd *parent,
 	}
 	if (parent != NULL && parent->dacl != NULL) {
 		inherited = acl_inherit_dacl(sd, parent->dacl, is_container,
-					     sd->owner, sd->group);
+					     auto_inherit, sd->owner,
+					     sd->group);
 		if (inherited == NULL) {
 			goto nomem;
 		}
@@ -206,7 +211,7 @@ NTSTATUS acl_create_descriptor(TALLOC_CTX *mem_ctx, const struct nt_sd *parent,
 		if (creator->dacl != NULL && inherited != NULL &&
 		    !(creator->control & NT_SD_DACL_PROTECTED)) {
 			sd->dacl = merge_acl(sd, creator->dacl, inherited);
-			sd->control |= NT_SD_DACL_AUTO_INHERITED;
+			sd->control |= auto_flag;
 		} else {
 			sd->dacl = nt_acl_dup(sd, creator->dacl);
 		}
@@ -215,7 +220,7 @@ NTSTATUS acl_create_descriptor(TALLOC_CTX *mem_ctx, const struct nt_sd *parent,
 		}
 	} else if (inherited != NULL) {
 		sd->dacl = inherited;
-		sd->control |= NT_SD_DACL_AUTO_INHERITED;
+		sd->control |= auto_flag;
 	} else if (default_dacl != NULL) {
 		sd->dacl = nt_acl_dup(sd, default_dacl);
 		if (sd->dacl == NULL) {

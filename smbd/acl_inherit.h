@@ -21,7 +21,9 @@
  *   Effective copies have CREATOR OWNER / CREATOR GROUP replaced by the new
  *   owner / group and generic rights mapped; when that changes the ACE and
  *   it stays inheritable, the original goes along as an INHERIT_ONLY copy.
- *   Every inherited ACE carries INHERITED_ACE.
+ *   Inherited ACEs carry INHERITED_ACE, and the new DACL is
+ *   SE_DACL_AUTO_INHERITED, only when the parent's DACL is
+ *   SE_DACL_AUTO_INHERITED (what Windows shows, smb2.acls.INHERITFLAGS).
  *
  * Pure; the result is a talloc child of mem_ctx.
  */
@@ -36,10 +38,11 @@
 #include "smbd/nt_acl.h"
 
 /* The ACEs a child inherits from parent_dacl; NULL on ENOMEM.  The result
- * may have no ACEs. */
+ * may have no ACEs.  auto_inherit: mark them INHERITED_ACE (NTFS does so
+ * when the parent's DACL is SE_DACL_AUTO_INHERITED). */
 struct nt_acl *acl_inherit_dacl(TALLOC_CTX *mem_ctx,
 				const struct nt_acl *parent_dacl,
-				bool is_container,
+				bool is_container, bool auto_inherit,
 				const struct nt_sid *owner,
 				const struct nt_sid *group);
 

@@ -437,6 +437,22 @@ NTSTATUS acl_query(TALLOC_CTX *mem_ctx, struct acl_ctx *ctx, int fd,
 	 NT_SD_SACL_AUTO_INHERIT_REQ | NT_SD_SACL_AUTO_INHERITED |             \
 	 NT_SD_SACL_PROTECTED)
 
+/*
+ * The control bits a SET keeps for one ACL (what Windows shows,
+ * smb2.acls.INHERITFLAGS): PROTECTED as sent; AUTO_INHERITED only when
+ * sent together with AUTO_INHERIT_REQ, which itself is never stored.
+ */
+static uint16_t set_control(uint16_t sent, uint16_t protected_bit,
+			    uint16_t inherited_bit, uint16_t req_bit)
+{
+	uint16_t keep = sent & protected_bit;
+
+	if ((sent & (inherited_bit | req_bit)) == (inherited_bit | req_bit)) {
+		keep |= inherited_bit;
+	}
+	return keep;
+}
+
 NTSTATUS acl_set(struct acl_ctx *ctx, int fd, bool is_dir, const uint8_t *buf,
 		 size_t len, uint32_t secinfo)
 {
@@ -475,13 +491,18 @@ NTSTATUS acl_set(struct acl_ctx *ctx, int fd, bool is_dir, const uint8_t *buf,
 	if (secinfo & NT_SECINFO_DACL) {
 		/* no DACL_PRESENT in what was sent: a NULL DACL */
 		cur->control &= ~DACL_CONTROL;
-		cur->control |= (given->control & DACL_CONTROL) |
+		cur->control |= set_control(given->control, NT_SD_DACL_PROTECTED,
+					    NT_SD_DACL_AUTO_INHERITED,
+					    NT_SD_DACL_AUTO_INHERIT_REQ) |
 				NT_SD_DACL_PRESENT;
 		cur->dacl = talloc_move(cur, &given->dacl);
 	}
 	if (secinfo & NT_SECINFO_SACL) {
 		cur->control &= ~SACL_CONTROL;
-		cur->control |= given->control & SACL_CONTROL;
+		cur->control |= set_control(given->control, NT_SD_SACL_PROTECTED,
+					    NT_SD_SACL_AUTO_INHERITED,
+					    NT_SD_SACL_AUTO_INHERIT_REQ) |
+				(given->control & NT_SD_SACL_PRESENT);
 		cur->sacl = talloc_move(cur, &given->sacl);
 	}
 	status = acl_store_write(fd, ctx->creds, cur);

@@ -390,12 +390,17 @@ static void test_inherit(void **state)
 	nt_acl_add(parent, 0, CI | NP, SEC_FILE_READ_DATA, &group);
 	nt_acl_add(parent, 0, 0, SEC_FILE_ALL, &owner); /* not inheritable */
 
-	c = acl_inherit_dacl(mem, parent, false, &owner, &group);
+	c = acl_inherit_dacl(mem, parent, false, true, &owner, &group);
 	assert_int_equal(c->num_aces, 2);
 	expect_ace(c, 0, 0, I, SEC_FILE_ALL, &owner);
 	expect_ace(c, 1, 0, I, SEC_RIGHTS_FILE_READ, &nt_sid_world);
 
-	c = acl_inherit_dacl(mem, parent, true, &owner, &group);
+	/* without auto-inheritance: the same ACEs, not marked INHERITED */
+	c = acl_inherit_dacl(mem, parent, false, false, &owner, &group);
+	assert_int_equal(c->num_aces, 2);
+	expect_ace(c, 0, 0, 0, SEC_FILE_ALL, &owner);
+
+	c = acl_inherit_dacl(mem, parent, true, true, &owner, &group);
 	assert_int_equal(c->num_aces, 5);
 	/* CREATOR OWNER split: effective for the owner + inherit-only */
 	expect_ace(c, 0, 0, I, SEC_FILE_ALL, &owner);
@@ -431,9 +436,15 @@ static void test_create_descriptor(void **state)
 	assert_int_equal(sd->control, NT_SD_SELF_RELATIVE | NT_SD_DACL_PRESENT);
 	assert_int_equal(sd->dacl->num_aces, 1);
 
-	/* inheritable parent ACE */
+	/* inheritable parent ACE, parent not auto-inherited */
 	nt_acl_add(parent->dacl, 0, NT_ACE_OBJECT_INHERIT, SEC_FILE_READ_DATA,
 		   &nt_sid_world);
+	assert_true(NT_STATUS_IS_OK(
+		acl_create_descriptor(mem, parent, NULL, false, tok, def, &sd)));
+	assert_int_equal(sd->control, NT_SD_SELF_RELATIVE | NT_SD_DACL_PRESENT);
+	expect_ace(sd->dacl, 0, 0, 0, SEC_FILE_READ_DATA, &nt_sid_world);
+	/* auto-inherited parent */
+	parent->control |= NT_SD_DACL_AUTO_INHERITED;
 	assert_true(NT_STATUS_IS_OK(
 		acl_create_descriptor(mem, parent, NULL, false, tok, def, &sd)));
 	assert_int_equal(sd->control, NT_SD_SELF_RELATIVE |
