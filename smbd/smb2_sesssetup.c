@@ -26,6 +26,9 @@ static NTSTATUS smbd_lookup_nt_hash(void *private_data, const char *account,
 	struct userdb_entry *e = NULL;
 	NTSTATUS status;
 
+	if (client->userdb == NULL) {
+		return NT_STATUS_NO_SUCH_USER; /* no database: guests only */
+	}
 	status = userdb_get(client->userdb, NULL, account, &e);
 	if (!NT_STATUS_IS_OK(status)) {
 		return status;
@@ -72,6 +75,9 @@ static NTSTATUS smbd_session_set_user(struct smbd_session *session,
 	if (info->guest || info->anonymous) {
 		unix_user = client->settings->guest_account;
 	} else {
+		if (client->userdb == NULL) {
+			return NT_STATUS_LOGON_FAILURE;
+		}
 		status = userdb_get(client->userdb, session, info->account, &e);
 		if (!NT_STATUS_IS_OK(status)) {
 			DBG_WARNING("user %s vanished from the user database\n",
@@ -186,6 +192,18 @@ NTSTATUS smbd_smb2_session_setup(struct smbd_request *req)
 
 	status = gensec_server_session_info(session->gensec, req, &info);
 	if (!NT_STATUS_IS_OK(status)) {
+		goto fail;
+	}
+	/* "server smb encrypt = required": a session that cannot encrypt
+	 * (SMB 2.x, no cipher in common, or guest/anonymous without a key)
+	 * is refused rather than served in clear ([MS-SMB2] 3.3.5.5, as
+	 * Samba does). */
+	if (client->settings->encryption_required &&
+	    (conn->cipher_id == 0 || !info->has_session_key)) {
+		DBG_NOTICE("%s: refusing session for %s: encryption is "
+			   "required and this session cannot encrypt\n",
+			   conn->remote_addr, info->account);
+		status = NT_STATUS_ACCESS_DENIED;
 		goto fail;
 	}
 	status = smbd_session_set_user(session, info);

@@ -153,7 +153,10 @@ int smbd_child_main(struct smbd_child_context *child, int sock)
 	}
 	status = userdb_open(client, smbd_settings_passdb_path(child->conf),
 			     false, &client->userdb);
-	if (!NT_STATUS_IS_OK(status)) {
+	if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_NOT_FOUND)) {
+		/* No user was ever added: only guests can log on. */
+		client->userdb = NULL;
+	} else if (!NT_STATUS_IS_OK(status)) {
 		DBG_ERR("cannot open the user database %s: %s\n",
 			smbd_settings_passdb_path(child->conf),
 			nt_errstr(status));

@@ -109,7 +109,26 @@ int main(int argc, char **argv)
 	}
 	debug_set_prefix("smbd");
 
+	if (!smbd_settings_make_dirs(conf)) {
+		return 1;
+	}
+	/* "create mask" and "directory mask" alone decide the modes of new
+	 * files, not whatever umask smbd was started with. */
+	umask(0);
+
 	if (!opts.foreground) {
+		/* A daemon without "log file" would log into /dev/null. */
+		if (!debug_stdout && smbd_settings_log_file(conf) == NULL) {
+			char *path = talloc_asprintf(mem_ctx, "%s/smbd.log",
+						     conf->global.state_directory);
+
+			if (path == NULL || !debug_set_logfile(path)) {
+				fprintf(stderr, "smbd: cannot open log file "
+						"%s\n",
+					path ? path : "");
+				return 1;
+			}
+		}
 		if (daemon(0, debug_stdout ? 1 : 0) != 0) {
 			perror("daemon");
 			return 1;
@@ -119,9 +138,7 @@ int main(int argc, char **argv)
 	if (ev == NULL) {
 		return 1;
 	}
-	smbd_settings_write_pidfile(conf);
 	ret = smbd_parent_run(mem_ctx, ev, conf, settings, &opts);
-	smbd_settings_remove_pidfile(conf);
 	talloc_free(mem_ctx);
 	return ret;
 }

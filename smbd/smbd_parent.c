@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/crypto.h>
+#include <fnmatch.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
@@ -53,6 +54,8 @@ struct smbd_parent {
 	struct tevent_signal *sig_chld;
 	struct tevent_signal *sig_term;
 	struct tevent_signal *sig_int;
+	struct tevent_signal *sig_hup;
+	struct smb_conf *reloaded; /* the last SIGHUP's; NULL before */
 	bool shutting_down;
 	bool done;
 	int exit_code;
@@ -148,6 +151,7 @@ static void smbd_accept(struct tevent_context *ev, struct tevent_fd *fde,
 		TALLOC_FREE(parent->sig_chld);
 		TALLOC_FREE(parent->sig_term);
 		TALLOC_FREE(parent->sig_int);
+		TALLOC_FREE(parent->sig_hup);
 		while (parent->children != NULL) {
 			struct smbd_child_proc *x = parent->children;
 
@@ -282,6 +286,49 @@ static void smbd_sigterm(struct tevent_context *ev, struct tevent_signal *se,
 			 smbd_shutdown_timeout, parent);
 }
 
+/*
+ * SIGHUP: read the configuration again; connections accepted from now on
+ * use it.  Listening addresses and ports stay as they were (a restart
+ * changes them).  A broken file is logged and the old one kept.
+ */
+static void smbd_sighup(struct tevent_context *ev, struct tevent_signal *se,
+			int signum, int count, void *siginfo, void *private_data)
+{
+	struct smbd_parent *parent = private_data;
+	struct smb_conf *conf = NULL;
+	struct smbd_settings *settings;
+	char *errors = NULL;
+	NTSTATUS status;
+
+	status = smb_conf_load(parent, parent->opts->config_path, &conf,
+			       &errors);
+	if (!NT_STATUS_IS_OK(status)) {
+		DBG_ERR("SIGHUP: %s is invalid, keeping the running "
+			"configuration:\n%s",
+			parent->opts->config_path, errors ? errors : "");
+		talloc_free(errors);
+		return;
+	}
+	settings = smbd_settings_from_conf(conf, conf);
+	if (settings == NULL) {
+		talloc_free(conf);
+		return;
+	}
+	/* the ports and addresses in use stay */
+	settings->ports = parent->settings->ports;
+	settings->num_ports = parent->settings->num_ports;
+	settings->interfaces = parent->settings->interfaces;
+	parent->conf = conf;
+	parent->settings = settings;
+	/* The configuration loaded at start stays (its ports and addresses
+	 * are still in use); a previous reload's can go. */
+	TALLOC_FREE(parent->reloaded);
+	parent->reloaded = conf;
+	debug_set_level(conf->global.log_level);
+	DBG_NOTICE("SIGHUP: configuration %s reloaded\n",
+		   parent->opts->config_path);
+}
+
 static bool smbd_listen_one(struct smbd_parent *parent,
 			    const struct sockaddr *sa, socklen_t salen,
 			    const char *name)
@@ -385,7 +432,9 @@ static bool smbd_listen_interface(struct smbd_parent *parent,
 	for (ifa = ifa_list; ifa != NULL; ifa = ifa->ifa_next) {
 		char host[INET6_ADDRSTRLEN];
 
-		if (ifa->ifa_addr == NULL || strcmp(ifa->ifa_name, addr) != 0) {
+		/* interface names may be globs ("eth*"), as in Samba */
+		if (ifa->ifa_addr == NULL ||
+		    fnmatch(addr, ifa->ifa_name, 0) != 0) {
 			continue;
 		}
 		if (ifa->ifa_addr->sa_family == AF_INET) {
@@ -461,8 +510,10 @@ int smbd_parent_run(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
 		tevent_add_signal(ev, parent, SIGTERM, 0, smbd_sigterm, parent);
 	parent->sig_int =
 		tevent_add_signal(ev, parent, SIGINT, 0, smbd_sigterm, parent);
+	parent->sig_hup =
+		tevent_add_signal(ev, parent, SIGHUP, 0, smbd_sighup, parent);
 	if (parent->sig_chld == NULL || parent->sig_term == NULL ||
-	    parent->sig_int == NULL) {
+	    parent->sig_int == NULL || parent->sig_hup == NULL) {
 		DBG_ERR("cannot install signal handlers\n");
 		return 1;
 	}
@@ -471,13 +522,17 @@ int smbd_parent_run(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
 		DBG_ERR("no listening socket could be opened\n");
 		return 1;
 	}
+	/* Only a server that listens claims the pid file: a second smbd
+	 * that cannot bind must not remove the running one's. */
+	smbd_settings_write_pidfile(parent->conf);
 	DBG_NOTICE("smbd %s ready\n", SMB3_VERSION);
 	while (!parent->done) {
 		if (tevent_loop_once(ev) != 0) {
 			DBG_ERR("event loop failed: %s\n", strerror(errno));
-			return 1;
+			break;
 		}
 	}
+	smbd_settings_remove_pidfile(parent->conf);
 	DBG_NOTICE("smbd stopped\n");
 	return parent->exit_code;
 }

@@ -77,6 +77,55 @@ static char *pidfile_path(const struct smb_conf *conf)
 	return talloc_asprintf(NULL, "%s/smbd.pid", conf->global.pid_directory);
 }
 
+/* mkdir -p with mode for the last component; true if it exists now. */
+static bool mkdir_parents(const char *dir, mode_t mode)
+{
+	char *p, *copy = talloc_strdup(NULL, dir);
+	bool ok;
+
+	if (copy == NULL) {
+		return false;
+	}
+	for (p = copy + 1; *p != '\0'; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(copy, 0755) == -1 && errno != EEXIST) {
+				talloc_free(copy);
+				return false;
+			}
+			*p = '/';
+		}
+	}
+	ok = mkdir(copy, mode) == 0 || errno == EEXIST;
+	talloc_free(copy);
+	return ok;
+}
+
+bool smbd_settings_make_dirs(const struct smb_conf *conf)
+{
+	const struct smb_conf_global *g = &conf->global;
+	const struct {
+		const char *path;
+		mode_t mode;
+	} dirs[] = {
+		{ g->state_directory, 0755 },
+		{ g->private_dir, 0700 },
+		{ g->lock_directory, 0755 },
+		{ g->pid_directory, 0755 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (dirs[i].path != NULL &&
+		    !mkdir_parents(dirs[i].path, dirs[i].mode)) {
+			DBG_ERR("cannot create directory %s: %s\n",
+				dirs[i].path, strerror(errno));
+			return false;
+		}
+	}
+	return true;
+}
+
 void smbd_settings_write_pidfile(const struct smb_conf *conf)
 {
 	char *path = pidfile_path(conf);
@@ -84,10 +133,6 @@ void smbd_settings_write_pidfile(const struct smb_conf *conf)
 
 	if (path == NULL) {
 		return;
-	}
-	if (mkdir(conf->global.pid_directory, 0755) == -1 && errno != EEXIST) {
-		DBG_WARNING("cannot create pid directory %s: %s\n",
-			    conf->global.pid_directory, strerror(errno));
 	}
 	f = fopen(path, "w");
 	if (f == NULL) {
