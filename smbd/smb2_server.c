@@ -309,7 +309,6 @@ static bool smbd_compound_split(struct smbd_compound *c)
 void smbd_connection_frame(void *private_data, uint8_t *frame, size_t len)
 {
 	struct smbd_connection *conn = private_data;
-	struct smbd_compound *c;
 	uint32_t protocol;
 
 	talloc_steal(conn, frame);

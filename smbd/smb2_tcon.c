@@ -15,6 +15,7 @@
 #include "lib/util/charset.h"
 #include "lib/util/debug.h"
 #include "lib/util/dlinklist.h"
+#include "smbd/tcon_registry.h"
 #include "smbd/vfs/impersonate.h"
 #include "smbd/vfs/vfs_posix.h"
 
@@ -176,6 +177,17 @@ NTSTATUS smbd_smb2_tree_connect(struct smbd_request *req)
 			tcon->read_only ? (SEC_RIGHTS_FILE_READ |
 					   SEC_RIGHTS_FILE_EXECUTE)
 					: SEC_FILE_ALL;
+	}
+	if (!is_ipc) {
+		status = smbd_tcon_registry_add(tcon, share->name,
+						share->max_connections);
+		if (!NT_STATUS_IS_OK(status)) {
+			DBG_NOTICE("share '%s': max connections (%d) "
+				   "reached\n",
+				   name, share->max_connections);
+			talloc_free(tcon);
+			return status;
+		}
 	}
 	req->tcon = tcon;
 	DBG_INFO("session 0x%llx connected to '%s' as tree 0x%x\n",

@@ -2,9 +2,11 @@
 #include "smbd/smbd.h"
 
 #include "lib/util/dlinklist.h"
+#include "smbd/tcon_registry.h"
 
 static int smbd_tcon_destructor(struct smbd_tcon *t)
 {
+	smbd_tcon_registry_remove(t);
 	DLIST_REMOVE(t->session->tcons, t);
 	return 0;
 }

@@ -54,6 +54,7 @@ struct smbd_tcon;
 struct smbd_open;
 struct smbd_request;
 struct smbd_compound;
+struct tcon_registry;
 
 /* The server-wide settings smbd acts on, derived once from smb.conf
  * (smbd_settings.c) so the protocol code does not parse configuration. */
@@ -110,6 +111,7 @@ struct smbd_client {
 	uint32_t num_opens;
 	uint8_t server_guid[16];
 	uint8_t client_guid[16];
+	struct tcon_registry *tcon_registry; /* tcon_registry.c */
 	bool exiting;
 };
 
@@ -197,6 +199,7 @@ struct smbd_tcon {
 	 * TREE_DISCONNECT cancels them and waits. */
 	unsigned pending;
 	struct smbd_request *disconnect_req;
+	char *registry_key; /* counted for "max connections" */
 };
 
 /*
