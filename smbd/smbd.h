@@ -148,6 +148,7 @@ struct smbd_connection {
 	uint32_t max_credits;
 
 	struct smbd_request *pending; /* DLIST of requests gone async */
+	bool terminating; /* smbd_connection_terminate() was called */
 };
 
 enum smbd_session_state {
@@ -384,6 +385,14 @@ struct smbd_open *smbd_open_lookup(struct smbd_client *client,
 void smbd_open_foreach(struct smbd_client *client,
 		       void (*fn)(struct smbd_open *op, void *private_data),
 		       void *private_data);
+
+/* A child's client (user database, thread pool) and a connection on an
+ * accepted socket; smbd_child_main() uses them, and so do test harnesses
+ * that drive a client without a parent.  Freeing the client tears down
+ * everything in a safe order. */
+struct smbd_client *smbd_client_create(struct smbd_child_context *child);
+struct smbd_connection *smbd_connection_create(struct smbd_client *client,
+					       int sock);
 
 /* Child entry point: serve one accepted TCP connection until it ends. */
 int smbd_child_main(struct smbd_child_context *child, int sock);

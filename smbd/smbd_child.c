@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <malloc.h>
 
 #include "lib/param/loadparm.h"
 #include "lib/userdb/userdb.h"
@@ -83,12 +84,14 @@ void smbd_connection_terminate(struct smbd_connection *conn,
 {
 	struct tevent_immediate *im;
 
-	if (conn->transport == NULL) {
+	if (conn->terminating) {
 		return; /* already on its way out */
 	}
+	conn->terminating = true;
 	DBG_INFO("%s: disconnecting: %s\n", conn->remote_addr, reason);
 	smbd_transport_stop_reading(conn->transport);
-	im = tevent_create_immediate(conn->client);
+	/* A child of conn: should conn go first, the event goes with it. */
+	im = tevent_create_immediate(conn);
 	if (im == NULL) {
 		conn->client->exiting = true;
 		return;
@@ -127,30 +130,22 @@ static int smbd_client_destructor(struct smbd_client *client)
 	return 0;
 }
 
-int smbd_child_main(struct smbd_child_context *child, int sock)
+struct smbd_client *smbd_client_create(struct smbd_child_context *child)
 {
 	struct smbd_client *client;
-	struct smbd_connection *conn;
-	const struct smbd_settings *set = child->settings;
-	int one = 1;
 	NTSTATUS status;
-	int flags;
 
 	client = talloc_zero(child, struct smbd_client);
 	if (client == NULL) {
-		return 1;
+		return NULL;
 	}
 	client->child = child;
 	client->ev = child->ev;
 	client->conf = child->conf;
-	client->settings = set;
+	client->settings = child->settings;
 	memcpy(client->server_guid, child->server_guid, 16);
 	talloc_set_destructor(client, smbd_client_destructor);
 
-	if (tevent_add_signal(client->ev, client, SIGTERM, 0,
-			      smbd_child_sigterm, client) == NULL) {
-		return 1;
-	}
 	status = userdb_open(client, smbd_settings_passdb_path(child->conf),
 			     false, &client->userdb);
 	if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_NOT_FOUND)) {
@@ -160,29 +155,42 @@ int smbd_child_main(struct smbd_child_context *child, int sock)
 		DBG_ERR("cannot open the user database %s: %s\n",
 			smbd_settings_passdb_path(child->conf),
 			nt_errstr(status));
-		return 1;
+		talloc_free(client);
+		return NULL;
 	}
 	client->pool = vfs_pool_create(client, client->ev, 16);
 	if (client->pool == NULL) {
-		return 1;
+		talloc_free(client);
+		return NULL;
 	}
+	return client;
+}
+
+struct smbd_connection *smbd_connection_create(struct smbd_client *client,
+					       int sock)
+{
+	const struct smbd_settings *set = client->settings;
+	struct smbd_connection *conn;
+	int one = 1;
+	int flags;
 
 	flags = fcntl(sock, F_GETFL);
 	if (flags == -1 || fcntl(sock, F_SETFL, flags | O_NONBLOCK) == -1) {
-		return 1;
+		return NULL;
 	}
 	setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(sock, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 
 	conn = talloc_zero(client, struct smbd_connection);
 	if (conn == NULL) {
-		return 1;
+		return NULL;
 	}
 	conn->client = client;
 	conn->remote_addr = sockaddr_string(conn, sock, true);
 	conn->local_addr = sockaddr_string(conn, sock, false);
 	if (!smbd_credits_init(conn, set->max_credits)) {
-		return 1;
+		talloc_free(conn);
+		return NULL;
 	}
 	conn->transport = smbd_transport_create(
 		conn, client->ev, sock,
@@ -192,12 +200,38 @@ int smbd_child_main(struct smbd_child_context *child, int sock)
 			SMBD_FRAME_SLACK,
 		smbd_connection_frame, smbd_connection_error, conn);
 	if (conn->transport == NULL) {
-		return 1;
+		talloc_free(conn);
+		return NULL;
 	}
 	DLIST_ADD(client->connections, conn);
 	DBG_INFO("connection from %s to %s\n", conn->remote_addr,
 		 conn->local_addr);
+	return conn;
+}
 
+int smbd_child_main(struct smbd_child_context *child, int sock)
+{
+	struct smbd_client *client;
+
+	/*
+	 * READ and WRITE buffers are up to 8 MiB each.  glibc serves such
+	 * sizes with mmap/munmap by default, so every request would map,
+	 * fault in and zero fresh pages; keeping them on the heap lets the
+	 * next request reuse warm memory.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+
+	client = smbd_client_create(child);
+	if (client == NULL) {
+		return 1;
+	}
+	if (tevent_add_signal(client->ev, client, SIGTERM, 0,
+			      smbd_child_sigterm, client) == NULL ||
+	    smbd_connection_create(client, sock) == NULL) {
+		talloc_free(client);
+		return 1;
+	}
 	while (!client->exiting) {
 		if (tevent_loop_once(client->ev) != 0) {
 			DBG_ERR("event loop failed: %s\n", strerror(errno));

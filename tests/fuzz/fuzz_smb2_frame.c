@@ -102,37 +102,6 @@ int gnutls_rnd(gnutls_rnd_level_t level, void *data, size_t len)
 	return 0;
 }
 
-/*
- * Known bug (reported, tests/fuzz/crashes/fuzz_smb2_frame-2.bin): a
- * compound in which two requests each drop the connection calls
- * smbd_connection_terminate() twice; both immediates run and the second
- * reads the connection the first freed.  The fuzz binary is linked with
- * --wrap=smbd_connection_terminate so that, until the fix, only the first
- * call goes through (FUZZ_PLAIN_TERMINATE=1: every call, reproducing it).
- * Calls from inside smbd_child.c itself are not wrapped; the harness
- * does not use its error callback.
- */
-void __real_smbd_connection_terminate(struct smbd_connection *conn,
-				      const char *reason);
-void __wrap_smbd_connection_terminate(struct smbd_connection *conn,
-				      const char *reason);
-static const struct smbd_connection *fuzz_terminated_conn;
-
-void __wrap_smbd_connection_terminate(struct smbd_connection *conn,
-				      const char *reason)
-{
-	static int plain = -1;
-
-	if (plain == -1) {
-		plain = getenv("FUZZ_PLAIN_TERMINATE") != NULL;
-	}
-	if (!plain && conn == fuzz_terminated_conn) {
-		return;
-	}
-	fuzz_terminated_conn = conn;
-	__real_smbd_connection_terminate(conn, reason);
-}
-
 static void fuzz_die(const char *what)
 {
 	fprintf(stderr, "fuzz_smb2_frame: %s: %s\n", what, strerror(errno));
@@ -378,7 +347,6 @@ static void fuzz_conn_setup(struct fuzz_conn *fc)
 	if (conn == NULL) {
 		fuzz_die("talloc");
 	}
-	fuzz_terminated_conn = NULL; /* a new conn may reuse the address */
 	conn->client = client;
 	conn->remote_addr = talloc_strdup(conn, "fuzz-client:1");
 	conn->local_addr = talloc_strdup(conn, "fuzz-server:445");
@@ -614,7 +582,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t ofs = 0;
 
 	fuzz_rnd_counter = 0;
-	fuzz_terminated_conn = NULL;
 	fuzz_conn_setup(&fc);
 
 	while (size - ofs >= 4 && conn_alive(&fc)) {
