@@ -29,7 +29,7 @@ py=/usr/bin/python3
 packages=(meson ninja-build pkg-config gcc libtalloc-dev libtevent-dev
 	libtdb-dev libgnutls28-dev nettle-dev libtasn1-6-dev libcmocka-dev
 	smbclient samba samba-testsuite python3-impacket python3-pytest
-	tdb-tools iproute2 procps)
+	tdb-tools iproute2 procps clang libclang-rt-14-dev)
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'dev.sh: %s\n' "$*" >&2; exit 1; }
@@ -305,6 +305,28 @@ run_asan() {
 	fi
 }
 
+# A short fuzzing pass over every parser target (clang, ASan+UBSan): the
+# corpus and regression inputs replayed, then FUZZ_SECONDS of new inputs.
+run_fuzz() {
+	if ! command -v clang >/dev/null; then
+		add_counts "fuzz" 0 1
+		return 0
+	fi
+	say "fuzz targets (${FUZZ_SECONDS:-10} s each)"
+	local out
+	out=$(mktemp /tmp/smb3-fuzz.XXXXXX)
+	FUZZ_SECONDS=${FUZZ_SECONDS:-10} timeout 900 \
+		"$repo/tests/fuzz/run_fuzzers.sh" 2>&1 | tee "$out" || true
+	local p f
+	p=$(grep -c '^ok ' "$out" || true)
+	f=$(grep -cE "^(FAILED|KNOWN)" "$out" || true)
+	if ! grep -q 'run_fuzzers: all clean' "$out"; then
+		f=$((f == 0 ? 1 : f))
+	fi
+	add_counts "fuzz" "$p" "$f"
+	rm -f "$out"
+}
+
 summary() {
 	echo
 	echo "==== summary"
@@ -324,6 +346,7 @@ cmd_test() {
 	run_pytest "integration" "$build" 420 tests/integration
 	run_smbtorture
 	run_asan
+	run_fuzz
 	summary
 }
 
