@@ -5,7 +5,6 @@
 
 #include <string.h>
 
-#include "lib/util/dlinklist.h"
 #include "smbd/smb2_wire.h"
 #include "smbd/smbd.h"
 #include "smbd/vfs/impersonate.h"
@@ -90,60 +89,21 @@ bool nt_token_has_sid(const struct nt_token *token, const struct nt_sid *sid)
 }
 
 /*
- * The per-session cache.  smbd_session (smbd.h, not ours) has no field
- * for a token, so the token hangs off the session as a talloc child and
- * is found through this list; its destructor unlinks it when the session
- * goes.  One smbd child serves one client, so the list is short.
+ * The token is built once per session and cached on it; SESSION_SETUP
+ * drops it whenever the session's credentials change (re-authentication).
  */
-struct session_token {
-	struct session_token *prev, *next;
-	const struct smbd_session *session;
-	struct vfs_creds *creds; /* what the token was built from */
-	bool guest;
-	struct nt_token *token;
-};
-
-static struct session_token *session_tokens;
-
-static int session_token_destructor(struct session_token *st)
-{
-	DLIST_REMOVE(session_tokens, st);
-	return 0;
-}
-
 struct nt_token *smbd_session_token(struct smbd_session *session)
 {
 	bool guest = session->guest || session->anonymous;
-	struct session_token *st;
 
 	if (session->creds == NULL) {
 		return NULL;
 	}
-	for (st = session_tokens; st != NULL; st = st->next) {
-		if (st->session == session) {
-			break;
-		}
+	if (session->token == NULL) {
+		session->token =
+			nt_token_from_creds(session, session->creds, guest);
 	}
-	if (st != NULL && st->guest == guest &&
-	    vfs_creds_equal(st->creds, session->creds)) {
-		return st->token;
-	}
-	TALLOC_FREE(st);
-	st = talloc_zero(session, struct session_token);
-	if (st == NULL) {
-		return NULL;
-	}
-	st->session = session;
-	st->guest = guest;
-	st->creds = vfs_creds_copy(st, session->creds);
-	st->token = nt_token_from_creds(st, session->creds, guest);
-	if (st->creds == NULL || st->token == NULL) {
-		talloc_free(st);
-		return NULL;
-	}
-	DLIST_ADD(session_tokens, st);
-	talloc_set_destructor(st, session_token_destructor);
-	return st->token;
+	return session->token;
 }
 
 /* ---- access check ---- */

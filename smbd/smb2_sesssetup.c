@@ -88,6 +88,7 @@ static NTSTATUS smbd_session_set_user(struct smbd_session *session,
 	}
 	session->unix_user = talloc_strdup(session, unix_user);
 	TALLOC_FREE(session->creds);
+	TALLOC_FREE(session->token); /* built from the old credentials */
 	status = vfs_creds_from_user(session, unix_user, &session->creds);
 	talloc_free(e);
 	if (!NT_STATUS_IS_OK(status)) {

@@ -55,6 +55,7 @@ struct smbd_open;
 struct smbd_request;
 struct smbd_compound;
 struct tcon_registry;
+struct nt_token;
 
 /* The server-wide settings smbd acts on, derived once from smb.conf
  * (smbd_settings.c) so the protocol code does not parse configuration. */
@@ -171,6 +172,7 @@ struct smbd_session {
 	char *domain;
 	char *unix_user;
 	struct vfs_creds *creds; /* whom file-system work runs as */
+	struct nt_token *token;	 /* NT token of creds, nt_access.c */
 	uint8_t session_key[16];
 	uint8_t signing_key[16];
 	uint8_t application_key[16];
