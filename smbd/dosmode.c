@@ -2,6 +2,7 @@
  * DOS attributes and NT times from statx() and the user.DOSATTRIB xattr.
  * The encoding and the derivation rules are described in dosmode.h.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -185,6 +186,91 @@ static bool is_dot_file(const char *name)
 	return strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
+static size_t utf8_char_len(const char *s)
+{
+	unsigned char c = (unsigned char)s[0];
+	size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+
+	for (size_t i = 1; i < len; i++) {
+		if (s[i] == '\0') {
+			return i;
+		}
+	}
+	return len;
+}
+
+/* One "hide files" pattern (len bytes, no '/') against a whole name:
+ * '*' any run, '?' one character, the rest ASCII case-insensitively.
+ * Backtracking over the last '*' only: O(len(pattern) * len(name)). */
+static bool hide_pattern_matches(const char *pat, size_t len,
+				 const char *name)
+{
+	size_t p = 0, star_p = SIZE_MAX;
+	const char *n = name, *star_n = NULL;
+
+	while (*n != '\0') {
+		if (p < len && pat[p] == '*') {
+			star_p = ++p;
+			star_n = n;
+			continue;
+		}
+		if (p < len && pat[p] == '?') {
+			p++;
+			n += utf8_char_len(n);
+			continue;
+		}
+		if (p < len && tolower((unsigned char)pat[p]) ==
+				       tolower((unsigned char)*n)) {
+			p++;
+			n++;
+			continue;
+		}
+		if (star_n == NULL) {
+			return false;
+		}
+		p = star_p;
+		star_n += utf8_char_len(star_n);
+		n = star_n;
+	}
+	while (p < len && pat[p] == '*') {
+		p++;
+	}
+	return p == len;
+}
+
+bool smbd_name_in_pattern_list(const char *list, const char *name)
+{
+	const char *p = list;
+
+	if (list == NULL || name == NULL || name[0] == '\0') {
+		return false;
+	}
+	while (*p != '\0') {
+		const char *end = strchr(p, '/');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if (len > 0 && hide_pattern_matches(p, len, name)) {
+			return true;
+		}
+		if (end == NULL) {
+			break;
+		}
+		p = end + 1;
+	}
+	return false;
+}
+
+static const char *share_hide_files(const struct smb_conf_share *share)
+{
+#ifdef DOSMODE_HAVE_LOADPARM
+	if (share != NULL) {
+		return share->hide_files;
+	}
+#endif
+	(void)share;
+	return NULL;
+}
+
 static void meta_from_statx(const struct statx *stx, const char *name,
 			    const struct smb_conf_share *share,
 			    const struct dosattrib *stored,
@@ -239,8 +325,14 @@ static void meta_from_statx(const struct statx *stx, const char *name,
 	} else if (!out->is_dir && (stx->stx_mode & S_IXUSR)) {
 		attrs = FILE_ATTRIBUTE_ARCHIVE; /* map archive = yes */
 	}
-	if (share_hides_dot_files(share) && is_dot_file(name)) {
+	/* HIDDEN from the name only ("hide dot files", "hide files") is
+	 * reported but never stored; it is remembered apart so that checks
+	 * against the stored attributes can leave it out. */
+	if (!(attrs & FILE_ATTRIBUTE_HIDDEN) &&
+	    ((share_hides_dot_files(share) && is_dot_file(name)) ||
+	     smbd_name_in_pattern_list(share_hide_files(share), name))) {
 		attrs |= FILE_ATTRIBUTE_HIDDEN;
+		out->attributes_from_name = FILE_ATTRIBUTE_HIDDEN;
 	}
 	if (out->is_dir) {
 		attrs |= FILE_ATTRIBUTE_DIRECTORY;

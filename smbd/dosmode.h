@@ -22,7 +22,8 @@
  * its defaults (store dos attributes = yes, map archive = yes, map
  * readonly = no, map hidden = no, map system = no, hide dot files = yes):
  * ARCHIVE when the owner execute bit is set, never READONLY, HIDDEN for
- * names starting with '.' (other than "." and "..").  DIRECTORY always
+ * names starting with '.' (other than "." and "..") and names matching the
+ * share's "hide files" list.  DIRECTORY always
  * reflects the real type; a file with no other attribute reports
  * FILE_ATTRIBUTE_NORMAL.
  *
@@ -55,6 +56,11 @@ struct smbd_file_meta {
 	uint64_t allocation_size, end_of_file; /* both 0 for directories */
 	uint32_t attributes; /* FILE_ATTRIBUTE_*; FILE_ATTRIBUTE_NORMAL alone
 				when none apply */
+	/* The part of attributes that only the name gives (HIDDEN through
+	 * "hide dot files" / "hide files"): not stored, so the overwrite
+	 * checks of CREATE, which compare stored attributes ([MS-FSA]
+	 * 2.1.5.1.2.1; Samba does the same), must leave it out. */
+	uint32_t attributes_from_name;
 	uint64_t index_number; /* inode */
 	uint64_t device;
 	uint32_t nlink; /* 1 for directories, as Windows reports */
@@ -106,6 +112,14 @@ NTSTATUS smbd_dosmode_set_fd(int fd, uint32_t attributes, bool is_dir);
  * ones so that adding the xattr does not change what clients see).
  */
 NTSTATUS smbd_dosmode_set_create_time_fd(int fd, uint64_t nt_time);
+
+/*
+ * Does name (one component) match a Samba-style pattern list
+ * "/pat1/pat2/" ("hide files", "veto files")?  Patterns use '*' and '?'
+ * and compare ASCII letters case-insensitively; empty patterns are
+ * skipped.  list NULL -> false.  Pure.
+ */
+bool smbd_name_in_pattern_list(const char *list, const char *name);
 
 uint64_t nt_time_from_timespec(struct timespec ts);
 struct timespec timespec_from_nt_time(uint64_t nt);

@@ -435,7 +435,9 @@ static NTSTATUS open_existing_file(struct create_job *job)
 	if (!NT_STATUS_IS_OK(status)) {
 		return status;
 	}
-	old_attrs = job->meta.attributes;
+	/* stored attributes only: HIDDEN given by the name alone does not
+	 * count (dosmode.h) */
+	old_attrs = job->meta.attributes & ~job->meta.attributes_from_name;
 	if (old_attrs & FILE_ATTRIBUTE_READONLY) {
 		/* [MS-FSA] 2.1.5.1.2.1 */
 		if (overwrite) {

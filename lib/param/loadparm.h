@@ -270,6 +270,11 @@ struct smb_conf_share {
 	/* "veto files": Samba's "/pattern/pattern/" string as written;
 	 * NULL when not set. */
 	char *veto_files;
+	/* "hide files": the same "/pattern/pattern/" syntax ('*' and '?'
+	 * wildcards, matched case-insensitively against the last name
+	 * component); matching names report FILE_ATTRIBUTE_HIDDEN
+	 * (smbd/dosmode.c).  NULL when not set. */
+	char *hide_files;
 	/* "store dos attributes" (yes), "ea support" (yes). */
 	bool store_dos_attributes;
 	bool ea_support;

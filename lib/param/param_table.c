@@ -347,6 +347,8 @@ const struct param_def param_table[] = {
 	{ "hide unreadable", S_BOOL(hide_unreadable) },
 	{ "veto files", S_STR(veto_files),
 	  .flags = P_FLAG_EMPTY_UNSETS },
+	{ "hide files", S_STR(hide_files),
+	  .flags = P_FLAG_EMPTY_UNSETS },
 	{ "store dos attributes", S_BOOL(store_dos_attributes) },
 	{ "ea support", S_BOOL(ea_support) },
 	{ "vfs objects", S_LIST(vfs_objects) },

@@ -244,6 +244,28 @@ static void test_fs_info(void **s)
 	talloc_free(out);
 }
 
+/* "hide files" / "veto files" lists, Samba's "/pat/pat/" syntax */
+static void test_pattern_list(void **s)
+{
+	(void)s;
+	assert_true(smbd_name_in_pattern_list("/hidefile/", "hidefile"));
+	assert_true(smbd_name_in_pattern_list("/hidefile/", "HideFile"));
+	assert_false(smbd_name_in_pattern_list("/hidefile/", "hidefile2"));
+	assert_false(smbd_name_in_pattern_list("/hidefile/", "xhidefile"));
+	assert_true(smbd_name_in_pattern_list("/a/*.tmp/b/", "x.TMP"));
+	assert_true(smbd_name_in_pattern_list("/a/*.tmp/b/", "b"));
+	assert_false(smbd_name_in_pattern_list("/a/*.tmp/b/", "x.tmpl"));
+	assert_true(smbd_name_in_pattern_list("/?.txt/", "\xc3\xa4.txt"));
+	assert_false(smbd_name_in_pattern_list("/?.txt/", "ab.txt"));
+	assert_true(smbd_name_in_pattern_list("/*a*b*/", "xxaybz"));
+	assert_false(smbd_name_in_pattern_list("/*a*b*/", "xxbya"));
+	assert_true(smbd_name_in_pattern_list("no-slashes", "NO-SLASHES"));
+	assert_true(smbd_name_in_pattern_list("//*//", "anything"));
+	assert_false(smbd_name_in_pattern_list("//", "x"));
+	assert_false(smbd_name_in_pattern_list(NULL, "x"));
+	assert_false(smbd_name_in_pattern_list("/*/", ""));
+}
+
 static void test_dosattrib_round_trip(void **s)
 {
 	char path[] = "/tmp/test_fscc_XXXXXX";
@@ -258,6 +280,7 @@ static void test_dosattrib_round_trip(void **s)
 	assert_int_equal(m.attributes, FILE_ATTRIBUTE_NORMAL);
 	assert_true(NT_STATUS_IS_OK(smbd_file_meta_fd(fd, ".f", NULL, &m)));
 	assert_int_equal(m.attributes, FILE_ATTRIBUTE_HIDDEN);
+	assert_int_equal(m.attributes_from_name, FILE_ATTRIBUTE_HIDDEN);
 
 	status = smbd_dosmode_set_fd(fd, FILE_ATTRIBUTE_READONLY |
 					     FILE_ATTRIBUTE_SYSTEM |
@@ -310,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_stream_info),
 		cmocka_unit_test(test_dir_entries),
 		cmocka_unit_test(test_fs_info),
+		cmocka_unit_test(test_pattern_list),
 		cmocka_unit_test(test_dosattrib_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
