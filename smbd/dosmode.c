@@ -442,3 +442,142 @@ NTSTATUS smbd_dosmode_set_create_time_fd(int fd, uint64_t nt_time)
 	d.create_time = nt_time;
 	return dosattrib_write_fd(fd, &d);
 }
+
+bool smbd_write_time_note_write(struct smbd_write_time *wt)
+{
+	wt->modified = true;
+	if (wt->sticky != 0) {
+		return false;
+	}
+	if (wt->triggered) {
+		wt->on_close = true;
+		return false;
+	}
+	wt->triggered = true;
+	return true;
+}
+
+void smbd_write_time_pre_write(struct smbd_write_time *wt, uint64_t mtime)
+{
+	/* unless an update or a sticky time came first */
+	if (wt->sticky == 0 && wt->shown == 0) {
+		wt->shown = mtime;
+	}
+}
+
+void smbd_write_time_delay_expired(struct smbd_write_time *wt, uint64_t now)
+{
+	if (wt->sticky != 0) {
+		return;
+	}
+	wt->shown = now;
+	wt->unsaved = true;
+	wt->on_close = false;
+}
+
+bool smbd_write_time_wants_update(const struct smbd_write_time *wt)
+{
+	return wt->modified && wt->sticky == 0;
+}
+
+void smbd_write_time_updated(struct smbd_write_time *wt, uint64_t t)
+{
+	if (wt->sticky != 0) {
+		return;
+	}
+	/* later writes only matter at close (Samba keeps the trigger) */
+	wt->triggered = true;
+	wt->shown = t;
+	wt->unsaved = false;
+	wt->on_close = false;
+}
+
+void smbd_write_time_set_sticky(struct smbd_write_time *wt, uint64_t t)
+{
+	wt->sticky = t;
+	wt->shown = t;
+	wt->unsaved = false;
+	wt->on_close = false;
+}
+
+void smbd_write_time_forget(struct smbd_write_time *wt)
+{
+	wt->sticky = 0;
+	wt->shown = 0;
+	wt->unsaved = false;
+}
+
+bool smbd_write_time_at_close(const struct smbd_write_time *wt,
+			      bool delay_pending, uint64_t *t)
+{
+	if (wt->sticky != 0) {
+		*t = wt->sticky;
+		return true;
+	}
+	if (delay_pending || wt->on_close) {
+		*t = 0;
+		return true;
+	}
+	if (wt->unsaved) {
+		*t = wt->shown;
+		return true;
+	}
+	return false;
+}
+
+uint64_t smbd_write_time_report(const struct smbd_write_time *wt,
+				uint64_t disk_time)
+{
+	return wt->shown != 0 ? wt->shown : disk_time;
+}
+
+/* futimens() that also takes an O_PATH descriptor; 0 or an errno */
+static int set_times_fd(int fd, const struct timespec ts[2])
+{
+	char proc[64];
+
+	if (futimens(fd, ts) == 0) {
+		return 0;
+	}
+	if (errno != EBADF) {
+		return errno;
+	}
+	/* the /proc link names the same inode */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return utimensat(AT_FDCWD, proc, ts, 0) == 0 ? 0 : errno;
+}
+
+NTSTATUS smbd_file_set_write_time_fd(int fd, uint64_t nt_time,
+				     uint64_t *result)
+{
+	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT },
+				  { .tv_nsec = UTIME_NOW } };
+	struct statx stx;
+	int ret;
+
+	/* "Now" from the fine-grained clock: UTIME_NOW takes the kernel's
+	 * coarse clock, up to a tick behind what a client read just before
+	 * sending (smb2.timestamps.delayed-2write).  An explicit time needs
+	 * ownership, so a mere writer falls back to UTIME_NOW. */
+	if (nt_time != 0) {
+		ts[1] = timespec_from_nt_time(nt_time);
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ts[1]);
+	}
+	ret = set_times_fd(fd, ts);
+	if (ret != 0 && nt_time == 0 && (ret == EPERM || ret == EACCES)) {
+		ts[1].tv_nsec = UTIME_NOW;
+		ret = set_times_fd(fd, ts);
+	}
+	if (ret != 0) {
+		return smbd_info_map_errno(ret);
+	}
+	if (result != NULL) {
+		if (statx(fd, "", AT_EMPTY_PATH, STATX_MTIME, &stx) == -1) {
+			return smbd_info_map_errno(errno);
+		}
+		*result = nt_time_from_timespec((struct timespec){
+			stx.stx_mtime.tv_sec, stx.stx_mtime.tv_nsec });
+	}
+	return NT_STATUS_OK;
+}

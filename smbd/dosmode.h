@@ -121,6 +121,75 @@ NTSTATUS smbd_dosmode_set_create_time_fd(int fd, uint64_t nt_time);
  */
 bool smbd_name_in_pattern_list(const char *list, const char *name);
 
+/*
+ * The write time of one open, as Windows and Samba 4.17 move it
+ * ([MS-FSA] 2.1.4.17 "Algorithm for Noting That a File Has Been
+ * Modified"; smb2.timestamps delayed-* tests):
+ *
+ *  - A client-set write time (FileBasicInformation) is sticky: later
+ *    writes and truncations through that open do not move it, and it is
+ *    put back on the file at close.
+ *  - Otherwise the first write through an open does not change the
+ *    reported write time at once: the time before the write is shown
+ *    and, SMBD_WRITE_TIME_DELAY_USEC later, the write time becomes "now"
+ *    and stays so for further writes until close.
+ *  - FLUSH, SET_INFO EndOfFile/Allocation and FileBasicInformation (even
+ *    with no time given) on an open that wrote update it to now at once.
+ *  - At close: the sticky time, or now if the delayed update was still
+ *    pending or the open wrote after the last update, or the delayed
+ *    update's time if it is not on disk yet.
+ *
+ * The kernel's mtime follows every write; `shown` overlays it in what
+ * this open reports.  Event-loop state, pure functions: no system calls.
+ * (Other processes see the file's mtime, which is at most one delay
+ * period off; the cluster-wide copy belongs in the share-mode record.)
+ */
+#define SMBD_WRITE_TIME_DELAY_USEC 2000000
+
+struct smbd_write_time {
+	uint64_t sticky; /* NT time set by the client through this open; 0 */
+	uint64_t shown;	 /* reported instead of the file's mtime; 0: none */
+	bool triggered;	 /* a write started the delayed update already */
+	bool modified;	 /* written or truncated through this open */
+	bool on_close;	 /* written since the last update: now at close */
+	bool unsaved;	 /* `shown` is the delayed update's, not on disk */
+};
+
+/* A write through the open; true if it is the first one and the caller
+ * must start the delayed update (and report the pre-write mtime with
+ * smbd_write_time_pre_write()). */
+bool smbd_write_time_note_write(struct smbd_write_time *wt);
+/* The file's mtime just before the open's first write. */
+void smbd_write_time_pre_write(struct smbd_write_time *wt, uint64_t mtime);
+/* The delay ran out at `now`. */
+void smbd_write_time_delay_expired(struct smbd_write_time *wt, uint64_t now);
+/* Should FLUSH / EndOfFile / FileBasicInformation set the write time to
+ * now (smbd_file_touch_write_time_fd) and report it with
+ * smbd_write_time_updated()? */
+bool smbd_write_time_wants_update(const struct smbd_write_time *wt);
+void smbd_write_time_updated(struct smbd_write_time *wt, uint64_t t);
+/* The client set the write time through this open. */
+void smbd_write_time_set_sticky(struct smbd_write_time *wt, uint64_t t);
+/* Another open changed the file's write time: report the file's again. */
+void smbd_write_time_forget(struct smbd_write_time *wt);
+/* What close must store: false = nothing; else *t is the NT time, or 0
+ * for "now".  delay_pending: the delayed update has not run yet. */
+bool smbd_write_time_at_close(const struct smbd_write_time *wt,
+			      bool delay_pending, uint64_t *t);
+/* The write time to report, given the file's (disk_time). */
+uint64_t smbd_write_time_report(const struct smbd_write_time *wt,
+				uint64_t disk_time);
+
+/*
+ * Worker side: set the file's write time to nt_time (0: now from the
+ * fine-grained clock; a caller who only may write, not own, the file
+ * gets the kernel's coarser "now"), keeping the access time;
+ * *result (may be NULL) receives the write time the file then has.
+ * fd may be O_PATH.
+ */
+NTSTATUS smbd_file_set_write_time_fd(int fd, uint64_t nt_time,
+				     uint64_t *result);
+
 uint64_t nt_time_from_timespec(struct timespec ts);
 struct timespec timespec_from_nt_time(uint64_t nt);
 

@@ -16,6 +16,10 @@
  *
  * A named stream open (streams.h) deletes just its stream, and reports
  * the stream's size in the post-query attributes.
+ *
+ * The write time the open still owes the file (a sticky time, "now"
+ * after writes, the delayed update's time: dosmode.h "write time of one
+ * open") is stored by the same job, before the post-query reads it.
  */
 #include "smbd/smbd.h"
 
@@ -40,6 +44,8 @@ struct close_job {
 	bool is_dir;
 	bool postquery;
 	bool delete_file;
+	bool set_write_time;
+	uint64_t write_time; /* NT time, 0: now */
 	NTSTATUS meta_status;
 	struct smbd_file_meta meta;
 	NTSTATUS delete_status;
@@ -59,6 +65,15 @@ static void close_job_run(void *private_data)
 {
 	struct close_job *job = private_data;
 
+	if (job->set_write_time && !job->delete_file) {
+		NTSTATUS status = smbd_file_set_write_time_fd(
+			job->fd, job->write_time, NULL);
+
+		if (!NT_STATUS_IS_OK(status)) {
+			DBG_INFO("write time of '%s': %s\n", job->relpath,
+				 nt_errstr(status));
+		}
+	}
 	if (job->postquery) {
 		const char *slash = strrchr(job->relpath, '/');
 
@@ -178,14 +193,22 @@ NTSTATUS smbd_smb2_close(struct smbd_request *req)
 	struct close_state *state;
 	struct close_job *job;
 	struct smbd_open *op;
-	bool delete_file;
+	bool delete_file, set_write_time;
+	uint64_t write_time = 0;
 
 	op = smbd_request_lookup_open(req, b + 8);
 	if (op == NULL) {
 		return NT_STATUS_FILE_CLOSED;
 	}
 	delete_file = op->delete_on_close && !delete_on_close_pass_on(op);
-	if (!postquery && !delete_file) {
+	set_write_time = !op->is_dir && op->fd != NULL &&
+			 smbd_write_time_at_close(&op->write_time,
+						  op->write_time_timer != NULL,
+						  &write_time);
+	if (set_write_time) {
+		smbd_open_write_time_changed(op);
+	}
+	if (!postquery && !delete_file && !set_write_time) {
 		talloc_free(op);
 		return close_reply(req, flags, NULL);
 	}
@@ -216,6 +239,8 @@ NTSTATUS smbd_smb2_close(struct smbd_request *req)
 	}
 	job->postquery = postquery;
 	job->delete_file = delete_file;
+	job->set_write_time = set_write_time;
+	job->write_time = write_time;
 	state->fd = smbd_fd_ref(op->fd);
 	job->fd = state->fd->fd;
 	talloc_set_destructor(state, close_state_destructor);

@@ -1,19 +1,55 @@
 /*
  * FLUSH ([MS-SMB2] 2.2.17, 2.2.18, 3.3.5.11): fsync on a worker thread.
+ *
+ * A flush also completes the write time of an open that wrote: the
+ * file's write time becomes "now" at once instead of after the delay
+ * (dosmode.h "write time of one open"; what Windows and Samba do,
+ * smb2.timestamps.delayed-write-vs-flush).  Both run in one job.
  */
 #include "smbd/smbd.h"
 
+#include <errno.h>
+#include <unistd.h>
+
 #include "lib/util/byteorder.h"
-#include "smbd/vfs/vfs_async.h"
+#include "lib/util/debug.h"
+#include "smbd/dosmode.h"
+#include "smbd/vfs/threadpool.h"
+
+struct flush_job {
+	int fd;
+	bool update_write_time;
+	int err;		/* of fsync */
+	NTSTATUS time_status;	/* of the write-time update */
+	uint64_t write_time;	/* the file's write time after the update */
+};
 
 struct flush_state {
 	struct smbd_request *req;
-	struct smbd_fd *fd; /* a reference held while the fsync may run */
+	struct smbd_fd *fd; /* a reference held while the job may run */
+	struct flush_job *job;
 	struct tevent_req *subreq;
+	uint64_t persistent_id, volatile_id;
 };
 
 static void flush_done(struct tevent_req *subreq);
 
+static void flush_job_run(void *private_data)
+{
+	struct flush_job *job = private_data;
+
+	if (fsync(job->fd) != 0) {
+		job->err = errno;
+		return;
+	}
+	if (job->update_write_time) {
+		job->time_status = smbd_file_set_write_time_fd(
+			job->fd, 0, &job->write_time);
+	}
+}
+
+/* The fd reference lives in the state: wait for a running job
+ * (WAIT_ON_CANCEL, one fsync) before dropping it. */
 static int flush_state_destructor(struct flush_state *state)
 {
 	TALLOC_FREE(state->subreq);
@@ -43,11 +79,21 @@ NTSTATUS smbd_smb2_flush(struct smbd_request *req)
 		return NT_STATUS_NO_MEMORY;
 	}
 	state->req = req;
+	state->persistent_id = op->persistent_id;
+	state->volatile_id = op->volatile_id;
+	state->job = talloc_zero(state, struct flush_job);
+	if (state->job == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
 	state->fd = smbd_fd_ref(op->fd);
 	talloc_set_destructor(state, flush_state_destructor);
-	state->subreq = vfs_fsync_send(state, client->ev, client->pool,
-				       req->session->creds, state->fd->fd,
-				       false);
+	state->job->fd = state->fd->fd;
+	state->job->update_write_time =
+		!op->is_dir && smbd_write_time_wants_update(&op->write_time);
+	state->subreq = vfs_job_send_ex(state, client->ev, client->pool,
+					req->session->creds, flush_job_run,
+					state->job, NULL,
+					VFS_JOB_WAIT_ON_CANCEL);
 	if (state->subreq == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
@@ -60,14 +106,36 @@ static void flush_done(struct tevent_req *subreq)
 	struct flush_state *state =
 		tevent_req_callback_data(subreq, struct flush_state);
 	struct smbd_request *req = state->req;
-	NTSTATUS status;
+	struct flush_job *job = state->job;
+	NTSTATUS status = NT_STATUS_OK;
 	uint8_t *out;
+	int err;
 
-	status = vfs_fsync_recv(subreq);
+	err = vfs_job_recv(subreq);
 	state->subreq = NULL;
 	TALLOC_FREE(subreq);
 	smbd_fd_unref(state->fd);
 	state->fd = NULL;
+	if (err == 0) {
+		err = job->err;
+	}
+	if (err != 0) {
+		status = map_nt_error_from_unix(err);
+	} else if (job->update_write_time) {
+		struct smbd_open *op = smbd_open_lookup(
+			req->conn->client, state->persistent_id,
+			state->volatile_id);
+
+		if (!NT_STATUS_IS_OK(job->time_status)) {
+			/* the data is safe; the time is cosmetic */
+			DBG_INFO("write time at flush: %s\n",
+				 nt_errstr(job->time_status));
+		} else if (op != NULL) {
+			TALLOC_FREE(op->write_time_timer);
+			smbd_write_time_updated(&op->write_time,
+						job->write_time);
+		}
+	}
 	if (NT_STATUS_IS_OK(status)) {
 		out = smbd_request_reply(req, 4, 0);
 		if (out == NULL) {

@@ -482,6 +482,11 @@ static void getinfo_done(struct tevent_req *subreq)
 		smbd_request_done(req, NT_STATUS_FILE_CLOSED);
 		return;
 	}
+	/* a write time the open holds back or keeps (dosmode.h "write
+	 * time of one open"); ChangeTime follows it (dosmode.h) */
+	state->job->meta.last_write_time = smbd_write_time_report(
+		&op->write_time, state->job->meta.last_write_time);
+	state->job->meta.change_time = state->job->meta.last_write_time;
 	status = getinfo_reply(state, op);
 	TALLOC_FREE(state->job);
 	smbd_request_done(req, status);

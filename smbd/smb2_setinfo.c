@@ -10,9 +10,11 @@
  * file-system classes, security descriptors that do not map to unix
  * owner/group/mode (sec_desc.h), short names, valid data length.
  * Timestamps: 0 and -1 leave a time unchanged ("-1: stop updating" is not
- * implemented, the write time keeps following writes), -2 likewise;
- * ChangeTime cannot be set on Linux and is ignored; CreationTime is kept
- * in the user.DOSATTRIB xattr (dosmode.h).
+ * implemented), -2 likewise; ChangeTime cannot be set on Linux and is
+ * ignored; CreationTime is kept in the user.DOSATTRIB xattr (dosmode.h).
+ * A write time set here sticks to the open; FileBasicInformation,
+ * EndOfFile and Allocation complete a pending write-time update at once
+ * (dosmode.h "write time of one open").
  */
 #include <dirent.h>
 #include <errno.h>
@@ -66,6 +68,16 @@ struct setinfo_job {
 	uint32_t attributes; /* 0 = keep */
 	/* EOF / ALLOCATION */
 	uint64_t size;
+	/* the open's write time (dosmode.h "write time of one open"):
+	 * BASIC/EOF/ALLOCATION set it to now (touch_write_time, or for a
+	 * size change touch_on_resize) or restore the sticky one; the
+	 * result goes back to the open */
+	bool touch_write_time;
+	bool touch_on_resize;
+	uint64_t sticky_write_time;
+	bool resized;
+	bool write_time_touched;
+	uint64_t new_write_time;
 	/* DISPOSITION */
 	bool delete_pending;
 	bool ignore_readonly;
@@ -131,6 +143,42 @@ static NTSTATUS job_set_times(int fd, const uint64_t times[4])
 	return NT_STATUS_OK;
 }
 
+/* After a change of the data, or to complete a pending update: now,
+ * unless the open has a sticky write time, which is put back. */
+static void job_touch_write_time(struct setinfo_job *job)
+{
+	NTSTATUS status = smbd_file_set_write_time_fd(
+		job->fd, job->sticky_write_time,
+		job->sticky_write_time != 0 ? NULL : &job->new_write_time);
+
+	if (!NT_STATUS_IS_OK(status)) {
+		/* the change itself succeeded; the time is cosmetic */
+		DBG_INFO("write time: %s\n", nt_errstr(status));
+		return;
+	}
+	job->write_time_touched = job->sticky_write_time == 0;
+}
+
+static void job_eof(struct setinfo_job *job)
+{
+	struct stat st;
+
+	if (fstat(job->fd, &st) == -1) {
+		job->status = map_nt_error_from_unix(errno);
+		return;
+	}
+	if (job->size != (uint64_t)st.st_size) {
+		job->status = vfs_ftruncate(job->fd, job->size);
+		if (!NT_STATUS_IS_OK(job->status)) {
+			return;
+		}
+		job->resized = true;
+	}
+	if (job->resized ? job->touch_on_resize : job->touch_write_time) {
+		job_touch_write_time(job);
+	}
+}
+
 static void job_basic(struct setinfo_job *job)
 {
 	NTSTATUS status;
@@ -155,6 +203,9 @@ static void job_basic(struct setinfo_job *job)
 	}
 	/* after the xattr: setting it must not be what moves the times */
 	job->status = job_set_times(job->fd, job->times);
+	if (NT_STATUS_IS_OK(job->status) && job->touch_write_time) {
+		job_touch_write_time(job);
+	}
 }
 
 static void job_allocation(struct setinfo_job *job)
@@ -168,11 +219,17 @@ static void job_allocation(struct setinfo_job *job)
 	if (job->size < (uint64_t)st.st_size) {
 		/* [MS-FSA] 2.1.5.14.1: a smaller allocation truncates */
 		job->status = vfs_ftruncate(job->fd, job->size);
-		return;
+		job->resized = NT_STATUS_IS_OK(job->status);
+	} else {
+		job->status = vfs_fallocate(job->fd, job->size);
+		if (NT_STATUS_EQUAL(job->status, NT_STATUS_NOT_SUPPORTED)) {
+			job->status = NT_STATUS_OK; /* only a hint */
+		}
 	}
-	job->status = vfs_fallocate(job->fd, job->size);
-	if (NT_STATUS_EQUAL(job->status, NT_STATUS_NOT_SUPPORTED)) {
-		job->status = NT_STATUS_OK; /* allocation is only a hint */
+	/* Windows and Samba update the write time even when nothing
+	 * changed */
+	if (NT_STATUS_IS_OK(job->status) && job->touch_on_resize) {
+		job_touch_write_time(job);
 	}
 }
 
@@ -304,7 +361,7 @@ static void setinfo_job_run(void *private_data)
 		job_basic(job);
 		break;
 	case SETINFO_EOF:
-		job->status = vfs_ftruncate(job->fd, job->size);
+		job_eof(job);
 		break;
 	case SETINFO_ALLOCATION:
 		job_allocation(job);
@@ -524,7 +581,14 @@ static NTSTATUS parse_file_class(struct setinfo_job *job,
 			return NT_STATUS_ACCESS_DENIED;
 		}
 		job->kind = SETINFO_BASIC;
-		return parse_basic(job, op, buf, len);
+		status = parse_basic(job, op, buf, len);
+		/* even all-zero times complete a pending write-time update
+		 * of an open that wrote (Windows, Samba) */
+		job->touch_write_time =
+			NT_STATUS_IS_OK(status) && job->times[2] == 0 &&
+			!op->is_dir &&
+			smbd_write_time_wants_update(&op->write_time);
+		return status;
 	case FSCC_FILE_END_OF_FILE_INFORMATION:
 	case FSCC_FILE_ALLOCATION_INFORMATION:
 		if (len < 8) {
@@ -543,6 +607,12 @@ static NTSTATUS parse_file_class(struct setinfo_job *job,
 		job->kind = info_class == FSCC_FILE_END_OF_FILE_INFORMATION
 				    ? SETINFO_EOF
 				    : SETINFO_ALLOCATION;
+		/* a new size is a write; the same size only completes a
+		 * pending update */
+		job->sticky_write_time = op->write_time.sticky;
+		job->touch_on_resize = true;
+		job->touch_write_time =
+			smbd_write_time_wants_update(&op->write_time);
 		return NT_STATUS_OK;
 	case FSCC_FILE_DISPOSITION_INFORMATION:
 	case FSCC_FILE_DISPOSITION_INFORMATION_EX:
@@ -751,6 +821,26 @@ NTSTATUS smbd_smb2_setinfo(struct smbd_request *req)
 	return NT_STATUS_PENDING;
 }
 
+/* What the job did to the write time, back on the open. */
+static void setinfo_note_write_time(struct smbd_open *op,
+				    const struct setinfo_job *job)
+{
+	if (job->stream_name != NULL) {
+		return;
+	}
+	if (job->resized) {
+		op->write_time.modified = true;
+	}
+	if (job->kind == SETINFO_BASIC && job->times[2] != 0) {
+		TALLOC_FREE(op->write_time_timer);
+		smbd_write_time_set_sticky(&op->write_time, job->times[2]);
+		smbd_open_write_time_changed(op);
+	} else if (job->write_time_touched) {
+		TALLOC_FREE(op->write_time_timer);
+		smbd_write_time_updated(&op->write_time, job->new_write_time);
+	}
+}
+
 static void setinfo_done(struct tevent_req *subreq)
 {
 	struct setinfo_state *state =
@@ -775,6 +865,7 @@ static void setinfo_done(struct tevent_req *subreq)
 	op = smbd_open_lookup(req->conn->client, state->persistent_id,
 			      state->volatile_id);
 	if (op != NULL) {
+		setinfo_note_write_time(op, job);
 		if (job->kind == SETINFO_DISPOSITION) {
 			/* the unlink itself happens at CLOSE */
 			op->delete_on_close = job->delete_pending;

@@ -12,15 +12,22 @@
  *
  * A named stream (streams.h) is written in the same kind of job: load
  * the xattr value, patch the range, store it back.
+ *
+ * Write time (dosmode.h "write time of one open"): the first write
+ * through an open also runs as a job, which reads the mtime before
+ * writing (reported until the delayed update), and starts the timer of
+ * the delayed update.
  */
 #include "smbd/smbd.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
+#include "smbd/dosmode.h"
 #include "smbd/streams.h"
 #include "smbd/vfs/threadpool.h"
 #include "smbd/vfs/vfs_async.h"
@@ -43,6 +50,9 @@ struct write_job {
 	uint64_t offset;
 	bool append;
 	bool write_through;
+	bool capture_mtime; /* the open's first write: read the mtime first */
+	bool have_pre_mtime;
+	uint64_t pre_mtime;
 	size_t written;
 	int err;
 };
@@ -52,6 +62,7 @@ struct write_state {
 	struct smbd_fd *fd; /* a reference held while the write may run */
 	struct write_job *job;
 	struct tevent_req *subreq;
+	uint64_t persistent_id, volatile_id;
 };
 
 static void write_fast_done(struct tevent_req *subreq);
@@ -62,6 +73,14 @@ static void write_job_run(void *private_data)
 	struct write_job *job = private_data;
 	uint64_t offset = job->offset;
 
+	if (job->capture_mtime) {
+		struct stat st;
+
+		if (fstat(job->fd, &st) == 0) {
+			job->pre_mtime = nt_time_from_timespec(st.st_mtim);
+			job->have_pre_mtime = true;
+		}
+	}
 	if (job->stream_name != NULL) {
 		job->stream_status = smbd_stream_write(
 			job->fd, job->stream_name, job->data, job->len,
@@ -108,6 +127,60 @@ static int write_state_destructor(struct write_state *state)
 	return 0;
 }
 
+static void write_time_delay_done(struct tevent_context *ev,
+				  struct tevent_timer *te,
+				  struct timeval current_time,
+				  void *private_data)
+{
+	struct smbd_open *op = private_data;
+
+	(void)ev;
+	(void)te;
+	(void)current_time;
+	op->write_time_timer = NULL; /* tevent frees a timer once it fired */
+	smbd_write_time_delay_expired(&op->write_time, smbd_nt_time_now());
+}
+
+/* The delayed write-time update after an open's first write; the timer
+ * belongs to the open and goes with it. */
+static void write_time_start_delay(struct smbd_open *op, struct tevent_context *ev)
+{
+	TALLOC_FREE(op->write_time_timer);
+	op->write_time_timer = tevent_add_timer(
+		ev, op,
+		tevent_timeval_current_ofs(0, SMBD_WRITE_TIME_DELAY_USEC),
+		write_time_delay_done, op);
+	if (op->write_time_timer == NULL) {
+		/* no memory: at least update at close */
+		op->write_time.on_close = true;
+	}
+}
+
+struct write_time_peer {
+	const struct smbd_open *changed;
+};
+
+static void write_time_forget_peer(struct smbd_open *op, void *private_data)
+{
+	struct write_time_peer *p = private_data;
+	const struct smbd_open *c = p->changed;
+
+	if (op == c || op->relpath == NULL || c->relpath == NULL ||
+	    op->tcon->share != c->tcon->share ||
+	    strcmp(op->relpath, c->relpath) != 0) {
+		return;
+	}
+	smbd_write_time_forget(&op->write_time);
+}
+
+void smbd_open_write_time_changed(struct smbd_open *op)
+{
+	struct write_time_peer p = { .changed = op };
+
+	smbd_open_foreach(op->tcon->session->client, write_time_forget_peer,
+			  &p);
+}
+
 static NTSTATUS write_reply(struct smbd_request *req, size_t count)
 {
 	uint8_t *out = smbd_request_reply(req, WRITE_REP_FIXED, 1);
@@ -135,7 +208,7 @@ NTSTATUS smbd_smb2_write(struct smbd_request *req)
 	const uint8_t *data, *chan_info;
 	struct write_state *state;
 	struct smbd_open *op;
-	bool append, write_through;
+	bool append, write_through, first_write;
 
 	if (length > req->conn->max_write_size) {
 		return NT_STATUS_INVALID_PARAMETER;
@@ -181,7 +254,14 @@ NTSTATUS smbd_smb2_write(struct smbd_request *req)
 		return NT_STATUS_NO_MEMORY;
 	}
 	state->req = req;
-	if (!append && !write_through && smbd_open_stream(op) == NULL) {
+	state->persistent_id = op->persistent_id;
+	state->volatile_id = op->volatile_id;
+	first_write = smbd_write_time_note_write(&op->write_time);
+	if (first_write) {
+		write_time_start_delay(op, client->ev);
+	}
+	if (!append && !write_through && !first_write &&
+	    smbd_open_stream(op) == NULL) {
 		state->fd = smbd_fd_ref(op->fd);
 		talloc_set_destructor(state, write_state_destructor);
 		state->subreq = vfs_pwrite_send(state, client->ev, client->pool,
@@ -207,6 +287,7 @@ NTSTATUS smbd_smb2_write(struct smbd_request *req)
 	state->job->offset = offset;
 	state->job->append = append;
 	state->job->write_through = write_through;
+	state->job->capture_mtime = first_write;
 	if (smbd_open_stream(op) != NULL) {
 		state->job->stream_name =
 			talloc_strdup(state->job, smbd_open_stream(op));
@@ -269,6 +350,17 @@ static void write_job_done(struct tevent_req *subreq)
 		status = map_nt_error_from_unix(err);
 	} else if (job->stream_name != NULL) {
 		status = job->stream_status;
+	}
+	if (job->have_pre_mtime) {
+		/* the open may have been closed meanwhile */
+		struct smbd_open *op = smbd_open_lookup(
+			state->req->conn->client, state->persistent_id,
+			state->volatile_id);
+
+		if (op != NULL) {
+			smbd_write_time_pre_write(&op->write_time,
+						  job->pre_mtime);
+		}
 	}
 	write_finish(state, status, job->written);
 }

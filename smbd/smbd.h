@@ -37,6 +37,7 @@
 #include <tevent.h>
 
 #include "lib/util/ntstatus.h"
+#include "smbd/dosmode.h"
 #include "smbd/smb2_wire.h"
 
 struct smb_conf;
@@ -242,6 +243,12 @@ struct smbd_open {
 	uint32_t mode;	   /* FileModeInformation */
 	struct smbd_dir_state *dir;
 	uint8_t create_guid[16];
+	/* How writes, FLUSH, SET_INFO and CLOSE move the write time this
+	 * open reports (smbd/dosmode.h "write time of one open"); the
+	 * timer runs the delayed update after the first write
+	 * (smb2_write.c) and is NULL when none is pending. */
+	struct smbd_write_time write_time;
+	struct tevent_timer *write_time_timer;
 };
 
 struct smbd_request {
@@ -331,6 +338,11 @@ bool smbd_request_in_range(const struct smbd_request *req, uint32_t offset,
  * session.  NULL -> the caller answers NT_STATUS_FILE_CLOSED. */
 struct smbd_open *smbd_request_lookup_open(struct smbd_request *req,
 					   const uint8_t *file_id16);
+
+/* The write time of op's file was set on disk (SET_INFO, CLOSE): every
+ * other open of the file in this process reports the file's time again
+ * (smb2_write.c; dosmode.h "write time of one open"). */
+void smbd_open_write_time_changed(struct smbd_open *op);
 
 /* Remember the open that a CREATE produced, for related requests that
  * follow in the same compound. */

@@ -266,6 +266,85 @@ static void test_pattern_list(void **s)
 	assert_false(smbd_name_in_pattern_list("/*/", ""));
 }
 
+/* The write-time rules of one open (dosmode.h), step by step as the
+ * smb2.timestamps delayed-* tests drive them. */
+static void test_write_time_rules(void **s)
+{
+	struct smbd_write_time wt = { 0 };
+	uint64_t t = 1;
+
+	(void)s;
+	/* first write: delay starts, the pre-write time is reported */
+	assert_true(smbd_write_time_note_write(&wt));
+	smbd_write_time_pre_write(&wt, 100);
+	assert_int_equal(smbd_write_time_report(&wt, 150), 100);
+	/* a pending delay makes close store "now" */
+	assert_true(smbd_write_time_at_close(&wt, true, &t));
+	assert_int_equal(t, 0);
+	/* the delay expires: its time is reported and saved at close */
+	smbd_write_time_delay_expired(&wt, 300);
+	assert_int_equal(smbd_write_time_report(&wt, 150), 300);
+	assert_true(smbd_write_time_at_close(&wt, false, &t));
+	assert_int_equal(t, 300);
+	/* a second write neither restarts the delay nor moves the time,
+	 * but close stores "now" */
+	assert_false(smbd_write_time_note_write(&wt));
+	assert_int_equal(smbd_write_time_report(&wt, 400), 300);
+	assert_true(smbd_write_time_at_close(&wt, false, &t));
+	assert_int_equal(t, 0);
+	/* FLUSH / EOF: updated now, nothing left for close */
+	assert_true(smbd_write_time_wants_update(&wt));
+	smbd_write_time_updated(&wt, 500);
+	assert_int_equal(smbd_write_time_report(&wt, 400), 500);
+	assert_false(smbd_write_time_at_close(&wt, false, &t));
+	/* a sticky time survives writes and is stored at close */
+	smbd_write_time_set_sticky(&wt, 42);
+	assert_false(smbd_write_time_note_write(&wt));
+	assert_false(smbd_write_time_wants_update(&wt));
+	smbd_write_time_delay_expired(&wt, 600);
+	smbd_write_time_updated(&wt, 700);
+	assert_int_equal(smbd_write_time_report(&wt, 800), 42);
+	assert_true(smbd_write_time_at_close(&wt, false, &t));
+	assert_int_equal(t, 42);
+	/* another open set the time: report the file's, store nothing */
+	smbd_write_time_forget(&wt);
+	assert_int_equal(smbd_write_time_report(&wt, 800), 800);
+	assert_false(smbd_write_time_at_close(&wt, false, &t));
+
+	/* an open that never wrote neither updates nor stores */
+	wt = (struct smbd_write_time){ 0 };
+	assert_false(smbd_write_time_wants_update(&wt));
+	assert_false(smbd_write_time_at_close(&wt, false, &t));
+	/* an update before the pre-write time arrives wins */
+	assert_true(smbd_write_time_note_write(&wt));
+	smbd_write_time_updated(&wt, 900);
+	smbd_write_time_pre_write(&wt, 100);
+	assert_int_equal(smbd_write_time_report(&wt, 1), 900);
+}
+
+static void test_set_write_time_fd(void **s)
+{
+	char path[] = "/tmp/test_fscc_wt_XXXXXX";
+	struct smbd_file_meta m;
+	struct timespec before;
+	uint64_t result = 0;
+	int fd = mkstemp(path);
+
+	(void)s;
+	assert_true(fd != -1);
+	assert_true(NT_STATUS_IS_OK(
+		smbd_file_set_write_time_fd(fd, 116444736000000000ULL, &result)));
+	assert_int_equal(result, 116444736000000000ULL);
+	assert_true(NT_STATUS_IS_OK(smbd_file_meta_fd(fd, "f", NULL, &m)));
+	assert_int_equal(m.last_write_time, 116444736000000000ULL);
+	/* "now" is not behind a fine-grained clock read just before */
+	clock_gettime(CLOCK_REALTIME, &before);
+	assert_true(NT_STATUS_IS_OK(smbd_file_set_write_time_fd(fd, 0, &result)));
+	assert_true(result >= nt_time_from_timespec(before));
+	close(fd);
+	unlink(path);
+}
+
 static void test_dosattrib_round_trip(void **s)
 {
 	char path[] = "/tmp/test_fscc_XXXXXX";
@@ -334,6 +413,8 @@ int main(void)
 		cmocka_unit_test(test_dir_entries),
 		cmocka_unit_test(test_fs_info),
 		cmocka_unit_test(test_pattern_list),
+		cmocka_unit_test(test_write_time_rules),
+		cmocka_unit_test(test_set_write_time_fd),
 		cmocka_unit_test(test_dosattrib_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
