@@ -620,6 +620,26 @@ static int decode_folded(const char *s, uint32_t *out, int max)
 	return n;
 }
 
+bool fscc_name_equal_ci(const char *a, const char *b)
+{
+	const unsigned char *pa = (const unsigned char *)a;
+	const unsigned char *pb = (const unsigned char *)b;
+
+	if (strcmp(a, b) == 0) {
+		return true;
+	}
+	while (*pa != '\0' && *pb != '\0') {
+		int32_t ca = utf8_next(&pa);
+		int32_t cb = utf8_next(&pb);
+
+		if (ca < 0 || cb < 0 ||
+		    fold_upper((uint32_t)ca) != fold_upper((uint32_t)cb)) {
+			return false;
+		}
+	}
+	return *pa == '\0' && *pb == '\0';
+}
+
 bool fscc_pattern_is_all(const char *pattern)
 {
 	return pattern != NULL && (strcmp(pattern, "*") == 0 ||

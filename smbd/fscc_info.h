@@ -160,6 +160,15 @@ NTSTATUS fscc_encode_fs_info(TALLOC_CTX *mem_ctx, uint8_t info_class,
  */
 bool fscc_name_matches(const char *pattern, const char *name);
 
+/*
+ * Are two names equal under the same case folding as fscc_name_matches()
+ * (no wildcards: every character is literal)?  The case-insensitive name
+ * lookup (smbd/vfs/vfs_casefold.h) uses it, so that a name found by a
+ * search pattern is also found by an open.  Invalid UTF-8 is equal only
+ * when the bytes are.
+ */
+bool fscc_name_equal_ci(const char *a, const char *b);
+
 /* Is the pattern "*" (or equivalent) so every name matches? */
 bool fscc_pattern_is_all(const char *pattern);
 
