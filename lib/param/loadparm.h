@@ -113,6 +113,15 @@ enum smb_conf_strict_locking {
 	SMB_CONF_STRICT_LOCKING_AUTO,
 };
 
+/* "case sensitive" (Samba's values; default Auto).  Auto and No look
+ * names up case-insensitively (smbd/vfs/vfs_casefold.h), as Samba's
+ * Auto does for Windows clients; Yes takes names as spelled. */
+enum smb_conf_case_sensitive {
+	SMB_CONF_CASE_SENSITIVE_AUTO = 0,
+	SMB_CONF_CASE_SENSITIVE_YES,
+	SMB_CONF_CASE_SENSITIVE_NO,
+};
+
 /* "csc policy": client-side caching advertised in the TREE_CONNECT
  * response ShareFlags ([MS-SMB2] 2.2.10). */
 enum smb_conf_csc_policy {
@@ -286,6 +295,8 @@ struct smb_conf_share {
 	bool kernel_oplocks;
 	/* "strict locking" (Auto). */
 	enum smb_conf_strict_locking strict_locking;
+	/* "case sensitive" / "casesignames" (Auto). */
+	enum smb_conf_case_sensitive case_sensitive;
 	/* "follow symlinks" (yes), "wide links" (no): whether symlinks
 	 * inside the share are followed, and whether they may lead out of
 	 * it. */

@@ -121,6 +121,19 @@ static const struct param_enum_value strict_locking_values[] = {
 	{ NULL, 0 },
 };
 
+static const struct param_enum_value case_sensitive_values[] = {
+	{ "Auto", SMB_CONF_CASE_SENSITIVE_AUTO },
+	{ "Yes", SMB_CONF_CASE_SENSITIVE_YES },
+	{ "true", SMB_CONF_CASE_SENSITIVE_YES },
+	{ "on", SMB_CONF_CASE_SENSITIVE_YES },
+	{ "1", SMB_CONF_CASE_SENSITIVE_YES },
+	{ "No", SMB_CONF_CASE_SENSITIVE_NO },
+	{ "false", SMB_CONF_CASE_SENSITIVE_NO },
+	{ "off", SMB_CONF_CASE_SENSITIVE_NO },
+	{ "0", SMB_CONF_CASE_SENSITIVE_NO },
+	{ NULL, 0 },
+};
+
 static const struct param_enum_value csc_policy_values[] = {
 	{ "manual", SMB_CONF_CSC_MANUAL },
 	{ "documents", SMB_CONF_CSC_DOCUMENTS },
@@ -358,6 +371,10 @@ const struct param_def param_table[] = {
 	{ "kernel oplocks", S_BOOL(kernel_oplocks) },
 	{ "strict locking", S_ENUM(strict_locking),
 	  .enums = strict_locking_values },
+	{ "case sensitive", S_ENUM(case_sensitive),
+	  .enums = case_sensitive_values },
+	{ "casesignames", S_ENUM(case_sensitive),
+	  .enums = case_sensitive_values, .flags = P_FLAG_SYNONYM },
 	{ "follow symlinks", S_BOOL(follow_symlinks) },
 	{ "wide links", S_BOOL(wide_links) },
 	{ "hosts allow", S_LIST(hosts_allow) },
@@ -487,6 +504,7 @@ void param_share_defaults(struct smb_conf *conf, struct smb_conf_share *s)
 		.oplocks = true,
 		.level2_oplocks = true,
 		.strict_locking = SMB_CONF_STRICT_LOCKING_AUTO,
+		.case_sensitive = SMB_CONF_CASE_SENSITIVE_AUTO,
 		.follow_symlinks = true,
 		.csc_policy = SMB_CONF_CSC_MANUAL,
 		.nt_acl_support = true,

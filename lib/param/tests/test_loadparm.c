@@ -476,6 +476,32 @@ static char *dump_to_string(TALLOC_CTX *ctx, const struct smb_conf *conf,
 	return copy;
 }
 
+static void test_case_sensitive(void **state)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	struct smb_conf *conf = load_ok(
+		ctx, "[a]\n path = /a\n"
+		     "[b]\n path = /b\n case sensitive = yes\n"
+		     "[c]\n path = /c\n case sensitive = no\n"
+		     "[d]\n path = /d\n casesignames = True\n"
+		     "[e]\n path = /e\n Case_Sensitive = AUTO\n");
+	char *errors;
+
+	assert_int_equal(smb_conf_find_share(conf, "a")->case_sensitive,
+			 SMB_CONF_CASE_SENSITIVE_AUTO);
+	assert_int_equal(smb_conf_find_share(conf, "b")->case_sensitive,
+			 SMB_CONF_CASE_SENSITIVE_YES);
+	assert_int_equal(smb_conf_find_share(conf, "c")->case_sensitive,
+			 SMB_CONF_CASE_SENSITIVE_NO);
+	assert_int_equal(smb_conf_find_share(conf, "d")->case_sensitive,
+			 SMB_CONF_CASE_SENSITIVE_YES);
+	assert_int_equal(smb_conf_find_share(conf, "e")->case_sensitive,
+			 SMB_CONF_CASE_SENSITIVE_AUTO);
+	errors = load_bad(ctx, "[a]\n path = /a\n case sensitive = maybe\n");
+	assert_error(errors, "case sensitive");
+	talloc_free(ctx);
+}
+
 static void test_dump(void **state)
 {
 	TALLOC_CTX *ctx = talloc_new(NULL);
@@ -527,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_dump),
+		cmocka_unit_test(test_case_sensitive),
 	};
 	char template[] = "/tmp/loadparm_test.XXXXXX";
 	int rc;
