@@ -28,10 +28,12 @@
 #include "lib/util/debug.h"
 #include "smbd/acl_store.h"
 #include "smbd/dosmode.h"
+#include "smbd/fscc_info.h"
 #include "smbd/ntname.h"
 #include "smbd/share_mode.h"
 #include "smbd/streams.h"
 #include "smbd/vfs/threadpool.h"
+#include "smbd/vfs/vfs_casefold.h"
 #include "smbd/vfs/vfs_posix.h"
 
 #define CREATE_REQ_FIXED 56	/* StructureSize 57 includes Buffer[1] */
@@ -133,6 +135,13 @@ struct create_job {
 	 * with this status; nothing on disk changes */
 	NTSTATUS share_status;
 	bool share_refused;
+	/* "case sensitive" auto/no: the first run of the job only resolves
+	 * relpath case-insensitively (vfs_casefold.h); when the spelling on
+	 * disk differs, it stops with path_changed so that the event loop
+	 * checks share modes against the real name before a second run
+	 * opens it */
+	bool casefold;
+	bool path_changed;
 	/* out */
 	NTSTATUS status;
 	int fd;
@@ -799,6 +808,26 @@ static void create_job_run(void *private_data)
 	bool retry = false;
 	int attempt;
 
+	if (job->casefold) {
+		char *resolved = NULL;
+
+		job->casefold = false;
+		job->status = vfs_casefold_resolve(job, job->share,
+						   job->relpath,
+						   fscc_name_equal_ci, &resolved);
+		if (!NT_STATUS_IS_OK(job->status)) {
+			return;
+		}
+		if (strcmp(resolved, job->relpath) != 0) {
+			DBG_DEBUG("'%s' is '%s' on disk\n", job->relpath,
+				  resolved);
+			talloc_free(job->relpath);
+			job->relpath = resolved;
+			job->path_changed = true;
+			return;
+		}
+		talloc_free(resolved);
+	}
 	for (attempt = 0; attempt < 4; attempt++) {
 		job->status = create_attempt(job, &retry);
 		if (!NT_STATUS_IS_OK(job->status) && job->fd != -1) {
@@ -972,6 +1001,48 @@ static NTSTATUS check_create_parameters(uint32_t impersonation,
 	return NT_STATUS_OK;
 }
 
+/* Share modes and delete-pending are checked before anything on disk
+ * changes (a SUPERSEDE must not truncate a file that another open denies
+ * writing to); again when case-insensitive lookup found another
+ * spelling on disk. */
+static NTSTATUS create_check_share_modes(struct create_state *state)
+{
+	struct smbd_request *req = state->req;
+	struct create_job *job = state->job;
+	NTSTATUS status;
+
+	job->share_refused = false;
+	status = smbd_share_mode_check(req->conn->client, req->tcon,
+				       job->relpath, job->stream_name,
+				       job->access & ~SEC_FLAG_MAXIMUM_ALLOWED,
+				       state->share_access);
+	if (!NT_STATUS_IS_OK(status) && job->data_stream_only &&
+	    job->stream_name == NULL) {
+		/* smb2.streams.dir: "dir::$DATA" is FILE_IS_A_DIRECTORY
+		 * even while the directory is open without sharing */
+		job->share_refused = true;
+		job->share_status = status;
+	} else if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	return NT_STATUS_OK;
+}
+
+static NTSTATUS create_send_job(struct create_state *state)
+{
+	struct smbd_request *req = state->req;
+	struct smbd_client *client = req->conn->client;
+	struct tevent_req *subreq;
+
+	subreq = vfs_job_send(state, client->ev, client->pool,
+			      req->session->creds, create_job_run, state->job);
+	if (subreq == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	tevent_req_set_callback(subreq, create_done, state);
+	return NT_STATUS_PENDING;
+}
+
 NTSTATUS smbd_smb2_create(struct smbd_request *req)
 {
 	const uint8_t *b = req->in_body;
@@ -990,7 +1061,6 @@ NTSTATUS smbd_smb2_create(struct smbd_request *req)
 	const uint8_t *name = NULL, *ctx = NULL;
 	struct create_state *state;
 	struct create_job *job;
-	struct tevent_req *subreq;
 	struct ntname_stream stream = { 0 };
 	bool trailing_sep = false;
 	char *relpath = NULL;
@@ -1082,30 +1152,14 @@ NTSTATUS smbd_smb2_create(struct smbd_request *req)
 	job->data_stream_only = stream.present;
 	job->stream_name = talloc_steal(job, stream.name);
 
-	/* Share modes and delete-pending are checked before anything on
-	 * disk changes (a SUPERSEDE must not truncate a file that another
-	 * open denies writing to). */
-	status = smbd_share_mode_check(client, tcon, job->relpath,
-				       job->stream_name,
-				       access & ~SEC_FLAG_MAXIMUM_ALLOWED,
-				       state->share_access);
-	if (!NT_STATUS_IS_OK(status) && stream.present &&
-	    stream.name == NULL) {
-		/* smb2.streams.dir: "dir::$DATA" is FILE_IS_A_DIRECTORY
-		 * even while the directory is open without sharing */
-		job->share_refused = true;
-		job->share_status = status;
-	} else if (!NT_STATUS_IS_OK(status)) {
+	job->casefold = tcon->share == NULL ||
+			tcon->share->case_sensitive != SMB_CONF_CASE_SENSITIVE_YES;
+
+	status = create_check_share_modes(state);
+	if (!NT_STATUS_IS_OK(status)) {
 		return status;
 	}
-
-	subreq = vfs_job_send(state, client->ev, client->pool,
-			      req->session->creds, create_job_run, job);
-	if (subreq == NULL) {
-		return NT_STATUS_NO_MEMORY;
-	}
-	tevent_req_set_callback(subreq, create_done, state);
-	return NT_STATUS_PENDING;
+	return create_send_job(state);
 }
 
 static size_t put_context(uint8_t *p, const char *tag, const uint8_t *data,
@@ -1197,6 +1251,18 @@ static void create_done(struct tevent_req *subreq)
 	TALLOC_FREE(subreq);
 	if (err != 0) {
 		smbd_request_done(req, map_nt_error_from_unix(err));
+		return;
+	}
+	if (NT_STATUS_IS_OK(job->status) && job->path_changed) {
+		/* the name exists in another case: now open that one */
+		job->path_changed = false;
+		status = create_check_share_modes(state);
+		if (NT_STATUS_IS_OK(status)) {
+			status = create_send_job(state);
+		}
+		if (!NT_STATUS_EQUAL(status, NT_STATUS_PENDING)) {
+			smbd_request_done(req, status);
+		}
 		return;
 	}
 	if (!NT_STATUS_IS_OK(job->status)) {
