@@ -35,6 +35,7 @@
 #include "smbd/smbd.h"
 #include "smbd/streams.h"
 #include "smbd/vfs/threadpool.h"
+#include "smbd/vfs/vfs_casefold.h"
 #include "smbd/vfs/vfs_posix.h"
 
 #define SETINFO_REQ_FIXED 32
@@ -86,6 +87,7 @@ struct setinfo_job {
 	char *oldrel;
 	char *newrel;
 	bool replace;
+	bool casefold; /* "case sensitive" auto/no: resolve newrel's parents */
 	/* a named stream open (EOF, ALLOCATION act on the stream) and the
 	 * STREAM_RENAME target (NULL: "::$DATA") */
 	char *stream_name;
@@ -295,12 +297,59 @@ static void job_disposition(struct setinfo_job *job)
 	}
 }
 
+/*
+ * The rename or link target as it lies on disk ("case sensitive" auto/no,
+ * vfs_casefold.h): parent directories in their spelling on disk.  The
+ * last component keeps the client's spelling, unless it names another
+ * existing file in a different case: then that file is the target, so
+ * that ReplaceIfExists decides between OBJECT_NAME_COLLISION and
+ * replacing it (which keeps the replaced file's spelling).  Renaming a
+ * file to another case of its own name just changes the case.
+ */
+static NTSTATUS resolve_target(struct setinfo_job *job)
+{
+	const char *client_last = strrchr(job->newrel, '/');
+	char *resolved = NULL, *slash, *target;
+	NTSTATUS status;
+
+	client_last = client_last != NULL ? client_last + 1 : job->newrel;
+	status = vfs_casefold_resolve(job, job->share, job->newrel,
+				      fscc_name_equal_ci, &resolved);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	if (job->oldrel != NULL && strcmp(resolved, job->oldrel) == 0) {
+		slash = strrchr(resolved, '/');
+		if (slash != NULL) {
+			slash[1] = '\0';
+			target = talloc_asprintf(job, "%s%s", resolved,
+						 client_last);
+		} else {
+			target = talloc_strdup(job, client_last);
+		}
+		if (target == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		talloc_free(resolved);
+		resolved = target;
+	}
+	talloc_free(job->newrel);
+	job->newrel = resolved;
+	return NT_STATUS_OK;
+}
+
 static void job_link(struct setinfo_job *job)
 {
 	const char *last = NULL;
 	char path[64];
 	int dirfd = -1;
 
+	if (job->casefold) {
+		job->status = resolve_target(job);
+		if (!NT_STATUS_IS_OK(job->status)) {
+			return;
+		}
+	}
 	job->status = vfs_open_parent(job->share, job->newrel, &dirfd, &last);
 	if (!NT_STATUS_IS_OK(job->status)) {
 		return;
@@ -370,6 +419,12 @@ static void setinfo_job_run(void *private_data)
 		job_disposition(job);
 		break;
 	case SETINFO_RENAME:
+		if (job->casefold) {
+			job->status = resolve_target(job);
+			if (!NT_STATUS_IS_OK(job->status)) {
+				break;
+			}
+		}
 		if (strcmp(job->oldrel, job->newrel) == 0) {
 			job->status = NT_STATUS_OK; /* nothing to do */
 			break;
@@ -680,6 +735,9 @@ static NTSTATUS parse_file_class(struct setinfo_job *job,
 		if (job->oldrel == NULL) {
 			return NT_STATUS_NO_MEMORY;
 		}
+		job->casefold = tcon->share == NULL ||
+				tcon->share->case_sensitive !=
+					SMB_CONF_CASE_SENSITIVE_YES;
 		if (info_class == FSCC_FILE_LINK_INFORMATION) {
 			if (op->is_dir) {
 				return NT_STATUS_FILE_IS_A_DIRECTORY;
