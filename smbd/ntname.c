@@ -55,6 +55,13 @@ static NTSTATUS component_check_units(const uint8_t *name, size_t start,
 	return NT_STATUS_OK;
 }
 
+/* A path separator: '\\', and '/' too, as Samba accepts it in SMB2
+ * paths (smb2.timestamps.test_close_not_attrib opens "dir/file"). */
+static bool unit_is_separator(uint16_t u)
+{
+	return u == UNIT_BACKSLASH || u == '/';
+}
+
 /*
  * Walk the units of name: character classes first (what Windows reports
  * for "a*\\.."), then the components.
@@ -70,7 +77,7 @@ static NTSTATUS units_check(const uint8_t *name, size_t nunits,
 	for (i = 0; i < nunits; i++) {
 		uint16_t u = PULL_LE16(name, 2 * i);
 
-		if (u == UNIT_BACKSLASH) {
+		if (unit_is_separator(u)) {
 			if (!allow_separators) {
 				return NT_STATUS_OBJECT_NAME_INVALID;
 			}
@@ -81,7 +88,7 @@ static NTSTATUS units_check(const uint8_t *name, size_t nunits,
 		}
 	}
 	for (i = 0; i <= nunits; i++) {
-		if (i < nunits && PULL_LE16(name, 2 * i) != UNIT_BACKSLASH) {
+		if (i < nunits && !unit_is_separator(PULL_LE16(name, 2 * i))) {
 			continue;
 		}
 		if (i == nunits && i == start && i > 0) {

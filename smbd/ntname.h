@@ -33,7 +33,8 @@
 /*
  * Convert the Name of a CREATE request (len bytes of UTF-16LE, no
  * terminator) into a '/'-separated UTF-8 path relative to the share root.
- * An empty name is the share root and yields "".
+ * An empty name is the share root and yields "".  '/' separates
+ * components like '\\' (Samba accepts both in SMB2 paths).
  *
  * A single trailing '\\' is accepted and dropped; *trailing_sep (may be
  * NULL) reports it so the caller can insist the object is a directory.
@@ -41,7 +42,7 @@
  * Errors:
  *   NT_STATUS_INVALID_PARAMETER    name starts with '\\' ([MS-SMB2] 3.3.5.9),
  *                                  or an odd byte count
- *   NT_STATUS_OBJECT_NAME_INVALID  invalid character (0x00-0x1F, / : * ? " <
+ *   NT_STATUS_OBJECT_NAME_INVALID  invalid character (0x00-0x1F, : * ? " <
  *                                  > |), a ':' (see ntname_to_relpath_stream),
  *                                  an empty component ("a\\\\b"), a "."
  *                                  component, a component over 255 units,

@@ -68,6 +68,9 @@ static void test_valid_paths(void **state)
 	expect_path("a\\b\\c.txt", "a/b/c.txt", false);
 	expect_path("dir\\", "dir", true);
 	expect_path("a\\dir\\", "a/dir", true);
+	/* '/' separates too, as in Samba */
+	expect_path("a/b\\c", "a/b/c", false);
+	expect_path("a/dir/", "a/dir", true);
 	expect_path("...", "...", false);
 	expect_path(".hidden", ".hidden", false);
 	expect_path("a..b", "a..b", false);
@@ -90,7 +93,7 @@ static void test_invalid_characters(void **state)
 {
 	static const char *const bad[] = {
 		"a:stream", "a*", "?", "a<b", "a>b", "a\"b", "a|b",
-		"dir\\a*b", "a/b", "tab\there", "cr\r", "x\x1f",
+		"dir\\a*b", "a//b", "tab\there", "cr\r", "x\x1f",
 	};
 	size_t i;
 
