@@ -502,6 +502,22 @@ static void test_case_sensitive(void **state)
 	talloc_free(ctx);
 }
 
+static void test_hide_files(void **state)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	struct smb_conf *conf = load_ok(
+		ctx, "[a]\n path = /a\n"
+		     "[b]\n path = /b\n hide files = /hidefile/*.tmp/\n"
+		     "[c]\n path = /c\n hide files = /x/\n hide files =\n");
+
+	(void)state;
+	assert_null(smb_conf_find_share(conf, "a")->hide_files);
+	assert_string_equal(smb_conf_find_share(conf, "b")->hide_files,
+			    "/hidefile/*.tmp/");
+	assert_null(smb_conf_find_share(conf, "c")->hide_files);
+	talloc_free(ctx);
+}
+
 static void test_dump(void **state)
 {
 	TALLOC_CTX *ctx = talloc_new(NULL);
@@ -554,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_case_sensitive),
+		cmocka_unit_test(test_hide_files),
 	};
 	char template[] = "/tmp/loadparm_test.XXXXXX";
 	int rc;
