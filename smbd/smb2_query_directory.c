@@ -22,6 +22,11 @@
  * queries are queued (compound_find_close) lets them finish: the open's
  * destructor (via a small anchor) only marks the state orphaned, and the
  * last request out frees it.
+ *
+ * A file of the directory that this client has open with a write time
+ * held back or kept (dosmode.h "write time of one open") is listed with
+ * that time, as its handle reports it (Samba does the same through its
+ * share-mode record).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -65,6 +70,12 @@ struct qdir_anchor {
 	struct smbd_dir_state *dir;
 };
 
+/* An entry's write time as an open of this client reports it. */
+struct qdir_write_time {
+	char *name;
+	uint64_t write_time;
+};
+
 struct qdir_job {
 	struct smbd_fd *fdref;
 	int fd;
@@ -80,6 +91,8 @@ struct qdir_job {
 	uint32_t out_len;
 	uint32_t num_entries;
 	bool first_did_not_fit;
+	struct qdir_write_time *write_times;
+	size_t num_write_times;
 	NTSTATUS status;
 };
 
@@ -325,6 +338,14 @@ static void qdir_job_run(void *private_data)
 			/* removed since the scan, or unreadable: skip */
 			continue;
 		}
+		for (size_t i = 0; i < job->num_write_times; i++) {
+			if (strcmp(job->write_times[i].name, name) == 0) {
+				/* ChangeTime follows it (dosmode.h) */
+				meta.last_write_time = meta.change_time =
+					job->write_times[i].write_time;
+				break;
+			}
+		}
 		if (job->info_class == FSCC_FILE_BOTH_DIRECTORY_INFORMATION ||
 		    job->info_class ==
 			    FSCC_FILE_ID_BOTH_DIRECTORY_INFORMATION) {
@@ -375,6 +396,47 @@ static int qdir_job_destructor(struct qdir_job *job)
 }
 
 /* ---- event loop side ---- */
+
+struct collect_write_times {
+	const struct smbd_open *dir;
+	size_t dir_len;
+	struct qdir_job *job;
+};
+
+static void collect_write_time(struct smbd_open *op, void *private_data)
+{
+	struct collect_write_times *c = private_data;
+	struct qdir_write_time *wt;
+	const char *name = op->relpath;
+
+	if (op->is_dir || op->write_time.shown == 0 || op->relpath == NULL ||
+	    op->tcon->share != c->dir->tcon->share) {
+		return;
+	}
+	if (c->dir_len > 0) {
+		if (strncmp(name, c->dir->relpath, c->dir_len) != 0 ||
+		    name[c->dir_len] != '/') {
+			return;
+		}
+		name += c->dir_len + 1;
+	}
+	if (strchr(name, '/') != NULL) {
+		return; /* deeper down */
+	}
+	wt = talloc_realloc(c->job, c->job->write_times,
+			    struct qdir_write_time, c->job->num_write_times + 1);
+	if (wt == NULL) {
+		return; /* then the file's own time shows */
+	}
+	c->job->write_times = wt;
+	wt[c->job->num_write_times] = (struct qdir_write_time){
+		.name = talloc_strdup(wt, name),
+		.write_time = op->write_time.shown,
+	};
+	if (wt[c->job->num_write_times].name != NULL) {
+		c->job->num_write_times++;
+	}
+}
 
 NTSTATUS smbd_smb2_query_directory(struct smbd_request *req)
 {
@@ -458,6 +520,12 @@ NTSTATUS smbd_smb2_query_directory(struct smbd_request *req)
 	job->new_pattern = talloc_steal(job, pattern);
 	/* SMB2_INDEX_SPECIFIED: FileIndex is ignored, as NTFS does. */
 	state->job = job;
+	{
+		struct collect_write_times c = {
+			.dir = op, .dir_len = strlen(op->relpath), .job = job
+		};
+		smbd_open_foreach(client, collect_write_time, &c);
+	}
 
 	state->wait_subreq = tevent_queue_wait_send(state, client->ev,
 						    state->dir->queue);
