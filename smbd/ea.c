@@ -15,6 +15,7 @@
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
 #include "lib/util/dlinklist.h"
+#include "smbd/acl_store.h"
 
 #define PREFIX_LEN (sizeof(SMBD_EA_XATTR_PREFIX) - 1)
 #define XATTR_NAME_BUF 256	  /* XATTR_NAME_MAX + 1 */
@@ -42,6 +43,23 @@ bool smbd_ea_name_valid(const char *name, size_t len)
 		}
 	}
 	return true;
+}
+
+bool smbd_ea_name_reserved(const char *name)
+{
+	static const char *const reserved[] = {
+		ACL_STORE_XATTR,  /* our NT ACLs */
+		"user.DOSATTRIB", /* DOS attributes, ours and Samba's */
+		"security.NTACL", /* Samba's NT ACLs */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		if (strcasecmp(name, reserved[i]) == 0) {
+			return true;
+		}
+	}
+	return strncasecmp(name, "user.smb3.", 10) == 0;
 }
 
 void smbd_ea_name_upper(char *name)
@@ -731,6 +749,10 @@ NTSTATUS smbd_ea_set(int fd, const struct smbd_ea *eas, size_t count,
 	for (i = 0; i < count; i++) {
 		if (!smbd_ea_name_valid(eas[i].name, strlen(eas[i].name))) {
 			status = NT_STATUS_INVALID_EA_NAME;
+			goto done;
+		}
+		if (smbd_ea_name_reserved(eas[i].name)) {
+			status = NT_STATUS_ACCESS_DENIED;
 			goto done;
 		}
 	}

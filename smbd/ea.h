@@ -97,6 +97,16 @@ struct smbd_ea {
  * " * + , / : ; < = > ? [ \ ] |; and short enough for the xattr name. */
 bool smbd_ea_name_valid(const char *name, size_t len);
 
+/*
+ * Names of the xattrs servers keep their own state in (NT ACLs, DOS
+ * attributes, this server's streams and EAs; compared ignoring case).
+ * EAs live in their own namespace, so an EA of such a name could not
+ * touch them; smbd_ea_set() still refuses to set one, with
+ * NT_STATUS_ACCESS_DENIED as Samba does (smbtorture smb2.ea.acl_xattr),
+ * so no client is led to think it changed the real one.
+ */
+bool smbd_ea_name_reserved(const char *name);
+
 /* Upper-case ASCII letters in place (the stored form of a name). */
 void smbd_ea_name_upper(char *name);
 

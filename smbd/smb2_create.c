@@ -28,6 +28,7 @@
 #include "lib/util/debug.h"
 #include "smbd/acl_store.h"
 #include "smbd/dosmode.h"
+#include "smbd/ea.h"
 #include "smbd/fscc_info.h"
 #include "smbd/ntname.h"
 #include "smbd/share_mode.h"
@@ -84,6 +85,8 @@ struct create_contexts {
 	bool have_alloc_size;
 	uint64_t alloc_size;
 	bool ea_list;
+	const uint8_t *exta; /* "ExtA": FILE_FULL_EA_INFORMATION, unparsed */
+	uint32_t exta_len;
 	bool timewarp;
 	bool durable_reconnect;
 	const uint8_t *secd; /* "SecD": a security descriptor, unparsed */
@@ -142,6 +145,10 @@ struct create_job {
 	 * opens it */
 	bool casefold;
 	bool path_changed;
+	/* "ExtA": EAs for a file this open creates, overwrites or
+	 * supersedes ([MS-SMB2] 2.2.13.2.1) */
+	struct smbd_ea *eas;
+	size_t num_eas;
 	/* out */
 	NTSTATUS status;
 	int fd;
@@ -801,6 +808,27 @@ done:
 	return NT_STATUS_OK;
 }
 
+/* The ExtA EAs on what was just created, overwritten or superseded (an
+ * overwrite replaces the old EAs).  A file this open created is removed
+ * again when they cannot be stored, as if the create had failed. */
+static void create_apply_eas(struct create_job *job)
+{
+	NTSTATUS status = smbd_ea_set(job->fd, job->eas, job->num_eas,
+				      job->action != FILE_WAS_CREATED);
+
+	if (NT_STATUS_IS_OK(status)) {
+		return;
+	}
+	DBG_NOTICE("'%s': storing EAs: %s\n", job->relpath,
+		   nt_errstr(status));
+	close(job->fd);
+	job->fd = -1;
+	if (job->action == FILE_WAS_CREATED) {
+		vfs_unlinkat(job->share, job->relpath, job->meta.is_dir);
+	}
+	job->status = status;
+}
+
 /* Worker thread, as the session user. */
 static void create_job_run(void *private_data)
 {
@@ -837,6 +865,10 @@ static void create_job_run(void *private_data)
 		if (!retry) {
 			break;
 		}
+	}
+	if (NT_STATUS_IS_OK(job->status) && job->num_eas > 0 &&
+	    job->stream_name == NULL && job->action != FILE_WAS_OPENED) {
+		create_apply_eas(job);
 	}
 }
 
@@ -928,6 +960,8 @@ static NTSTATUS parse_create_contexts(const uint8_t *buf, uint32_t len,
 			out->alloc_size = PULL_LE64(data, 0);
 		} else if (ctx_name_is(name, name_len, CTX_EXTA)) {
 			out->ea_list = true;
+			out->exta = data;
+			out->exta_len = data_len;
 		} else if (ctx_name_is(name, name_len, CTX_TWRP)) {
 			if (data_len != 8) {
 				return NT_STATUS_INVALID_PARAMETER;
@@ -1111,9 +1145,10 @@ NTSTATUS smbd_smb2_create(struct smbd_request *req)
 		/* no durable handle or snapshot exists to reconnect to */
 		return NT_STATUS_OBJECT_NAME_NOT_FOUND;
 	}
-	if (state->ctx.ea_list) {
-		/* EAs are not supported: tell the client rather than drop
-		 * its EAs silently (Samba with "ea support = no"). */
+	if (state->ctx.ea_list &&
+	    (tcon->share == NULL || !tcon->share->ea_support)) {
+		/* "ea support = no": tell the client rather than drop its
+		 * EAs silently (as Samba) */
 		return NT_STATUS_EAS_NOT_SUPPORTED;
 	}
 
@@ -1151,6 +1186,14 @@ NTSTATUS smbd_smb2_create(struct smbd_request *req)
 	job->alloc_size = state->ctx.alloc_size;
 	job->data_stream_only = stream.present;
 	job->stream_name = talloc_steal(job, stream.name);
+	if (state->ctx.ea_list) {
+		status = smbd_ea_parse_full_list(job, state->ctx.exta,
+						 state->ctx.exta_len, &job->eas,
+						 &job->num_eas);
+		if (!NT_STATUS_IS_OK(status)) {
+			return status;
+		}
+	}
 
 	job->casefold = tcon->share == NULL ||
 			tcon->share->case_sensitive != SMB_CONF_CASE_SENSITIVE_YES;

@@ -18,6 +18,7 @@
 #include "lib/util/debug.h"
 #include "smbd/acl_store.h"
 #include "smbd/dosmode.h"
+#include "smbd/ea.h"
 #include "smbd/fscc_info.h"
 #include "smbd/sec_desc.h"
 #include "smbd/smbd.h"
@@ -49,6 +50,11 @@ struct getinfo_job {
 	struct smbd_file_meta root_meta;
 	struct acl_ctx *acl; /* SECURITY: read the descriptor as this user */
 	struct nt_sd *sd;
+	bool want_ea_size; /* FileEaInformation, FileAllInformation */
+	uint32_t ea_size;
+	bool want_eas; /* FileFullEaInformation */
+	struct smbd_ea *eas;
+	size_t num_eas;
 };
 
 struct getinfo_state {
@@ -59,6 +65,9 @@ struct getinfo_state {
 	uint8_t info_class;
 	uint32_t output_len;
 	uint32_t additional;
+	uint32_t flags;	 /* SL_* for FileFullEaInformation */
+	char **ea_names; /* its FILE_GET_EA_INFORMATION list, if any */
+	size_t num_ea_names;
 };
 
 static void getinfo_done(struct tevent_req *subreq);
@@ -103,6 +112,19 @@ static void getinfo_job_run(void *private_data)
 	if (job->want_streams) {
 		job->status = smbd_streams_list(job->fd, job, &job->streams,
 						&job->num_streams);
+		if (!NT_STATUS_IS_OK(job->status)) {
+			return;
+		}
+	}
+	if (job->want_ea_size) {
+		job->status = smbd_ea_size_fd(job->fd, &job->ea_size);
+		if (!NT_STATUS_IS_OK(job->status)) {
+			return;
+		}
+	}
+	if (job->want_eas) {
+		job->status = smbd_ea_list(job->fd, job, &job->eas,
+					   &job->num_eas);
 		if (!NT_STATUS_IS_OK(job->status)) {
 			return;
 		}
@@ -178,8 +200,10 @@ NTSTATUS smbd_smb2_getinfo(struct smbd_request *req)
 		if (need != 0 && !(op->access_mask & need)) {
 			return NT_STATUS_ACCESS_DENIED;
 		}
-		if (info_class == FSCC_FILE_FULL_EA_INFORMATION) {
-			/* CREATE refuses EAs, so no file has any. */
+		if (info_class == FSCC_FILE_FULL_EA_INFORMATION &&
+		    (op->tcon->share == NULL || !op->tcon->share->ea_support)) {
+			/* "ea support = no": CREATE and SET_INFO refuse EAs,
+			 * so no file has any */
 			return NT_STATUS_NO_EAS_ON_FILE;
 		}
 		if (info_class == FSCC_FILE_NORMALIZED_NAME_INFORMATION &&
@@ -218,6 +242,16 @@ NTSTATUS smbd_smb2_getinfo(struct smbd_request *req)
 	state->info_class = info_class;
 	state->output_len = output_len;
 	state->additional = additional;
+	state->flags = PULL_LE32(b, 20);
+	if (info_type == SMB2_0_INFO_FILE &&
+	    info_class == FSCC_FILE_FULL_EA_INFORMATION && input_len > 0) {
+		NTSTATUS status = smbd_ea_parse_get_list(
+			state, input, input_len, &state->ea_names,
+			&state->num_ea_names);
+		if (!NT_STATUS_IS_OK(status)) {
+			return status;
+		}
+	}
 
 	job = talloc_zero(state, struct getinfo_job);
 	if (job == NULL) {
@@ -247,6 +281,13 @@ NTSTATUS smbd_smb2_getinfo(struct smbd_request *req)
 	}
 	job->want_streams = info_type == SMB2_0_INFO_FILE &&
 			    info_class == FSCC_FILE_STREAM_INFORMATION;
+	if (info_type == SMB2_0_INFO_FILE && op->tcon->share != NULL &&
+	    op->tcon->share->ea_support) {
+		job->want_ea_size =
+			info_class == FSCC_FILE_EA_INFORMATION ||
+			info_class == FSCC_FILE_ALL_INFORMATION;
+		job->want_eas = info_class == FSCC_FILE_FULL_EA_INFORMATION;
+	}
 	if (info_type == SMB2_0_INFO_FILESYSTEM) {
 		if (op->tcon->vfs == NULL) {
 			return NT_STATUS_INVALID_DEVICE_REQUEST;
@@ -382,7 +423,7 @@ static NTSTATUS encode_file_class(struct getinfo_state *state,
 	fi.position = op->position;
 	fi.mode = op->mode;
 	fi.delete_pending = op->delete_pending;
-	fi.ea_size = 0;
+	fi.ea_size = job->ea_size;
 	return fscc_encode_file_info(state, state->info_class, &fi, out,
 				     out_len, fixed_len);
 }
@@ -404,8 +445,81 @@ static NTSTATUS reply_blob(struct smbd_request *req, const uint8_t *data,
 	return NT_STATUS_OK;
 }
 
+/*
+ * FileFullEaInformation ([MS-FSCC] 2.4.15, [MS-SMB2] 2.2.37): with an EA
+ * list, those EAs (a missing one as an entry with no value), else the
+ * file's EAs in name order.  SL_RETURN_SINGLE_ENTRY returns one EA per
+ * call, continuing after the previous one unless SL_RESTART_SCAN;
+ * SL_INDEX_SPECIFIED (AdditionalInformation as a 1-based index) is
+ * ignored, as Samba does.  Only whole entries are returned: some fit ->
+ * STATUS_BUFFER_OVERFLOW, none -> STATUS_BUFFER_TOO_SMALL.
+ */
+static NTSTATUS reply_full_ea(struct getinfo_state *state,
+			      struct smbd_open *op)
+{
+	const struct getinfo_job *job = state->job;
+	bool single = (state->flags & SMBD_SL_RETURN_SINGLE_ENTRY) != 0;
+	struct smbd_ea *sel = job->eas;
+	size_t count = job->num_eas, start = 0, used = 0, len = 0, i, j;
+	uint32_t *cursor = NULL;
+	uint8_t *data = NULL;
+	NTSTATUS status;
+
+	if (state->num_ea_names > 0) {
+		sel = talloc_zero_array(state, struct smbd_ea,
+					state->num_ea_names);
+		if (sel == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		for (i = 0; i < state->num_ea_names; i++) {
+			sel[i].name = state->ea_names[i];
+			smbd_ea_name_upper(sel[i].name);
+			for (j = 0; j < job->num_eas; j++) {
+				if (strcasecmp(job->eas[j].name,
+					       sel[i].name) == 0) {
+					sel[i] = job->eas[j];
+				}
+			}
+		}
+		count = single ? 1 : state->num_ea_names;
+	} else {
+		if (count == 0) {
+			return NT_STATUS_NO_EAS_ON_FILE;
+		}
+		cursor = smbd_open_ea_cursor(op);
+		if (cursor == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		if (single && !(state->flags & SMBD_SL_RESTART_SCAN)) {
+			start = *cursor;
+		}
+		if (start >= count) {
+			return NT_STATUS_NO_MORE_EAS;
+		}
+		count = single ? 1 : count - start;
+	}
+	status = smbd_ea_encode_full_list(state, sel + start, count,
+					  state->output_len, &data, &len,
+					  &used);
+	if (!NT_STATUS_IS_OK(status) &&
+	    !NT_STATUS_EQUAL(status, NT_STATUS_BUFFER_OVERFLOW)) {
+		return status;
+	}
+	if (cursor != NULL) {
+		*cursor = (uint32_t)(start + used);
+	}
+	{
+		/* OK or BUFFER_OVERFLOW: both carry the entries */
+		NTSTATUS st = reply_blob(state->req, data, len);
+		if (!NT_STATUS_IS_OK(st)) {
+			return st;
+		}
+	}
+	return status;
+}
+
 static NTSTATUS getinfo_reply(struct getinfo_state *state,
-			      const struct smbd_open *op)
+			      struct smbd_open *op)
 {
 	struct smbd_request *req = state->req;
 	uint8_t *data = NULL;
@@ -414,6 +528,9 @@ static NTSTATUS getinfo_reply(struct getinfo_state *state,
 
 	switch (state->info_type) {
 	case SMB2_0_INFO_FILE:
+		if (state->info_class == FSCC_FILE_FULL_EA_INFORMATION) {
+			return reply_full_ea(state, op);
+		}
 		status = encode_file_class(state, op, &data, &len, &fixed);
 		break;
 	case SMB2_0_INFO_FILESYSTEM:

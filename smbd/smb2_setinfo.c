@@ -28,6 +28,7 @@
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
 #include "smbd/dosmode.h"
+#include "smbd/ea.h"
 #include "smbd/fscc_info.h"
 #include "smbd/ntname.h"
 #include "smbd/acl_store.h"
@@ -56,6 +57,7 @@ enum setinfo_kind {
 	SETINFO_LINK,
 	SETINFO_SECURITY,
 	SETINFO_STREAM_RENAME,
+	SETINFO_EA,
 };
 
 struct setinfo_job {
@@ -97,6 +99,9 @@ struct setinfo_job {
 	size_t sd_len;
 	uint32_t secinfo;
 	struct acl_ctx *acl;
+	/* EA (FileFullEaInformation) */
+	struct smbd_ea *eas;
+	size_t num_eas;
 
 	NTSTATUS status;
 };
@@ -445,6 +450,10 @@ static void setinfo_job_run(void *private_data)
 	case SETINFO_SECURITY:
 		job_security(job);
 		break;
+	case SETINFO_EA:
+		job->status = smbd_ea_set(job->fd, job->eas, job->num_eas,
+					  false);
+		break;
 	}
 }
 
@@ -760,7 +769,16 @@ static NTSTATUS parse_file_class(struct setinfo_job *job,
 		job->kind = SETINFO_RENAME;
 		return NT_STATUS_OK;
 	case FSCC_FILE_FULL_EA_INFORMATION:
-		return NT_STATUS_EAS_NOT_SUPPORTED;
+		if (tcon->share == NULL || !tcon->share->ea_support) {
+			return NT_STATUS_EAS_NOT_SUPPORTED;
+		}
+		/* [MS-SMB2] 3.3.5.21.1 */
+		if (!(op->access_mask & SEC_FILE_WRITE_EA)) {
+			return NT_STATUS_ACCESS_DENIED;
+		}
+		job->kind = SETINFO_EA;
+		return smbd_ea_parse_full_list(job, buf, len, &job->eas,
+					       &job->num_eas);
 	default:
 		return NT_STATUS_INVALID_INFO_CLASS;
 	}

@@ -307,6 +307,21 @@ static void test_store(void **state)
 		assert_string_equal(got[0].name, "SECONDEA");
 		assert_int_equal(got[0].value_len, 3);
 	}
+	/* the names of server metadata xattrs are refused */
+	{
+		struct smbd_ea e = { .name = "Trusted.SMB3.ntacl",
+				     .value = (uint8_t *)"x",
+				     .value_len = 1 };
+		assert_true(NT_STATUS_EQUAL(smbd_ea_set(fd, &e, 1, false),
+					    NT_STATUS_ACCESS_DENIED));
+		e.name = "security.NTACL";
+		assert_true(NT_STATUS_EQUAL(smbd_ea_set(fd, &e, 1, false),
+					    NT_STATUS_ACCESS_DENIED));
+		e.name = "user.smb3.stream.x";
+		assert_true(NT_STATUS_EQUAL(smbd_ea_set(fd, &e, 1, false),
+					    NT_STATUS_ACCESS_DENIED));
+		assert_false(smbd_ea_name_reserved("user.other"));
+	}
 	/* a set beyond 64 KiB - 5 changes nothing */
 	{
 		uint8_t *big = talloc_zero_array(ctx, uint8_t, 65535);
