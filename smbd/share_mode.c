@@ -120,3 +120,40 @@ unsigned smbd_share_mode_other_opens(struct smbd_client *client,
 	smbd_open_foreach(client, share_check_one, &c);
 	return c.count;
 }
+
+struct parent_search {
+	const struct smbd_open *child;
+	const char *parent;
+	size_t parent_len;
+	bool found;
+};
+
+static void parent_delete_one(struct smbd_open *op, void *private_data)
+{
+	struct parent_search *p = private_data;
+
+	if (p->found || op == p->child || !op->is_dir || op->relpath == NULL ||
+	    !(op->access_mask & SEC_STD_DELETE) ||
+	    strlen(op->relpath) != p->parent_len ||
+	    strncmp(op->relpath, p->parent, p->parent_len) != 0 ||
+	    !same_file(op, p->child->tcon, op->relpath, smbd_open_stream(op))) {
+		return;
+	}
+	p->found = true;
+}
+
+bool smbd_share_mode_parent_open_for_delete(struct smbd_client *client,
+					    const struct smbd_open *op)
+{
+	struct parent_search p = { .child = op };
+	const char *slash;
+
+	if (op->relpath == NULL || op->relpath[0] == '\0') {
+		return false;
+	}
+	slash = strrchr(op->relpath, '/');
+	p.parent = op->relpath;
+	p.parent_len = slash != NULL ? (size_t)(slash - op->relpath) : 0;
+	smbd_open_foreach(client, parent_delete_one, &p);
+	return p.found;
+}

@@ -27,4 +27,9 @@ NTSTATUS smbd_share_mode_check(struct smbd_client *client,
 unsigned smbd_share_mode_other_opens(struct smbd_client *client,
 				     const struct smbd_open *op);
 
+/* Is op's parent directory open with DELETE access by another open?
+ * Windows then refuses to rename op (SHARING_VIOLATION). */
+bool smbd_share_mode_parent_open_for_delete(struct smbd_client *client,
+					    const struct smbd_open *op);
+
 #endif

@@ -31,6 +31,7 @@
 #include "smbd/ea.h"
 #include "smbd/fscc_info.h"
 #include "smbd/ntname.h"
+#include "smbd/share_mode.h"
 #include "smbd/acl_store.h"
 #include "smbd/sec_desc.h"
 #include "smbd/smbd.h"
@@ -765,6 +766,12 @@ static NTSTATUS parse_file_class(struct setinfo_job *job,
 			if (ob.found) {
 				return NT_STATUS_ACCESS_DENIED;
 			}
+		}
+		/* Windows refuses a rename while the parent directory is
+		 * open with DELETE access (smbtorture smb2.rename). */
+		if (smbd_share_mode_parent_open_for_delete(
+			    tcon->session->client, op)) {
+			return NT_STATUS_SHARING_VIOLATION;
 		}
 		job->kind = SETINFO_RENAME;
 		return NT_STATUS_OK;
