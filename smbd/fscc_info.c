@@ -391,7 +391,8 @@ size_t fscc_encode_dir_entry(uint8_t info_class,
 	PUSH_LE64(buf, 48, m->allocation_size);
 	PUSH_LE32(buf, 56, m->attributes);
 	PUSH_LE32(buf, 60, (uint32_t)name_len);
-	/* EaSize (offset 64, where present) stays 0: no EAs */
+	/* EaSize (offset 64, where present) stays 0 here: the caller sets
+	 * it (fscc_dir_entry_set_ea_size) when the file has EAs */
 	switch (info_class) {
 	case FSCC_FILE_BOTH_DIRECTORY_INFORMATION:
 		push_short_name(buf + 68, short_name);
@@ -413,6 +414,28 @@ size_t fscc_encode_dir_entry(uint8_t info_class,
 		break;
 	}
 	return name_ofs + (size_t)name_len;
+}
+
+bool fscc_dir_class_has_ea_size(uint8_t info_class)
+{
+	switch (info_class) {
+	case FSCC_FILE_FULL_DIRECTORY_INFORMATION:	/* 2.4.14 */
+	case FSCC_FILE_BOTH_DIRECTORY_INFORMATION:	/* 2.4.8 */
+	case FSCC_FILE_ID_BOTH_DIRECTORY_INFORMATION:	/* 2.4.17 */
+	case FSCC_FILE_ID_FULL_DIRECTORY_INFORMATION:	/* 2.4.18 */
+	case FSCC_FILE_ID_EXTD_DIRECTORY_INFORMATION:	/* 2.4.20 */
+		return true;
+	default:
+		return false;
+	}
+}
+
+void fscc_dir_entry_set_ea_size(uint8_t info_class, uint8_t *entry,
+				uint32_t ea_size)
+{
+	if (fscc_dir_class_has_ea_size(info_class)) {
+		PUSH_LE32(entry, 64, ea_size);
+	}
 }
 
 /* ---- file system information classes ([MS-FSCC] 2.5) ---- */

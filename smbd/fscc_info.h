@@ -128,6 +128,16 @@ size_t fscc_encode_dir_entry(uint8_t info_class,
 			     const char *name, const char *short_name,
 			     uint8_t *buf, size_t space);
 
+/*
+ * Set EaSize in an entry fscc_encode_dir_entry() wrote, for the classes
+ * that have the field (FileFullDirectoryInformation, FileBothDirectory-,
+ * FileIdBothDirectory-, FileIdFullDirectory-, FileIdExtdDirectory-
+ * Information: offset 64); does nothing for the others.
+ */
+void fscc_dir_entry_set_ea_size(uint8_t info_class, uint8_t *entry,
+				uint32_t ea_size);
+bool fscc_dir_class_has_ea_size(uint8_t info_class);
+
 /* Everything a file-system information class reports. */
 struct fscc_fs_info {
 	uint64_t total_units; /* allocation units */

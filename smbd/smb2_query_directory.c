@@ -34,10 +34,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/param/loadparm.h"
 #include "lib/util/byteorder.h"
 #include "lib/util/charset.h"
 #include "lib/util/debug.h"
 #include "smbd/dosmode.h"
+#include "smbd/ea.h"
 #include "smbd/fscc_info.h"
 #include "smbd/ntname.h"
 #include "smbd/smbd.h"
@@ -85,6 +87,7 @@ struct qdir_job {
 	bool rescan;
 	char *new_pattern; /* set with rescan */
 	uint8_t info_class;
+	bool want_ea_size; /* the class has EaSize and "ea support" is on */
 	bool single;
 	uint32_t max_len;
 	uint8_t *out;
@@ -371,6 +374,17 @@ static void qdir_job_run(void *private_data)
 			}
 			break; /* this entry is returned by the next call */
 		}
+		if (job->want_ea_size) {
+			uint32_t ea_size = 0;
+
+			/* one listxattr per entry; unreadable: 0 */
+			if (NT_STATUS_IS_OK(smbd_ea_size_at(job->fd, stat_name,
+							    &ea_size))) {
+				fscc_dir_entry_set_ea_size(
+					job->info_class, job->out + entry_ofs,
+					ea_size);
+			}
+		}
 		/* pad the previous entry and link it to this one */
 		if (have_last) {
 			memset(job->out + ofs, 0, entry_ofs - ofs);
@@ -515,6 +529,8 @@ NTSTATUS smbd_smb2_query_directory(struct smbd_request *req)
 	job->at_share_root = op->relpath[0] == '\0';
 	job->share = op->tcon->share;
 	job->info_class = info_class;
+	job->want_ea_size = job->share != NULL && job->share->ea_support &&
+			    fscc_dir_class_has_ea_size(info_class);
 	job->single = (flags & SMB2_RETURN_SINGLE_ENTRY) != 0;
 	job->max_len = output_len;
 	job->new_pattern = talloc_steal(job, pattern);
