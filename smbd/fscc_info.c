@@ -2,7 +2,10 @@
  * [MS-FSCC] 2.4 / 2.5 information class encoders, search pattern
  * matching ([MS-FSA] 2.1.4.4) and 8.3 names.  See fscc_info.h.
  */
+#include <locale.h>
+#include <pthread.h>
 #include <string.h>
+#include <wctype.h>
 
 #include "lib/util/byteorder.h"
 #include "lib/util/charset.h"
@@ -587,43 +590,30 @@ static int32_t utf8_next(const unsigned char **s)
 	return (int32_t)c;
 }
 
-/* Simple upper-case folding for the scripts named in fscc_info.h */
+/*
+ * Upper-case folding for name comparison: Windows compares names through
+ * an upcase table that is the Unicode simple upper-case mapping (what
+ * towupper gives in a UTF-8 locale: Latin, Greek, Cyrillic, fullwidth
+ * forms...).  A private locale object keeps the process locale untouched.
+ */
+static locale_t fold_locale;
+static pthread_once_t fold_locale_once = PTHREAD_ONCE_INIT;
+
+static void fold_locale_init(void)
+{
+	fold_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
 static uint32_t fold_upper(uint32_t c)
 {
-	if (c >= 'a' && c <= 'z') {
-		return c - 0x20;
-	}
 	if (c < 0x80) {
-		return c;
+		return (c >= 'a' && c <= 'z') ? c - 0x20 : c;
 	}
-	if ((c >= 0xE0 && c <= 0xFE && c != 0xF7)) {
-		return c - 0x20; /* Latin-1 */
+	pthread_once(&fold_locale_once, fold_locale_init);
+	if (fold_locale == (locale_t)0) {
+		return c; /* no UTF-8 locale: non-ASCII compares exactly */
 	}
-	if (c == 0xFF) {
-		return 0x178;
-	}
-	if (c >= 0x100 && c <= 0x137 && (c & 1)) {
-		return c - 1; /* Latin Extended-A, pairs */
-	}
-	if (c >= 0x139 && c <= 0x148 && !(c & 1)) {
-		return c - 1;
-	}
-	if (c >= 0x14A && c <= 0x177 && (c & 1)) {
-		return c - 1;
-	}
-	if ((c == 0x17A || c == 0x17C || c == 0x17E)) {
-		return c - 1;
-	}
-	if (c >= 0x3B1 && c <= 0x3C9 && c != 0x3C2) {
-		return c - 0x20; /* Greek */
-	}
-	if (c >= 0x430 && c <= 0x44F) {
-		return c - 0x20; /* Cyrillic */
-	}
-	if (c >= 0x450 && c <= 0x45F) {
-		return c - 0x50;
-	}
-	return c;
+	return (uint32_t)towupper_l((wint_t)c, fold_locale);
 }
 
 #define MATCH_MAX_CHARS 1024

@@ -163,9 +163,9 @@ NTSTATUS fscc_encode_fs_info(TALLOC_CTX *mem_ctx, uint8_t info_class,
 /*
  * Does name match a search pattern ([MS-FSA] 2.1.4.4): '*', '?', and the
  * DOS wildcards '<' (DOS_STAR), '>' (DOS_QM), '"' (DOS_DOT), all other
- * characters compared case-insensitively.  Case folding covers ASCII,
- * Latin-1, Latin Extended-A, basic Greek and Cyrillic (simple 1:1
- * mappings; no full Unicode case tables).  Invalid UTF-8 never matches.
+ * characters compared case-insensitively.  Case folding is the Unicode
+ * simple upper-case mapping (towupper in a private C.UTF-8 locale; ASCII
+ * only if that locale is missing).  Invalid UTF-8 never matches.
  * Runs in O(len(pattern) * len(name)).
  */
 bool fscc_name_matches(const char *pattern, const char *name);

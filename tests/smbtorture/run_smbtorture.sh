@@ -62,6 +62,7 @@ if [ -z "${SMB3_PORT:-}" ]; then
 	root=$(mktemp -d /var/tmp/smb3torture.XXXXXX)
 	vars=$(/usr/bin/python3 "$repo/tests/integration/smbtarget.py" start \
 		--target "$target" --root "$root" --profile full \
+		--share 'hide files = /hidefile/' \
 		--signing auto) || {
 		echo "run_smbtorture: could not start the $target server" >&2
 		echo "0 passed, ${#tests[@]} failed"
