@@ -14,7 +14,7 @@
  * checks the same permissions; the stream's data lives in an xattr.
  *
  * Not yet here (next issues): share modes, oplocks and leases, durable
- * handles, security descriptors, EAs.
+ * handles, security descriptors.
  */
 #include "smbd/smbd.h"
 

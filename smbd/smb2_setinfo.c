@@ -6,7 +6,8 @@
  * concerns the handle (position, mode, delete-on-close flag, the path
  * after a rename) is updated back on the event loop.
  *
- * Not supported (answered honestly): EAs (EAS_NOT_SUPPORTED), quotas,
+ * Not supported (answered honestly): EAs when "ea support = no"
+ * (EAS_NOT_SUPPORTED), quotas,
  * file-system classes, security descriptors that do not map to unix
  * owner/group/mode (sec_desc.h), short names, valid data length.
  * Timestamps: 0 and -1 leave a time unchanged ("-1: stop updating" is not
