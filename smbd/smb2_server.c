@@ -96,6 +96,7 @@ static void smbd_compound_send(struct smbd_compound *c, unsigned upto,
 static void smbd_process_cancel(struct smbd_connection *conn,
 				const uint8_t *hdr);
 static void smbd_request_pend(struct smbd_request *req);
+static void smbd_request_arm_interim(struct smbd_request *req);
 static void smbd_request_unpend(struct smbd_request *req);
 
 /*
@@ -707,9 +708,40 @@ void smbd_request_done(struct smbd_request *req, NTSTATUS status)
 	}
 	DLIST_REMOVE(conn->pending, req);
 	req->cancel_fn = NULL;
+	TALLOC_FREE(req->interim_timer);
 	smbd_request_complete(req, status);
 	smbd_request_unpend(req);
 	smbd_compound_run(req->compound);
+}
+
+static void smbd_request_interim_timer(struct tevent_context *ev,
+				       struct tevent_timer *te,
+				       struct timeval now, void *private_data)
+{
+	struct smbd_request *req = private_data;
+
+	req->interim_timer = NULL;
+	smbd_request_go_async(req);
+}
+
+/*
+ * A request still running after SMBD_INTERIM_DELAY_MS gets an interim
+ * STATUS_PENDING reply ([MS-SMB2] 3.3.4.2), so that the client knows it
+ * is being worked on and can cancel it (slow storage, waits).  Only the
+ * last request of a compound can go async this way.
+ */
+#define SMBD_INTERIM_DELAY_MS 500
+
+static void smbd_request_arm_interim(struct smbd_request *req)
+{
+	if (req->async || req->index + 1 != req->compound->num_reqs ||
+	    req->opcode == SMB2_OP_SESSSETUP) {
+		return;
+	}
+	req->interim_timer = tevent_add_timer(
+		req->conn->client->ev, req,
+		tevent_timeval_current_ofs(0, SMBD_INTERIM_DELAY_MS * 1000),
+		smbd_request_interim_timer, req);
 }
 
 static bool smbd_request_counts_as_pending(const struct smbd_request *req)
@@ -814,6 +846,7 @@ static void smbd_compound_run(struct smbd_compound *c)
 				if (!req->done) {
 					DLIST_ADD_END(conn->pending, req);
 					smbd_request_pend(req);
+					smbd_request_arm_interim(req);
 					c->running = false;
 					return;
 				}
@@ -1046,6 +1079,9 @@ void smbd_request_go_async(struct smbd_request *req)
 	}
 	req->async = true;
 	req->async_id = ++req->conn->client->next_async_id;
+	DBG_DEBUG("interim reply for mid %llu, async id %llu\n",
+		  (unsigned long long)req->mid,
+		  (unsigned long long)req->async_id);
 	/* earlier replies of the compound go out with the interim one */
 	smbd_compound_send(c, req->index, req);
 }

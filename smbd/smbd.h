@@ -288,6 +288,7 @@ struct smbd_request {
 
 	/* asynchronous state */
 	bool async; /* an interim response went out */
+	struct tevent_timer *interim_timer;
 	uint64_t async_id;
 	/* called by CANCEL; the handler then completes req with
 	 * NT_STATUS_CANCELLED (or normally, if too late) */
