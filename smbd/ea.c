@@ -4,6 +4,7 @@
  * Layout and rationale: ea.h.
  */
 #include "smbd/ea.h"
+#include "smbd/smbd.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -821,41 +822,8 @@ done:
 	return status;
 }
 
-/* ---------------------------------------------------------------------
- * Per-handle cursor.  struct smbd_open has no field for it (smbd.h is
- * shared), so the cursors of this process sit on a list; each is a talloc
- * child of its open and leaves the list when the open is freed.
- */
-
-struct ea_cursor {
-	struct ea_cursor *prev, *next;
-	const struct smbd_open *op;
-	uint32_t index;
-};
-
-static struct ea_cursor *ea_cursors;
-
-static int ea_cursor_destructor(struct ea_cursor *c)
-{
-	DLIST_REMOVE(ea_cursors, c);
-	return 0;
-}
-
+/* The per-handle position of single-entry EA queries. */
 uint32_t *smbd_open_ea_cursor(struct smbd_open *op)
 {
-	struct ea_cursor *c;
-
-	for (c = ea_cursors; c != NULL; c = c->next) {
-		if (c->op == op) {
-			return &c->index;
-		}
-	}
-	c = talloc_zero(op, struct ea_cursor);
-	if (c == NULL) {
-		return NULL;
-	}
-	c->op = op;
-	DLIST_ADD(ea_cursors, c);
-	talloc_set_destructor(c, ea_cursor_destructor);
-	return &c->index;
+	return &op->ea_index;
 }

@@ -4,6 +4,7 @@
  * open names which stream.  Layout and rationale: streams.h.
  */
 #include "smbd/streams.h"
+#include "smbd/smbd.h"
 
 #include <errno.h>
 #include <locale.h>
@@ -853,59 +854,19 @@ done:
  * Which open names which stream (event loop only)
  */
 
-struct stream_open_record {
-	struct stream_open_record *prev, *next;
-	const struct smbd_open *op;
-	char *name;
-};
-
-/* See streams.h "Interim storage": per process is per client. */
-static struct stream_open_record *stream_open_records;
-
-static int stream_open_record_destructor(struct stream_open_record *r)
-{
-	DLIST_REMOVE(stream_open_records, r);
-	return 0;
-}
-
-static struct stream_open_record *record_of(const struct smbd_open *op)
-{
-	struct stream_open_record *r;
-
-	for (r = stream_open_records; r != NULL; r = r->next) {
-		if (r->op == op) {
-			return r;
-		}
-	}
-	return NULL;
-}
-
 NTSTATUS smbd_open_set_stream(struct smbd_open *op, const char *name)
 {
-	struct stream_open_record *r = record_of(op);
-	char *copy;
+	char *copy = talloc_strdup(op, name);
 
-	if (r == NULL) {
-		r = talloc_zero(op, struct stream_open_record);
-		if (r == NULL) {
-			return NT_STATUS_NO_MEMORY;
-		}
-		r->op = op;
-		DLIST_ADD(stream_open_records, r);
-		talloc_set_destructor(r, stream_open_record_destructor);
-	}
-	copy = talloc_strdup(r, name);
 	if (copy == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	talloc_free(r->name);
-	r->name = copy;
+	talloc_free(op->stream_name);
+	op->stream_name = copy;
 	return NT_STATUS_OK;
 }
 
 const char *smbd_open_stream(const struct smbd_open *op)
 {
-	struct stream_open_record *r = record_of(op);
-
-	return r != NULL ? r->name : NULL;
+	return op->stream_name;
 }

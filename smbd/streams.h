@@ -212,10 +212,7 @@ void smbd_stream_meta_fixup(struct smbd_file_meta *meta);
  * (copied); the record is freed with op.  smbd_open_stream: the name, or
  * NULL when op is the file itself.
  *
- * Interim storage: struct smbd_open (smbd.h) has no field for this yet,
- * so the records sit on a list private to streams.c (one smbd_client per
- * process, so per process is per client).  When smbd.h gains
- * `char *stream_name` in struct smbd_open, only these functions change.
+ * The name is kept in op->stream_name.
  */
 NTSTATUS smbd_open_set_stream(struct smbd_open *op, const char *name);
 const char *smbd_open_stream(const struct smbd_open *op);
