@@ -75,7 +75,14 @@ static void check_relpath(TALLOC_CTX *ctx, const uint8_t *name, size_t len)
 	}
 	CHECK(utf8_to_utf16le(ctx, copy, &back, &back_len));
 	CHECK(back_len == len - (trailing ? 2 : 0));
-	CHECK(memcmp(back, name, back_len) == 0);
+	/* '/' is accepted as a separator like '\\' (as Samba does), so
+	 * compare with the input's '/' units read as '\\' */
+	for (size_t i = 0; i + 1 < back_len; i += 2) {
+		uint8_t lo = name[i] == '/' && name[i + 1] == 0 ? '\\'
+								: name[i];
+
+		CHECK(back[i] == lo && back[i + 1] == name[i + 1]);
+	}
 }
 
 static void check_component(TALLOC_CTX *ctx, const uint8_t *name, size_t len,
