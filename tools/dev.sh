@@ -315,7 +315,10 @@ run_fuzz() {
 	say "fuzz targets (${FUZZ_SECONDS:-10} s each)"
 	local out
 	out=$(mktemp /tmp/smb3-fuzz.XXXXXX)
-	FUZZ_SECONDS=${FUZZ_SECONDS:-10} timeout 900 \
+	# A fixed seed: the test run repeats the same mutations (new ground
+	# is for `tests/fuzz/run_fuzzers.sh` with longer budgets).
+	FUZZ_SECONDS=${FUZZ_SECONDS:-10} FUZZ_ARGS=${FUZZ_ARGS:--seed=1} \
+		timeout 900 \
 		"$repo/tests/fuzz/run_fuzzers.sh" 2>&1 | tee "$out" || true
 	local p f
 	p=$(grep -c '^ok ' "$out" || true)
