@@ -12,6 +12,7 @@ import pytest
 from impacket import nt_errors
 from impacket.smbconnection import SMBConnection, SessionError
 
+from conftest import run_smbclient
 from smbtarget import USER_A
 
 
@@ -55,3 +56,42 @@ def test_third_tree_connect_is_refused(limited):
     for f in first:
         f.close()
     assert limited.pid() is not None
+
+
+@pytest.fixture(scope='module')
+def one_process(server_factory):
+    t = server_factory(extra_global=['max smbd processes = 1'])
+    yield t
+    server_factory.stop(t)
+    server_factory.started.remove(t)
+
+
+@pytest.mark.ours_only
+def test_connection_over_process_limit_is_refused(one_process):
+    """`max smbd processes = 1` (Samba's name): a second concurrent
+    connection gets STATUS_INSUFFICIENT_RESOURCES to its NEGOTIATE, which
+    smbclient reports, instead of a reset; the limit frees up again."""
+    t = one_process
+    # the start-up probe's connection may still be ending: wait for the
+    # one slot to be free
+    deadline = time.time() + 10
+    while True:
+        try:
+            first = connect_tree(t)
+            break
+        except Exception:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
+    r = run_smbclient(t, 'ls', timeout=30)
+    assert r.returncode != 0
+    assert 'NT_STATUS_INSUFFICIENT_RESOURCES' in r.stdout + r.stderr
+    first.close()
+    deadline = time.time() + 10
+    while True:
+        r = run_smbclient(t, 'ls', timeout=30)
+        if r.returncode == 0 or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert t.pid() is not None
