@@ -103,6 +103,7 @@ NTSTATUS smbd_smb2_read(struct smbd_request *req)
 	const uint8_t *chan_info;
 	struct read_state *state;
 	struct smbd_open *op;
+	NTSTATUS status;
 
 	if (length > req->conn->max_read_size) {
 		return NT_STATUS_INVALID_PARAMETER;
@@ -115,17 +116,13 @@ NTSTATUS smbd_smb2_read(struct smbd_request *req)
 	if (channel != SMB2_CHANNEL_NONE) {
 		return NT_STATUS_INVALID_PARAMETER;
 	}
-	op = smbd_request_lookup_open(req, b + 16);
-	if (op == NULL) {
-		return NT_STATUS_FILE_CLOSED;
-	}
-	if (op->is_dir) {
-		return NT_STATUS_INVALID_DEVICE_REQUEST;
-	}
 	/* [MS-SMB2] 3.3.5.12; Windows also reads with FILE_EXECUTE
 	 * (smb2.read.access) */
-	if (!(op->access_mask & (SEC_FILE_READ_DATA | SEC_FILE_EXECUTE))) {
-		return NT_STATUS_ACCESS_DENIED;
+	op = smbd_request_data_open(req, b + 16,
+				    SEC_FILE_READ_DATA | SEC_FILE_EXECUTE,
+				    &status);
+	if (op == NULL) {
+		return status;
 	}
 	if (offset > (uint64_t)INT64_MAX - length) {
 		return NT_STATUS_INVALID_PARAMETER;

@@ -225,6 +225,28 @@ struct smbd_open *smbd_request_lookup_open(struct smbd_request *req,
 	return op;
 }
 
+struct smbd_open *smbd_request_data_open(struct smbd_request *req,
+					 const uint8_t *file_id16,
+					 uint32_t access, NTSTATUS *status)
+{
+	struct smbd_open *op = smbd_request_lookup_open(req, file_id16);
+
+	if (op == NULL) {
+		*status = NT_STATUS_FILE_CLOSED;
+		return NULL;
+	}
+	if (op->is_dir) {
+		*status = NT_STATUS_INVALID_DEVICE_REQUEST;
+		return NULL;
+	}
+	if (!(op->access_mask & access)) {
+		*status = NT_STATUS_ACCESS_DENIED;
+		return NULL;
+	}
+	*status = NT_STATUS_OK;
+	return op;
+}
+
 void smbd_compound_set_open(struct smbd_request *req, struct smbd_open *op)
 {
 	req->compound->have_related_open = true;

@@ -208,6 +208,7 @@ NTSTATUS smbd_smb2_write(struct smbd_request *req)
 	const uint8_t *data, *chan_info;
 	struct write_state *state;
 	struct smbd_open *op;
+	NTSTATUS status;
 	bool append, write_through, first_write;
 
 	if (length > req->conn->max_write_size) {
@@ -222,15 +223,11 @@ NTSTATUS smbd_smb2_write(struct smbd_request *req)
 	if (channel != SMB2_CHANNEL_NONE) {
 		return NT_STATUS_INVALID_PARAMETER;
 	}
-	op = smbd_request_lookup_open(req, b + 16);
+	op = smbd_request_data_open(req, b + 16,
+				    SEC_FILE_WRITE_DATA | SEC_FILE_APPEND_DATA,
+				    &status);
 	if (op == NULL) {
-		return NT_STATUS_FILE_CLOSED;
-	}
-	if (op->is_dir) {
-		return NT_STATUS_INVALID_DEVICE_REQUEST;
-	}
-	if (!(op->access_mask & (SEC_FILE_WRITE_DATA | SEC_FILE_APPEND_DATA))) {
-		return NT_STATUS_ACCESS_DENIED;
+		return status;
 	}
 	/* Offsets are signed 64-bit in the object store ([MS-FSA] 2.1.5.3);
 	 * Windows and Samba refuse the negative ones, including -1, with

@@ -347,6 +347,13 @@ struct smbd_open *smbd_request_lookup_open(struct smbd_request *req,
  * (smb2_write.c; dosmode.h "write time of one open"). */
 void smbd_open_write_time_changed(struct smbd_open *op);
 
+/* The open a READ or WRITE names, checked as both do: FILE_CLOSED if
+ * unknown, INVALID_DEVICE_REQUEST for a directory, ACCESS_DENIED unless
+ * the open holds one of the access bits. */
+struct smbd_open *smbd_request_data_open(struct smbd_request *req,
+					 const uint8_t *file_id16,
+					 uint32_t access, NTSTATUS *status);
+
 /* Remember the open that a CREATE produced, for related requests that
  * follow in the same compound. */
 void smbd_compound_set_open(struct smbd_request *req, struct smbd_open *op);
