@@ -108,6 +108,7 @@ static const struct {
 	{ 0xC00001A1, "NT_STATUS_INVALID_LOCK_RANGE" },
 	{ 0xC0000102, "NT_STATUS_FILE_CORRUPT_ERROR" },
 	{ 0x80000012, "NT_STATUS_NO_MORE_EAS" },
+	{ 0xC00000B5, "NT_STATUS_IO_TIMEOUT" },
 };
 
 const char *nt_errstr(NTSTATUS status)
