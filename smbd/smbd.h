@@ -57,6 +57,8 @@ struct smbd_request;
 struct smbd_compound;
 struct tcon_registry;
 struct nt_token;
+struct messaging_context;
+struct smbXsrv_global_dbs;
 
 /* The server-wide settings smbd acts on, derived once from smb.conf
  * (smbd_settings.c) so the protocol code does not parse configuration. */
@@ -114,6 +116,10 @@ struct smbd_client {
 	uint8_t server_guid[16];
 	uint8_t client_guid[16];
 	struct tcon_registry *tcon_registry; /* tcon_registry.c */
+	/* this process in the messaging subsystem (messaging/messaging.h);
+	 * NULL only in test harnesses without one */
+	struct messaging_context *msg;
+	struct smbXsrv_global_dbs *globals; /* smbXsrv_global.h */
 	bool exiting;
 };
 
