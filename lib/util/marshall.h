@@ -40,6 +40,8 @@ enum marshall_record_type {
 	REC_MSG_BREAK = 30,
 	REC_MSG_NOTIFY = 31,
 	REC_DBWRAP_WATCHERS = 40,
+	REC_MSG_DBWRAP_MODIFIED = 41, /* watch wake-up: db name, key, instance */
+	REC_CONNECTIONS = 42, /* connections.tdb: tree connects of a share */
 };
 
 struct marshall_push;
