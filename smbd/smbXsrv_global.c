@@ -241,8 +241,8 @@ static void session_global_fill(struct smbd_session *session,
 	if (conn != NULL) {
 		g->remote_addr = conn->remote_addr;
 		g->dialect = conn->dialect;
-		g->signing_algo = session->has_signing_key ? conn->signing_algo
-							   : 0;
+		g->has_signing_key = session->has_signing_key;
+		g->signing_algo = conn->signing_algo;
 		g->cipher_id = session->cipher_key_len > 0 ? conn->cipher_id
 							   : 0;
 	}

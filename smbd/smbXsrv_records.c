@@ -98,6 +98,7 @@ NTSTATUS smbXsrv_session_global_encode(TALLOC_CTX *mem_ctx,
 	marshall_push_u32(p, g->gid);
 	marshall_push_string(p, g->remote_addr);
 	marshall_push_u16(p, g->dialect);
+	marshall_push_bool(p, g->has_signing_key);
 	marshall_push_u16(p, g->signing_algo);
 	marshall_push_u16(p, g->cipher_id);
 	marshall_push_bool(p, g->signing_required);
@@ -131,6 +132,7 @@ NTSTATUS smbXsrv_session_global_decode(TALLOC_CTX *mem_ctx,
 	marshall_pull_u32(&r, &g->gid);
 	marshall_pull_string(&r, mem_ctx, &g->remote_addr);
 	marshall_pull_u16(&r, &g->dialect);
+	marshall_pull_bool(&r, &g->has_signing_key);
 	marshall_pull_u16(&r, &g->signing_algo);
 	marshall_pull_u16(&r, &g->cipher_id);
 	marshall_pull_bool(&r, &g->signing_required);

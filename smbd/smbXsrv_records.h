@@ -51,7 +51,8 @@ struct smbXsrv_session_global {
 	uint32_t gid;
 	char *remote_addr;
 	uint16_t dialect;
-	uint16_t signing_algo; /* enum smb2_signing_algo; meaningful if signed */
+	bool has_signing_key;  /* the session signs (or can sign) */
+	uint16_t signing_algo; /* enum smb2_signing_algo, if has_signing_key */
 	uint16_t cipher_id;    /* 0: not encrypted */
 	bool signing_required;
 	bool encryption_required;
