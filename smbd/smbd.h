@@ -59,6 +59,9 @@ struct tcon_registry;
 struct nt_token;
 struct messaging_context;
 struct smbXsrv_global_dbs;
+struct smbd_oplock_ctx;
+struct smbd_open_oplock;
+struct db_context;
 
 /* The server-wide settings smbd acts on, derived once from smb.conf
  * (smbd_settings.c) so the protocol code does not parse configuration. */
@@ -120,6 +123,9 @@ struct smbd_client {
 	 * NULL only in test harnesses without one */
 	struct messaging_context *msg;
 	struct smbXsrv_global_dbs *globals; /* smbXsrv_global.h */
+	/* oplock breaks and leases of this process (oplock_break.c) */
+	struct smbd_oplock_ctx *oplocks;
+	struct db_context *share_mode_db; /* locking.tdb, share_mode_db.h */
 	bool exiting;
 };
 
@@ -257,6 +263,9 @@ struct smbd_open {
 	 * (smb2_write.c) and is NULL when none is pending. */
 	struct smbd_write_time write_time;
 	struct tevent_timer *write_time_timer;
+	/* the oplock or lease this open holds (oplock_break.c); NULL
+	 * when none was granted */
+	struct smbd_open_oplock *oplock;
 };
 
 struct smbd_request {
