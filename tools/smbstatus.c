@@ -1,0 +1,521 @@
+/*
+ * smbstatus: what every smbd process of this server is doing, read from
+ * the databases in the lock directory (never by asking the processes):
+ * sessions, tree connects, open files, and the file-semantics state that
+ * other modules register through status_sections (share modes, leases,
+ * byte-range locks).
+ *
+ *   smbstatus [-s CONF] [-p|--processes] [-S|--shares] [-L|--locks]
+ *             [--json] [--all]
+ *
+ * Records whose owner process is gone are not shown (they are garbage the
+ * parent removes when it reaps the child); --all shows them marked.
+ * Exit status: 0 shown, 1 bad usage or configuration, 2 no database (no
+ * server has run with this lock directory).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build_config.h"
+#include "dbwrap/dbwrap.h"
+#include "lib/param/loadparm.h"
+#include "smbd/smbXsrv_global.h"
+#include "tools/smbstatus_sections.h"
+
+#define DEFAULT_CONFIG SMB3_SYSCONFDIR "/smb.conf"
+
+struct status_opts {
+	const char *config;
+	bool config_given;
+	bool json;
+	bool all;
+	bool processes;
+	bool shares;
+	bool locks;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: smbstatus [-s CONF] [-p] [-S] [-L] [--json] [--all]\n"
+		"  -s, --configfile CONF  smb.conf to read the lock directory "
+		"from\n"
+		"                         (default " DEFAULT_CONFIG ")\n"
+		"  -p, --processes        sessions only\n"
+		"  -S, --shares           tree connects only\n"
+		"  -L, --locks            open files and locks only\n"
+		"      --json             machine-readable output\n"
+		"      --all              also records of processes that are "
+		"gone\n");
+}
+
+bool status_owner_alive(const struct server_id *id)
+{
+	/* Records of other nodes are the cluster's business (clusterd);
+	 * here a local pid is alive if signal 0 reaches it. */
+	if (id->node != 0) {
+		return true;
+	}
+	return kill((pid_t)id->pid, 0) == 0 || errno == EPERM;
+}
+
+const char *status_dialect_name(uint16_t dialect)
+{
+	switch (dialect) {
+	case 0x0202: return "SMB2_02";
+	case 0x0210: return "SMB2_10";
+	case 0x0300: return "SMB3_00";
+	case 0x0302: return "SMB3_02";
+	case 0x0311: return "SMB3_11";
+	default: return "-";
+	}
+}
+
+static const char *signing_name(const struct smbXsrv_session_global *s)
+{
+	if (!s->has_signing_key) {
+		return "-";
+	}
+	switch (s->signing_algo) {
+	case 0: return "HMAC-SHA256";
+	case 1: return "AES-128-CMAC";
+	case 2: return "AES-128-GMAC";
+	default: return "?";
+	}
+}
+
+static const char *cipher_name(uint16_t id)
+{
+	switch (id) {
+	case 0: return "-";
+	case 1: return "AES-128-CCM";
+	case 2: return "AES-128-GCM";
+	case 3: return "AES-256-CCM";
+	case 4: return "AES-256-GCM";
+	default: return "?";
+	}
+}
+
+char *status_nttime_str(TALLOC_CTX *mem_ctx, uint64_t nt)
+{
+	time_t t;
+	struct tm tm;
+	char buf[64];
+
+	if (nt == 0) {
+		return talloc_strdup(mem_ctx, "-");
+	}
+	t = (time_t)(nt / 10000000ull - 11644473600ull);
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return talloc_strdup(mem_ctx, buf);
+}
+
+char *status_share_access_str(TALLOC_CTX *mem_ctx, uint32_t share_access)
+{
+	/* What the open lets others do, as Samba's DENY_* column tells the
+	 * opposite: R/W/D present = shared. */
+	return talloc_asprintf(mem_ctx, "%c%c%c",
+			       (share_access & 1) ? 'R' : '-',
+			       (share_access & 2) ? 'W' : '-',
+			       (share_access & 4) ? 'D' : '-');
+}
+
+json_t *status_server_id_json(const struct server_id *id)
+{
+	char unique[24];
+
+	snprintf(unique, sizeof(unique), "%" PRIx64, id->unique);
+	return json_pack("{s:I, s:I, s:I, s:s}", "node", (json_int_t)id->node,
+			 "pid", (json_int_t)id->pid, "task",
+			 (json_int_t)id->task, "unique", unique);
+}
+
+/* Sessions */
+
+struct walk_state {
+	TALLOC_CTX *mem_ctx;
+	const struct status_opts *opts;
+	json_t *array;
+	int shown;
+};
+
+static int session_fn(struct db_record *rec, void *private_data)
+{
+	struct walk_state *w = private_data;
+	TALLOC_CTX *frame = talloc_new(w->mem_ctx);
+	struct db_data v = dbwrap_record_get_value(rec);
+	struct smbXsrv_session_global s;
+	bool alive;
+
+	if (!NT_STATUS_IS_OK(smbXsrv_session_global_decode(frame, v.dptr,
+							   v.dsize, &s))) {
+		talloc_free(frame);
+		return 0;
+	}
+	alive = status_owner_alive(&s.owner);
+	if (!alive && !w->opts->all) {
+		talloc_free(frame);
+		return 0;
+	}
+	if (s.state == SMBXSRV_SESSION_GLOBAL_IN_PROGRESS && !w->opts->all) {
+		talloc_free(frame);
+		return 0;
+	}
+	w->shown++;
+	if (w->array != NULL) {
+		json_t *o = json_pack(
+			"{s:s, s:o, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s,"
+			" s:b, s:s, s:b, s:b, s:b, s:s, s:s}",
+			"session_id",
+			talloc_asprintf(frame, "0x%" PRIx64, s.session_id),
+			"owner", status_server_id_json(&s.owner), "account",
+			s.account ? s.account : "", "domain",
+			s.domain ? s.domain : "", "unix_user",
+			s.unix_user ? s.unix_user : "", "uid",
+			(json_int_t)s.uid, "gid", (json_int_t)s.gid,
+			"remote_address", s.remote_addr ? s.remote_addr : "",
+			"dialect", status_dialect_name(s.dialect), "signing",
+			signing_name(&s), "signing_required",
+			s.signing_required, "encryption",
+			cipher_name(s.cipher_id), "encryption_required",
+			s.encryption_required, "guest", s.guest, "anonymous",
+			s.anonymous, "auth_time",
+			status_nttime_str(frame, s.auth_time), "state",
+			alive ? (s.state == SMBXSRV_SESSION_GLOBAL_VALID
+					 ? "valid"
+					 : (s.state ==
+							    SMBXSRV_SESSION_GLOBAL_EXPIRED
+						    ? "expired"
+						    : "in-progress"))
+			      : "gone");
+		json_array_append_new(w->array, o);
+	} else {
+		printf("%-8u %-12" PRIx64 " %-16s %-12s %-22s %-8s %-13s "
+		       "%-11s%s\n",
+		       s.owner.pid, s.session_id,
+		       s.account ? s.account : "",
+		       s.unix_user ? s.unix_user : "",
+		       s.remote_addr ? s.remote_addr : "",
+		       status_dialect_name(s.dialect), signing_name(&s),
+		       cipher_name(s.cipher_id), alive ? "" : " (gone)");
+	}
+	talloc_free(frame);
+	return 0;
+}
+
+/* Tree connects */
+
+static int tcon_fn(struct db_record *rec, void *private_data)
+{
+	struct walk_state *w = private_data;
+	TALLOC_CTX *frame = talloc_new(w->mem_ctx);
+	struct db_data v = dbwrap_record_get_value(rec);
+	struct smbXsrv_tcon_global t;
+	bool alive;
+
+	if (!NT_STATUS_IS_OK(
+		    smbXsrv_tcon_global_decode(frame, v.dptr, v.dsize, &t))) {
+		talloc_free(frame);
+		return 0;
+	}
+	alive = status_owner_alive(&t.owner);
+	if (!alive && !w->opts->all) {
+		talloc_free(frame);
+		return 0;
+	}
+	w->shown++;
+	if (w->array != NULL) {
+		json_array_append_new(
+			w->array,
+			json_pack("{s:s, s:s, s:I, s:o, s:s, s:s, s:s, s:b}",
+				  "session_id",
+				  talloc_asprintf(frame, "0x%" PRIx64,
+						  t.session_id),
+				  "tree_id",
+				  talloc_asprintf(frame, "0x%x", t.tcon_id),
+				  "pid", (json_int_t)t.owner.pid, "owner",
+				  status_server_id_json(&t.owner), "share",
+				  t.share_name ? t.share_name : "", "path",
+				  t.share_path ? t.share_path : "",
+				  "connected_at",
+				  status_nttime_str(frame, t.connect_time),
+				  "encryption_required",
+				  t.encryption_required));
+	} else {
+		printf("%-16s %-8u %-12" PRIx64 " %-8x %-24s %s%s\n",
+		       t.share_name ? t.share_name : "", t.owner.pid,
+		       t.session_id, t.tcon_id,
+		       status_nttime_str(frame, t.connect_time),
+		       t.share_path ? t.share_path : "",
+		       alive ? "" : " (gone)");
+	}
+	talloc_free(frame);
+	return 0;
+}
+
+/* Open files */
+
+static int open_fn(struct db_record *rec, void *private_data)
+{
+	struct walk_state *w = private_data;
+	TALLOC_CTX *frame = talloc_new(w->mem_ctx);
+	struct db_data v = dbwrap_record_get_value(rec);
+	struct smbXsrv_open_global o;
+	bool alive;
+	const char *name;
+
+	if (!NT_STATUS_IS_OK(
+		    smbXsrv_open_global_decode(frame, v.dptr, v.dsize, &o))) {
+		talloc_free(frame);
+		return 0;
+	}
+	alive = status_owner_alive(&o.owner);
+	if ((!alive && !w->opts->all) || o.relpath == NULL) {
+		/* no path yet: an id reserved by a CREATE still running */
+		talloc_free(frame);
+		return 0;
+	}
+	name = o.stream != NULL
+		       ? talloc_asprintf(frame, "%s:%s", o.relpath, o.stream)
+		       : o.relpath;
+	w->shown++;
+	if (w->array != NULL) {
+		json_array_append_new(
+			w->array,
+			json_pack("{s:s, s:s, s:I, s:o, s:s, s:s, s:s, s:s,"
+				  " s:b, s:s, s:s, s:b, s:s}",
+				  "persistent_id",
+				  talloc_asprintf(frame, "0x%" PRIx64,
+						  o.persistent_id),
+				  "session_id",
+				  talloc_asprintf(frame, "0x%" PRIx64,
+						  o.session_id),
+				  "pid", (json_int_t)o.owner.pid, "owner",
+				  status_server_id_json(&o.owner), "share",
+				  o.share_name ? o.share_name : "",
+				  "share_path",
+				  o.share_path ? o.share_path : "", "path",
+				  name, "access_mask",
+				  talloc_asprintf(frame, "0x%08x",
+						  o.access_mask),
+				  "is_directory", o.is_dir, "share_access",
+				  status_share_access_str(frame,
+							  o.share_access),
+				  "opened_at",
+				  status_nttime_str(frame, o.open_time),
+				  "durable", o.durable, "state",
+				  alive ? (o.disconnected ? "disconnected"
+							  : "open")
+					: "gone"));
+	} else {
+		printf("%-8u %-12" PRIx64 " %-10s %-5s %-10s %-24s %s/%s%s\n",
+		       o.owner.pid, o.persistent_id,
+		       talloc_asprintf(frame, "0x%08x", o.access_mask),
+		       status_share_access_str(frame, o.share_access),
+		       o.share_name ? o.share_name : "",
+		       status_nttime_str(frame, o.open_time),
+		       o.share_path ? o.share_path : "", name,
+		       alive ? "" : " (gone)");
+	}
+	talloc_free(frame);
+	return 0;
+}
+
+static int walk(struct smbXsrv_global_dbs *dbs, enum smbXsrv_global_db which,
+		dbwrap_traverse_fn fn, struct walk_state *w)
+{
+	NTSTATUS status = dbwrap_traverse_read(dbs->db[which], fn, w, NULL);
+
+	if (!NT_STATUS_IS_OK(status)) {
+		fprintf(stderr, "smbstatus: reading %s: %s\n",
+			smbXsrv_global_db_name(which), nt_errstr(status));
+		return -1;
+	}
+	return 0;
+}
+
+static struct smb_conf *load_conf(TALLOC_CTX *mem_ctx,
+				  const struct status_opts *o)
+{
+	struct smb_conf *conf = NULL;
+	char *errors = NULL;
+	NTSTATUS status;
+
+	status = smb_conf_load(mem_ctx, o->config, &conf, &errors);
+	if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_NOT_FOUND) &&
+	    !o->config_given) {
+		status = smb_conf_load_string(mem_ctx, "(built-in defaults)",
+					      "", &conf, &errors);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		fputs(errors != NULL ? errors : "", stderr);
+		fprintf(stderr, "smbstatus: cannot use configuration %s (%s)\n",
+			o->config, nt_errstr(status));
+		return NULL;
+	}
+	return conf;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"configfile", required_argument, NULL, 's'},
+		{"processes", no_argument, NULL, 'p'},
+		{"shares", no_argument, NULL, 'S'},
+		{"locks", no_argument, NULL, 'L'},
+		{"json", no_argument, NULL, 'j'},
+		{"all", no_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct status_opts o = {.config = DEFAULT_CONFIG};
+	TALLOC_CTX *mem_ctx = talloc_new(NULL);
+	struct smb_conf *conf;
+	struct smbXsrv_global_dbs *dbs;
+	struct walk_state w = {.mem_ctx = mem_ctx, .opts = &o};
+	json_t *root = NULL;
+	char *probe;
+	struct stat st;
+	int c, rc = 0;
+	size_t i;
+
+	while ((c = getopt_long(argc, argv, "s:pSLh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o.config = optarg;
+			o.config_given = true;
+			break;
+		case 'p': o.processes = true; break;
+		case 'S': o.shares = true; break;
+		case 'L': o.locks = true; break;
+		case 'j': o.json = true; break;
+		case 'a': o.all = true; break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	if (!o.processes && !o.shares && !o.locks) {
+		o.processes = o.shares = o.locks = true;
+	}
+	conf = load_conf(mem_ctx, &o);
+	if (conf == NULL) {
+		return 1;
+	}
+	/* Do not create databases for a server that never ran here. */
+	probe = talloc_asprintf(mem_ctx, "%s/%s",
+				conf->global.lock_directory,
+				smbXsrv_global_db_name(SMBXSRV_DB_SESSION));
+	if (stat(probe, &st) != 0) {
+		fprintf(stderr,
+			"smbstatus: no server state in %s (is smbd running "
+			"with this configuration?)\n",
+			conf->global.lock_directory);
+		return 2;
+	}
+	dbs = smbXsrv_global_dbs_open(mem_ctx, NULL,
+				      conf->global.lock_directory);
+	if (dbs == NULL) {
+		fprintf(stderr, "smbstatus: cannot open the databases in %s\n",
+			conf->global.lock_directory);
+		return 2;
+	}
+
+	if (o.json) {
+		root = json_pack("{s:s, s:s}", "version", SMB3_VERSION,
+				 "timestamp",
+				 status_nttime_str(mem_ctx,
+						   ((uint64_t)time(NULL) +
+						    11644473600ull) *
+							   10000000ull));
+	}
+	if (o.processes) {
+		if (o.json) {
+			w.array = json_array();
+		} else {
+			printf("\n%-8s %-12s %-16s %-12s %-22s %-8s %-13s %s\n",
+			       "PID", "Session", "User", "Unix user",
+			       "Client", "Dialect", "Signing", "Encryption");
+			printf("%s\n", "-----------------------------------"
+				       "-----------------------------------"
+				       "----------------------------");
+		}
+		rc |= walk(dbs, SMBXSRV_DB_SESSION, session_fn, &w);
+		if (o.json) {
+			json_object_set_new(root, "sessions", w.array);
+		}
+	}
+	if (o.shares) {
+		if (o.json) {
+			w.array = json_array();
+		} else {
+			printf("\n%-16s %-8s %-12s %-8s %-24s %s\n", "Service",
+			       "PID", "Session", "Tree", "Connected at",
+			       "Path");
+			printf("%s\n", "-----------------------------------"
+				       "-----------------------------------"
+				       "-----------");
+		}
+		rc |= walk(dbs, SMBXSRV_DB_TCON, tcon_fn, &w);
+		if (o.json) {
+			json_object_set_new(root, "tcons", w.array);
+		}
+	}
+	if (o.locks) {
+		if (o.json) {
+			w.array = json_array();
+		} else {
+			printf("\n%-8s %-12s %-10s %-5s %-10s %-24s %s\n",
+			       "PID", "FileId", "Access", "Share", "Service",
+			       "Opened at", "Name");
+			printf("%s\n", "-----------------------------------"
+				       "-----------------------------------"
+				       "-----------");
+		}
+		rc |= walk(dbs, SMBXSRV_DB_OPEN, open_fn, &w);
+		if (o.json) {
+			json_object_set_new(root, "open_files", w.array);
+		}
+		for (i = 0; status_sections[i].name != NULL; i++) {
+			const struct status_section *sec = &status_sections[i];
+			json_t *arr = o.json ? json_array() : NULL;
+
+			if (sec->show(mem_ctx, conf, o.all, arr) != 0) {
+				rc |= -1;
+			}
+			if (o.json) {
+				json_object_set_new(root, sec->name, arr);
+			}
+		}
+	}
+	if (o.json) {
+		char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+		if (text == NULL) {
+			rc = -1;
+		} else {
+			printf("%s\n", text);
+			free(text);
+		}
+		json_decref(root);
+	}
+	talloc_free(mem_ctx);
+	return rc == 0 ? 0 : 1;
+}
