@@ -1118,3 +1118,54 @@ NTSTATUS smbd_connection_send(struct smbd_connection *conn, TALLOC_CTX *owner,
 	}
 	return NT_STATUS_OK;
 }
+
+/*
+ * A message the server starts itself: an oplock or lease break
+ * notification ([MS-SMB2] 3.3.4.6, 3.3.4.7).  MessageId is
+ * 0xFFFFFFFFFFFFFFFF, no credits, never signed; encrypted with the
+ * session's key when the session encrypts (an oplock break names its
+ * session; a lease break names none and goes in the clear).
+ */
+NTSTATUS smbd_connection_send_unsolicited(struct smbd_connection *conn,
+					  struct smbd_session *session,
+					  uint16_t opcode, const uint8_t *body,
+					  size_t body_len)
+{
+	bool encrypt = session != NULL && session->encrypt_required &&
+		       session->cipher_key_len != 0 && conn->cipher_id != 0;
+	size_t ofs = encrypt ? SMB2_TF_HDR_SIZE : 0;
+	size_t total = ofs + SMB2_HDR_SIZE + body_len;
+	uint8_t *buf, *h;
+	struct iovec iov[1];
+	NTSTATUS status;
+
+	if (conn->terminating) {
+		return NT_STATUS_CONNECTION_DISCONNECTED;
+	}
+	buf = talloc_zero_size(conn, total);
+	if (buf == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	h = buf + ofs;
+	PUSH_LE32(h, SMB2_HDR_PROTOCOL_ID, SMB2_PROTOCOL_ID);
+	PUSH_LE16(h, SMB2_HDR_STRUCTURE_SIZE, SMB2_HDR_SIZE);
+	PUSH_LE16(h, SMB2_HDR_OPCODE, opcode);
+	PUSH_LE32(h, SMB2_HDR_FLAGS, SMB2_HDR_FLAG_REDIRECT);
+	PUSH_LE64(h, SMB2_HDR_MESSAGE_ID, UINT64_MAX);
+	PUSH_LE64(h, SMB2_HDR_SESSION_ID, session != NULL ? session->id : 0);
+	memcpy(h + SMB2_HDR_SIZE, body, body_len);
+	iov[0].iov_base = h;
+	iov[0].iov_len = SMB2_HDR_SIZE + body_len;
+	if (encrypt) {
+		status = smb2_encrypt(conn->cipher_id, session->encryption_key,
+				      session->cipher_key_len, session->id,
+				      buf, iov, 1);
+		if (!NT_STATUS_IS_OK(status)) {
+			talloc_free(buf);
+			return status;
+		}
+		iov[0].iov_base = buf;
+		iov[0].iov_len = total;
+	}
+	return smbd_connection_send(conn, buf, iov, 1);
+}

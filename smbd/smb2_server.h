@@ -15,6 +15,14 @@ void smbd_connection_frame(void *private_data, uint8_t *frame, size_t len);
 NTSTATUS smbd_connection_send(struct smbd_connection *conn, TALLOC_CTX *owner,
 			      const struct iovec *iov, int count);
 
+/* Send a server-initiated message (oplock/lease break notification):
+ * MessageId all ones, unsigned, encrypted when session (may be NULL)
+ * requires it. */
+NTSTATUS smbd_connection_send_unsolicited(struct smbd_connection *conn,
+					  struct smbd_session *session,
+					  uint16_t opcode, const uint8_t *body,
+					  size_t body_len);
+
 /* Drop the connection (protocol violation, fatal error): it is torn
  * down from the event loop, never under the caller's feet. */
 void smbd_connection_terminate(struct smbd_connection *conn,

@@ -221,6 +221,14 @@ struct smb_conf_global {
 	bool server_multi_channel_support;
 	/* "server smb encrypt" (default); see also share->smb_encrypt. */
 	enum smb_conf_encrypt server_smb_encrypt;
+	/* "smb2 leases" (yes): grant SMB2.1+ leases (RqLs contexts). */
+	bool smb2_leases;
+	/* "oplock break timeout": seconds an oplock or lease holder has to
+	 * acknowledge a break before the server drops the oplock and lets
+	 * the waiting open go on; 1..3600, default 35 as Windows.  Our
+	 * own name (Samba's "oplock break wait time" is something else:
+	 * a delay before sending a break). */
+	int oplock_break_timeout;
 	/* Accepted so that Samba configurations load; no effect here:
 	 * "disable netbios" (no), "load printers" (yes), "printing" (NULL),
 	 * "unix extensions" (yes), "max log size" (5000). */

@@ -110,6 +110,7 @@ static const struct {
 	{ 0xC0000102, "NT_STATUS_FILE_CORRUPT_ERROR" },
 	{ 0x80000012, "NT_STATUS_NO_MORE_EAS" },
 	{ 0xC00000B5, "NT_STATUS_IO_TIMEOUT" },
+	{ 0xC000022D, "NT_STATUS_RETRY" },
 };
 
 const char *nt_errstr(NTSTATUS status)

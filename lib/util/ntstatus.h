@@ -130,6 +130,7 @@ typedef struct {
 #define NT_STATUS_FILE_CORRUPT_ERROR NT_STATUS(0xC0000102)
 #define NT_STATUS_NO_MORE_EAS NT_STATUS(0x80000012)
 #define NT_STATUS_IO_TIMEOUT NT_STATUS(0xC00000B5)
+#define NT_STATUS_RETRY NT_STATUS(0xC000022D)
 
 /* "NT_STATUS_OBJECT_NAME_NOT_FOUND"; "NT_STATUS_0xC0001234" for unnamed
  * codes.  The returned string is static or lives in a per-thread buffer. */
