@@ -126,6 +126,8 @@ struct smbd_client {
 	/* oplock breaks and leases of this process (oplock_break.c) */
 	struct smbd_oplock_ctx *oplocks;
 	struct db_context *share_mode_db; /* locking.tdb, share_mode_db.h */
+	/* change notification of this process (notify.c), on demand */
+	struct smbd_notify_ctx *notify_ctx;
 	bool exiting;
 };
 
@@ -233,6 +235,8 @@ struct smbd_fd *smbd_fd_ref(struct smbd_fd *f);
 void smbd_fd_unref(struct smbd_fd *f);
 
 struct smbd_dir_state; /* QUERY_DIRECTORY enumeration, smb2_query_directory.c */
+struct smbd_notify;    /* CHANGE_NOTIFY watch, notify.h */
+struct smbd_notify_ctx;
 
 struct smbd_open {
 	struct smbd_open *prev, *next; /* in client->open_buckets[] */
@@ -254,6 +258,7 @@ struct smbd_open {
 	uint64_t position; /* FilePositionInformation */
 	uint32_t mode;	   /* FileModeInformation */
 	struct smbd_dir_state *dir;
+	struct smbd_notify *notify; /* set by the first CHANGE_NOTIFY */
 	uint8_t create_guid[16];
 	char *stream_name;  /* a named stream of relpath, or NULL (streams.c) */
 	uint32_t ea_index;  /* next EA of single-entry queries (ea.c) */
