@@ -484,6 +484,43 @@ def userdb_seeds():
     return {"alice": rec}
 
 
+def messaging_seeds():
+    """Frames of messaging/messaging_private.h.  Stream records are
+    [flags u8][len u16 LE][datagram]; flag 0x01 makes the harness address
+    the frame to its own process.  'raw_frame' is one bare frame for the
+    parser (its stream reading is noise)."""
+    data_max = 60 * 1024 - 80
+
+    def sid(node=0, pid=4242, task=0, unique=5):
+        return struct.pack("<IIIQ", node, pid, task, unique)
+
+    def frame(payload_all, frag=0, msg_id=1, msg_type=1000, nfds=0):
+        total = len(payload_all)
+        count = max(1, (total + data_max - 1) // data_max)
+        part = payload_all[frag * data_max:(frag + 1) * data_max]
+        return (struct.pack("<IHHI", 0x47534d53, 1, 80, msg_type) +
+                sid() + sid(pid=1) +
+                struct.pack("<QIIIIHH", msg_id, frag, count, total,
+                            len(part), nfds, 0) + part)
+
+    def rec(dgram, flags=0x01):
+        return struct.pack("<BH", flags, len(dgram)) + dgram
+
+    big = bytes((i * 7) & 0xff for i in range(data_max + 10))
+    bad = bytearray(frame(b"bad"))
+    bad[0] ^= 1
+    return {
+        "raw_frame": frame(b"hello"),
+        "single": rec(frame(b"hello")),
+        "empty_msg": rec(frame(b"", msg_type=1001)),
+        "two_fragments": rec(frame(big, 0, 7)) + rec(frame(big, 1, 7)),
+        "bad_then_good": rec(bytes(bad)) + rec(frame(b"x" * 100, msg_id=2)),
+        "out_of_order": (rec(frame(big + big, 0, 9)) +
+                         rec(frame(big + big, 2, 9)) +
+                         rec(frame(b"after", msg_id=10))),
+    }
+
+
 def main():
     corpora = {
         "fuzz_smb2_frame": smb2_seeds(),
@@ -494,6 +531,7 @@ def main():
         "fuzz_fscc_match": fscc_match_seeds(),
         "fuzz_sec_desc": sec_desc_seeds(),
         "fuzz_userdb_record": userdb_seeds(),
+        "fuzz_messaging_frame": messaging_seeds(),
     }
     for target, seeds in corpora.items():
         d = os.path.join(OUT, target)
