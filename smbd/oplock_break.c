@@ -20,6 +20,7 @@
 #include "lib/util/marshall.h"
 #include "messaging/messaging.h"
 #include "smbd/share_mode_db.h"
+#include "smbd/streams.h"
 
 #define LEASES_DB_NAME "leases.tdb"
 #define BREAK_MSG_VERSION 1
@@ -67,6 +68,9 @@ static void break_request_handler(struct messaging_context *msg,
 				  void *private_data, uint32_t msg_type,
 				  struct server_id src, const uint8_t *data,
 				  size_t len, int *fds, size_t num_fds);
+static NTSTATUS send_break(struct smbd_oplock_ctx *ctx,
+			   const struct share_mode_lock *lck,
+			   const struct share_mode_entry *e, uint32_t break_to);
 
 static struct smbd_oplock_ctx *oplock_ctx(struct smbd_client *client)
 {
@@ -229,46 +233,102 @@ static struct db_record *lease_lock(struct smbd_oplock_ctx *ctx,
 	return rec;
 }
 
-/* The opens of the file as oplock_check_breaks() / oplock_grant() see
- * them; leases with their state from leases.tdb. */
-static struct oplock_holder *holders_of(struct smbd_oplock_ctx *ctx,
-					TALLOC_CTX *mem_ctx,
-					struct share_mode_lock *lck,
-					const struct smbd_oplock_want *want)
+/*
+ * The opens of the same stream (a named stream is a file of its own for
+ * oplocks and leases, as on Windows; the share-mode record holds the
+ * base file's and its streams' opens) as oplock_check_breaks() and
+ * oplock_grant() see them, leases with their state from leases.tdb.
+ * idx[k] is the record entry of h[k].
+ */
+struct holder_set {
+	struct oplock_holder *h;
+	uint32_t *idx;
+	uint32_t n;
+};
+
+static bool holders_of(struct smbd_oplock_ctx *ctx, TALLOC_CTX *mem_ctx,
+		       struct share_mode_lock *lck, const char *stream,
+		       const struct smbd_oplock_want *want,
+		       struct holder_set *set)
 {
 	struct share_mode_data *d = lck->data;
 	struct oplock_holder *h;
-	uint32_t i;
+	uint32_t i, k;
 
-	h = talloc_zero_array(mem_ctx, struct oplock_holder,
-			      d->num_entries > 0 ? d->num_entries : 1);
-	if (h == NULL) {
-		return NULL;
+	set->n = 0;
+	set->h = h = talloc_zero_array(mem_ctx, struct oplock_holder,
+				       d->num_entries > 0 ? d->num_entries
+							  : 1);
+	set->idx = talloc_zero_array(mem_ctx, uint32_t,
+				     d->num_entries > 0 ? d->num_entries : 1);
+	if (h == NULL || set->idx == NULL) {
+		return false;
 	}
 	for (i = 0; i < d->num_entries; i++) {
 		const struct share_mode_entry *e = &d->entries[i];
 		struct lease_record *r = NULL;
 
-		h[i].oplock_level = entry_level(e->oplock_type);
-		h[i].access_mask = e->access_mask;
-		if (h[i].oplock_level != SMB2_OPLOCK_LEVEL_LEASE) {
+		if (!share_mode_stream_equal(e->stream_name, stream)) {
 			continue;
 		}
-		h[i].same_lease =
+		k = set->n++;
+		set->idx[k] = i;
+		h[k].oplock_level = entry_level(e->oplock_type);
+		h[k].access_mask = e->access_mask;
+		if (h[k].oplock_level != SMB2_OPLOCK_LEVEL_LEASE) {
+			continue;
+		}
+		h[k].same_lease =
 			want != NULL && want->have_lease &&
 			memcmp(e->client_guid, ctx->client->client_guid, 16) ==
 				0 &&
 			memcmp(e->lease_key, want->lease.key, 16) == 0;
 		if (NT_STATUS_IS_OK(lease_fetch(ctx, h, e->client_guid,
 						e->lease_key, &r))) {
-			h[i].state = r->current_state;
-			h[i].breaking = r->breaking;
+			h[k].state = r->current_state;
+			h[k].breaking = r->breaking;
 		} else {
 			/* the lease is gone (its holder closed or died) */
-			h[i].stale = true;
+			h[k].stale = true;
 		}
 	}
-	return h;
+	return true;
+}
+
+/* Send the breaks marked in set: one per lease, however many opens
+ * share it. */
+static void send_breaks(struct smbd_oplock_ctx *ctx,
+			const struct share_mode_lock *lck,
+			const struct holder_set *set)
+{
+	const struct share_mode_data *d = lck->data;
+	uint32_t k, j;
+
+	for (k = 0; k < set->n; k++) {
+		const struct share_mode_entry *e = &d->entries[set->idx[k]];
+		bool dup = false;
+
+		if (!set->h[k].send_break) {
+			continue;
+		}
+		for (j = 0; j < k && set->h[k].oplock_level ==
+					     SMB2_OPLOCK_LEVEL_LEASE;
+		     j++) {
+			const struct share_mode_entry *x =
+				&d->entries[set->idx[j]];
+
+			if (set->h[j].send_break &&
+			    set->h[j].oplock_level == SMB2_OPLOCK_LEVEL_LEASE &&
+			    memcmp(x->client_guid, e->client_guid, 16) == 0 &&
+			    memcmp(x->lease_key, e->lease_key, 16) == 0) {
+				dup = true;
+				break;
+			}
+		}
+		if (!dup) {
+			(void)send_break(ctx, lck, e, set->h[k].break_to);
+		}
+	}
 }
 
 /* ---- break requests between processes ---- */
@@ -741,7 +801,7 @@ NTSTATUS smbd_lease_check_key(struct smbd_client *client,
 }
 
 NTSTATUS smbd_oplock_delay_for(struct smbd_client *client,
-			       struct share_mode_lock *lck,
+			       struct share_mode_lock *lck, const char *stream,
 			       const struct smbd_oplock_want *want,
 			       uint32_t access_mask, uint32_t disposition,
 			       bool sharing_violation, bool first_attempt,
@@ -759,9 +819,9 @@ NTSTATUS smbd_oplock_delay_for(struct smbd_client *client,
 				  disposition == FILE_OVERWRITE_IF,
 		.first_attempt = first_attempt,
 	};
-	struct oplock_holder *h;
+	struct holder_set set;
 	bool delay, have_blocker = false;
-	uint32_t i, j;
+	uint32_t k;
 
 	if (d->num_entries == 0) {
 		return sharing_violation ? NT_STATUS_SHARING_VIOLATION
@@ -771,44 +831,19 @@ NTSTATUS smbd_oplock_delay_for(struct smbd_client *client,
 	if (ctx == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	h = holders_of(ctx, lck, lck, want);
-	if (h == NULL) {
+	if (!holders_of(ctx, lck, lck, stream, want, &set)) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	delay = oplock_check_breaks(&r, h, d->num_entries);
-	for (i = 0; i < d->num_entries; i++) {
-		const struct share_mode_entry *e = &d->entries[i];
-		bool dup = false;
-
-		if (!h[i].send_break && !h[i].breaking) {
-			continue;
-		}
-		if (!have_blocker) {
-			*blocker = e->owner;
+	delay = oplock_check_breaks(&r, set.h, set.n);
+	for (k = 0; k < set.n && !have_blocker; k++) {
+		if (set.h[k].send_break || set.h[k].breaking) {
+			*blocker = d->entries[set.idx[k]].owner;
 			have_blocker = true;
 		}
-		if (!h[i].send_break) {
-			continue;
-		}
-		/* one break per lease, however many opens share it */
-		for (j = 0; j < i && h[i].oplock_level ==
-					     SMB2_OPLOCK_LEVEL_LEASE;
-		     j++) {
-			if (h[j].send_break &&
-			    h[j].oplock_level == SMB2_OPLOCK_LEVEL_LEASE &&
-			    memcmp(d->entries[j].client_guid, e->client_guid,
-				   16) == 0 &&
-			    memcmp(d->entries[j].lease_key, e->lease_key,
-				   16) == 0) {
-				dup = true;
-				break;
-			}
-		}
-		if (!dup) {
-			(void)send_break(ctx, lck, e, h[i].break_to);
-		}
 	}
-	TALLOC_FREE(h);
+	send_breaks(ctx, lck, &set);
+	TALLOC_FREE(set.h);
+	TALLOC_FREE(set.idx);
 	if (delay) {
 		if (!have_blocker) {
 			*blocker = (struct server_id){ 0 };
@@ -1033,7 +1068,7 @@ NTSTATUS smbd_oplock_grant(struct smbd_open *op, struct share_mode_lock *lck,
 		.was_overwritten = was_overwritten,
 	};
 	struct smbd_open_oplock *o;
-	struct oplock_holder *h;
+	struct holder_set set;
 	uint32_t granted;
 	uint8_t level = SMB2_OPLOCK_LEVEL_NONE;
 	NTSTATUS status;
@@ -1049,13 +1084,20 @@ NTSTATUS smbd_oplock_grant(struct smbd_open *op, struct share_mode_lock *lck,
 	o->op = op;
 	o->dev = lck->dev;
 	o->ino = lck->ino;
-	h = holders_of(ctx, o, lck, want);
-	if (h == NULL) {
+	if (!holders_of(ctx, o, lck, smbd_open_stream(op), want, &set)) {
 		talloc_free(o);
 		return NT_STATUS_NO_MEMORY;
 	}
-	granted = oplock_grant(&r, h, lck->data->num_entries, &level);
-	TALLOC_FREE(h);
+	granted = oplock_grant(&r, set.h, set.n, &level);
+	TALLOC_FREE(set.h);
+	TALLOC_FREE(set.idx);
+	if (op->is_dir) {
+		/* no directory leases (SMB2_CAP_DIRECTORY_LEASING is not
+		 * offered) and no oplocks on directories: the request is
+		 * ignored, as Samba does with directory leases off */
+		level = SMB2_OPLOCK_LEVEL_NONE;
+		granted = 0;
+	}
 	if (level == SMB2_OPLOCK_LEVEL_LEASE) {
 		status = grant_lease(ctx, o, lck, want, granted);
 		if (!NT_STATUS_IS_OK(status)) {
@@ -1123,11 +1165,10 @@ void smbd_oplock_contend_level2(struct smbd_open *op)
 	struct smbd_oplock_ctx *ctx = client->oplocks;
 	struct smbd_oplock_want want = { 0 };
 	struct share_mode_lock *lck;
-	struct oplock_holder *h;
+	struct holder_set set;
 	struct any_read a = { false };
 	struct db_context *db;
 	uint8_t key[SHARE_MODE_KEY_SIZE];
-	uint32_t i, j, n;
 
 	if (o == NULL || ctx == NULL || o->level == SMB2_OPLOCK_LEVEL_BATCH ||
 	    o->level == SMB2_OPLOCK_LEVEL_EXCLUSIVE) {
@@ -1153,32 +1194,9 @@ void smbd_oplock_contend_level2(struct smbd_open *op)
 		want.level = SMB2_OPLOCK_LEVEL_LEASE;
 		memcpy(want.lease.key, o->lease->key, 16);
 	}
-	h = holders_of(ctx, lck, lck, &want);
-	n = lck->data->num_entries;
-	if (h != NULL && oplock_contend_level2(h, n) > 0) {
-		for (i = 0; i < n; i++) {
-			const struct share_mode_entry *e =
-				&lck->data->entries[i];
-			bool dup = false;
-
-			if (!h[i].send_break) {
-				continue;
-			}
-			for (j = 0; j < i && h[i].oplock_level ==
-						     SMB2_OPLOCK_LEVEL_LEASE;
-			     j++) {
-				if (h[j].send_break &&
-				    memcmp(lck->data->entries[j].lease_key,
-					   e->lease_key, 16) == 0 &&
-				    memcmp(lck->data->entries[j].client_guid,
-					   e->client_guid, 16) == 0) {
-					dup = true;
-				}
-			}
-			if (!dup) {
-				(void)send_break(ctx, lck, e, SMB2_LEASE_NONE);
-			}
-		}
+	if (holders_of(ctx, lck, lck, smbd_open_stream(op), &want, &set) &&
+	    oplock_contend_level2(set.h, set.n) > 0) {
+		send_breaks(ctx, lck, &set);
 	}
 	TALLOC_FREE(lck);
 }

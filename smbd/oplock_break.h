@@ -68,7 +68,9 @@ NTSTATUS smbd_lease_check_key(struct smbd_client *client,
 			      const char *stream);
 
 /*
- * Break phase, with lck locked (share_mode_db.h).  sharing_violation
+ * Break phase, with lck locked (share_mode_db.h), for an open of stream
+ * (NULL: the file itself; a stream's oplocks and leases are its own).
+ * sharing_violation
  * says whether the share-mode check refused the open.  Returns
  *   NT_STATUS_OK                   go on (no violation),
  *   NT_STATUS_SHARING_VIOLATION    the violation stands,
@@ -78,7 +80,7 @@ NTSTATUS smbd_lease_check_key(struct smbd_client *client,
  *                                  with first_attempt false.
  */
 NTSTATUS smbd_oplock_delay_for(struct smbd_client *client,
-			       struct share_mode_lock *lck,
+			       struct share_mode_lock *lck, const char *stream,
 			       const struct smbd_oplock_want *want,
 			       uint32_t access_mask, uint32_t disposition,
 			       bool sharing_violation, bool first_attempt,
