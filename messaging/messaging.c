@@ -372,6 +372,14 @@ NTSTATUS messaging_send_as(struct messaging_context *msg, struct server_id src,
 				   0);
 }
 
+size_t messaging_queued(struct messaging_context *msg)
+{
+	struct msg_dgm_stats st;
+
+	messaging_get_stats(msg, &st);
+	return st.queued_msgs;
+}
+
 void messaging_set_remote_forwarder(struct messaging_context *msg,
 				    messaging_forward_fn fn,
 				    void *private_data)

@@ -115,6 +115,14 @@ NTSTATUS messaging_send(struct messaging_context *msg, struct server_id dst,
 			uint32_t msg_type, const uint8_t *data, size_t len,
 			const int *fds, size_t num_fds);
 
+/*
+ * Messages of this process still waiting in its send queues (the
+ * receiver's queue was full).  A short-lived sender (smbcontrol) runs its
+ * event loop until this is 0 before it exits.  (Added to the issue-4
+ * contract by the messaging implementation.)
+ */
+size_t messaging_queued(struct messaging_context *msg);
+
 /* One received message, for messaging_read_send(). */
 struct messaging_rec {
 	uint32_t msg_type;

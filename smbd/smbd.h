@@ -97,6 +97,8 @@ struct smbd_child_context {
 	uint8_t server_guid[16];
 	time_t start_time;
 	const char *config_path;
+	/* re-initialised for this child (messaging/messaging.h) */
+	struct messaging_context *msg;
 };
 
 struct smbd_client {

@@ -21,6 +21,7 @@
 #include "lib/userdb/userdb.h"
 #include "lib/util/debug.h"
 #include "lib/util/dlinklist.h"
+#include "messaging/messaging.h"
 #include "smbd/smb2_credits.h"
 #include "smbd/smb2_server.h"
 #include "smbd/smb2_transport.h"
@@ -110,6 +111,27 @@ static void smbd_child_sigterm(struct tevent_context *ev,
 	client->exiting = true;
 }
 
+/* MSG_SHUTDOWN (smbcontrol, the parent): leave as on SIGTERM. */
+static void smbd_child_msg_shutdown(struct messaging_context *msg,
+				    void *private_data, uint32_t msg_type,
+				    struct server_id src, const uint8_t *data,
+				    size_t len, int *fds, size_t num_fds)
+{
+	struct smbd_client *client = private_data;
+
+	DBG_INFO("terminating on MSG_SHUTDOWN from pid %u\n",
+		 (unsigned)src.pid);
+	client->exiting = true;
+}
+
+static void smbd_child_msg_ping(struct messaging_context *msg,
+				void *private_data, uint32_t msg_type,
+				struct server_id src, const uint8_t *data,
+				size_t len, int *fds, size_t num_fds)
+{
+	messaging_send(msg, src, MSG_PONG, data, len, NULL, 0);
+}
+
 /*
  * Tear down in dependency order: first the thread pool (freeing it waits
  * for jobs that are running), then the sessions with their trees and
@@ -117,6 +139,10 @@ static void smbd_child_sigterm(struct tevent_context *ev,
  */
 static int smbd_client_destructor(struct smbd_client *client)
 {
+	if (client->msg != NULL) {
+		messaging_deregister(client->msg, MSG_SHUTDOWN, client);
+		messaging_deregister(client->msg, MSG_PING, client);
+	}
 	TALLOC_FREE(client->pool);
 	while (client->connections != NULL) {
 		struct smbd_connection *conn = client->connections;
@@ -143,6 +169,7 @@ struct smbd_client *smbd_client_create(struct smbd_child_context *child)
 	client->ev = child->ev;
 	client->conf = child->conf;
 	client->settings = child->settings;
+	client->msg = child->msg;
 	memcpy(client->server_guid, child->server_guid, 16);
 	talloc_set_destructor(client, smbd_client_destructor);
 
@@ -224,6 +251,16 @@ int smbd_child_main(struct smbd_child_context *child, int sock)
 
 	client = smbd_client_create(child);
 	if (client == NULL) {
+		return 1;
+	}
+	if (client->msg != NULL &&
+	    (!NT_STATUS_IS_OK(messaging_register(client->msg, client,
+						 MSG_SHUTDOWN,
+						 smbd_child_msg_shutdown)) ||
+	     !NT_STATUS_IS_OK(messaging_register(client->msg, client,
+						 MSG_PING,
+						 smbd_child_msg_ping)))) {
+		talloc_free(client);
 		return 1;
 	}
 	if (tevent_add_signal(client->ev, client, SIGTERM, 0,

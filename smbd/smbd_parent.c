@@ -23,6 +23,7 @@
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
 #include "lib/util/dlinklist.h"
+#include "messaging/messaging.h"
 #include "smbd/smbd_settings.h"
 
 /* How long children get to finish after SIGTERM before SIGKILL. */
@@ -56,6 +57,8 @@ struct smbd_parent {
 	struct tevent_signal *sig_int;
 	struct tevent_signal *sig_hup;
 	struct smb_conf *reloaded; /* the last SIGHUP's; NULL before */
+	/* <lock directory>/msg.sock; each child re-initialises it */
+	struct messaging_context *msg;
 	bool shutting_down;
 	bool done;
 	int exit_code;
@@ -175,11 +178,16 @@ static void smbd_accept(struct tevent_context *ev, struct tevent_fd *fde,
 		if (tevent_re_initialise(ev) != 0) {
 			_exit(1);
 		}
+		/* the child's own socket; the parent's stays the parent's */
+		if (!NT_STATUS_IS_OK(messaging_reinit(parent->msg, ev))) {
+			_exit(1);
+		}
 		child = talloc_zero(NULL, struct smbd_child_context);
 		if (child == NULL) {
 			_exit(1);
 		}
 		child->ev = ev;
+		child->msg = parent->msg;
 		child->conf = parent->conf;
 		child->settings = parent->settings;
 		child->config_path = parent->opts->config_path;
@@ -187,6 +195,8 @@ static void smbd_accept(struct tevent_context *ev, struct tevent_fd *fde,
 		memcpy(child->server_guid, parent->server_guid, 16);
 		debug_set_prefix("smbd[child]");
 		ret = smbd_child_main(child, fd);
+		/* _exit runs no destructor: remove our socket ourselves */
+		TALLOC_FREE(parent->msg);
 		_exit(ret);
 	}
 	close(fd);
@@ -254,17 +264,16 @@ static void smbd_shutdown_timeout(struct tevent_context *ev,
 	parent->done = true;
 }
 
-static void smbd_sigterm(struct tevent_context *ev, struct tevent_signal *se,
-			 int signum, int count, void *siginfo,
-			 void *private_data)
+/* SIGTERM, SIGINT and MSG_SHUTDOWN (why says which). */
+static void smbd_parent_shutdown(struct smbd_parent *parent, const char *why)
 {
-	struct smbd_parent *parent = private_data;
+	struct tevent_context *ev = parent->ev;
 	struct smbd_child_proc *cp;
 
 	if (parent->shutting_down) {
 		return;
 	}
-	DBG_NOTICE("shutting down on signal %d (%u children)\n", signum,
+	DBG_NOTICE("shutting down on %s (%u children)\n", why,
 		   parent->num_children);
 	parent->shutting_down = true;
 	while (parent->listeners != NULL) {
@@ -284,6 +293,51 @@ static void smbd_sigterm(struct tevent_context *ev, struct tevent_signal *se,
 			 tevent_timeval_current_ofs(SMBD_SHUTDOWN_GRACE_SECONDS,
 						    0),
 			 smbd_shutdown_timeout, parent);
+}
+
+static void smbd_sigterm(struct tevent_context *ev, struct tevent_signal *se,
+			 int signum, int count, void *siginfo,
+			 void *private_data)
+{
+	smbd_parent_shutdown(private_data,
+			     signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static void smbd_parent_msg_shutdown(struct messaging_context *msg,
+				     void *private_data, uint32_t msg_type,
+				     struct server_id src, const uint8_t *data,
+				     size_t len, int *fds, size_t num_fds)
+{
+	smbd_parent_shutdown(private_data, "MSG_SHUTDOWN");
+}
+
+static void smbd_parent_msg_ping(struct messaging_context *msg,
+				 void *private_data, uint32_t msg_type,
+				 struct server_id src, const uint8_t *data,
+				 size_t len, int *fds, size_t num_fds)
+{
+	messaging_send(msg, src, MSG_PONG, data, len, NULL, 0);
+}
+
+/* <lock directory>/msg.sock: every smbd process's socket lives there. */
+static bool smbd_parent_messaging(struct smbd_parent *parent)
+{
+	char *sockdir = talloc_asprintf(parent, "%s/msg.sock",
+					parent->conf->global.lock_directory);
+
+	if (sockdir == NULL) {
+		return false;
+	}
+	parent->msg = messaging_init(parent, parent->ev, sockdir, 0);
+	if (parent->msg == NULL) {
+		return false;
+	}
+	return NT_STATUS_IS_OK(messaging_register(parent->msg, parent,
+						  MSG_SHUTDOWN,
+						  smbd_parent_msg_shutdown)) &&
+	       NT_STATUS_IS_OK(messaging_register(parent->msg, parent,
+						  MSG_PING,
+						  smbd_parent_msg_ping));
 }
 
 /*
@@ -518,6 +572,11 @@ int smbd_parent_run(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (!smbd_parent_messaging(parent)) {
+		DBG_ERR("cannot set up messaging in %s/msg.sock\n",
+			parent->conf->global.lock_directory);
+		return 1;
+	}
 	if (!smbd_open_listeners(parent)) {
 		DBG_ERR("no listening socket could be opened\n");
 		return 1;
