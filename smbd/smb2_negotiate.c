@@ -16,6 +16,7 @@
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
 #include "smbd/smb2_server.h"
+#include "smbd/smbXsrv_global.h"
 
 #define NT_STATUS_NO_PREAUTH_INTEGRITY_HASH_OVERLAP NT_STATUS(0xC05D0000)
 
@@ -300,6 +301,8 @@ NTSTATUS smbd_smb2_negotiate(struct smbd_request *req)
 			conn->server_capabilities |= SMB2_CAP_ENCRYPTION;
 		}
 	}
+
+	(void)smbXsrv_client_global_store(conn);
 
 	status = gensec_spnego_negotiate_blob(req, &spnego, &spnego_len);
 	if (!NT_STATUS_IS_OK(status)) {

@@ -16,6 +16,7 @@
 #include "lib/util/debug.h"
 #include "lib/util/dlinklist.h"
 #include "smbd/smb2_server.h"
+#include "smbd/smbXsrv_global.h"
 #include "smbd/vfs/impersonate.h"
 
 static NTSTATUS smbd_lookup_nt_hash(void *private_data, const char *account,
@@ -252,6 +253,7 @@ NTSTATUS smbd_smb2_session_setup(struct smbd_request *req)
 	}
 	session->state = SMBD_SESSION_VALID;
 	session->auth_time = time(NULL);
+	(void)smbXsrv_session_global_store(session, conn);
 	DBG_NOTICE("%s: session 0x%llx for %s\\%s (unix %s)%s%s\n",
 		   conn->remote_addr, (unsigned long long)session->id,
 		   session->domain ? session->domain : "", session->account,

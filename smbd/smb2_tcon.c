@@ -15,6 +15,7 @@
 #include "lib/util/charset.h"
 #include "lib/util/debug.h"
 #include "lib/util/dlinklist.h"
+#include "smbd/smbXsrv_global.h"
 #include "smbd/tcon_registry.h"
 #include "smbd/vfs/impersonate.h"
 #include "smbd/vfs/vfs_posix.h"
@@ -189,6 +190,7 @@ NTSTATUS smbd_smb2_tree_connect(struct smbd_request *req)
 			return status;
 		}
 	}
+	(void)smbXsrv_tcon_global_store(tcon);
 	req->tcon = tcon;
 	DBG_INFO("session 0x%llx connected to '%s' as tree 0x%x\n",
 		 (unsigned long long)session->id, name, tcon->id);

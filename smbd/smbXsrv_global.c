@@ -8,6 +8,7 @@
  */
 #include "smbd/smbXsrv_global.h"
 
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 

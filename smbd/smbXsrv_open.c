@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lib/util/dlinklist.h"
+#include "smbd/smbXsrv_global.h"
 
 #define SMBD_OPEN_BUCKETS 1024
 
@@ -52,6 +53,7 @@ static int smbd_open_destructor(struct smbd_open *op)
 {
 	struct smbd_client *client = op->tcon->session->client;
 
+	smbXsrv_open_global_remove(op);
 	DLIST_REMOVE(*smbd_open_bucket(client, op->volatile_id), op);
 	client->num_opens--;
 	smbd_fd_unref(op->fd);
@@ -63,6 +65,7 @@ struct smbd_open *smbd_open_create(struct smbd_tcon *tcon)
 {
 	struct smbd_client *client = tcon->session->client;
 	struct smbd_open *op;
+	unsigned tries;
 
 	if (client->open_buckets == NULL) {
 		client->open_buckets = talloc_zero_array(
@@ -82,12 +85,30 @@ struct smbd_open *smbd_open_create(struct smbd_tcon *tcon)
 		return NULL;
 	}
 	op->tcon = tcon;
-	op->persistent_id = ++client->next_persistent_id;
 	op->volatile_id = ++client->next_volatile_id;
 	if (gnutls_rnd(GNUTLS_RND_NONCE, op->create_guid,
 		       sizeof(op->create_guid)) != 0) {
 		talloc_free(op);
 		return NULL;
+	}
+	/* The persistent id names the open to every process (and later
+	 * every node): reserve it in open_global.  The ids of one process
+	 * are consecutive from a random start, so a clash with another
+	 * process is rare and costs one more try. */
+	for (tries = 0;; tries++) {
+		uint64_t id = ++client->next_persistent_id;
+
+		if (id == 0 || id == UINT64_MAX) {
+			continue;
+		}
+		if (smbXsrv_open_global_reserve(op, id)) {
+			break;
+		}
+		if (tries == 16) {
+			talloc_free(op);
+			return NULL;
+		}
+		client->next_persistent_id += 0x100000000ULL;
 	}
 	DLIST_ADD(*smbd_open_bucket(client, op->volatile_id), op);
 	client->num_opens++;

@@ -37,6 +37,7 @@ struct smbXsrv_client_global {
 enum smbXsrv_session_global_state {
 	SMBXSRV_SESSION_GLOBAL_VALID = 1,
 	SMBXSRV_SESSION_GLOBAL_EXPIRED = 2,
+	SMBXSRV_SESSION_GLOBAL_IN_PROGRESS = 3, /* authentication running */
 };
 
 struct smbXsrv_session_global {

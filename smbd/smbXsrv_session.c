@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "lib/util/dlinklist.h"
+#include "smbd/smbXsrv_global.h"
 
 static int smbd_session_destructor(struct smbd_session *s)
 {
+	smbXsrv_session_global_remove(s);
 	DLIST_REMOVE(s->client->sessions, s);
 	memset(s->session_key, 0, sizeof(s->session_key));
 	memset(s->signing_key, 0, sizeof(s->signing_key));
@@ -25,23 +27,31 @@ static int smbd_session_destructor(struct smbd_session *s)
 struct smbd_session *smbd_session_create(struct smbd_client *client)
 {
 	struct smbd_session *s = talloc_zero(client, struct smbd_session);
+	unsigned tries;
 
 	if (s == NULL) {
 		return NULL;
 	}
 	s->client = client;
-	do {
+	s->state = SMBD_SESSION_IN_PROGRESS;
+	for (tries = 0;; tries++) {
 		uint32_t r;
 
-		if (gnutls_rnd(GNUTLS_RND_NONCE, &r, sizeof(r)) != 0) {
+		if (tries == 64 ||
+		    gnutls_rnd(GNUTLS_RND_NONCE, &r, sizeof(r)) != 0) {
 			talloc_free(s);
 			return NULL;
 		}
-		s->id = r;
 		/* 0 means "no session". */
-	} while (s->id == 0 || s->id == UINT32_MAX ||
-		 smbd_session_lookup(client, s->id) != NULL);
-	s->state = SMBD_SESSION_IN_PROGRESS;
+		if (r == 0 || r == UINT32_MAX ||
+		    smbd_session_lookup(client, r) != NULL) {
+			continue;
+		}
+		/* unique across processes: reserved in session_global */
+		if (smbXsrv_session_global_reserve(s, r)) {
+			break;
+		}
+	}
 	DLIST_ADD(client->sessions, s);
 	talloc_set_destructor(s, smbd_session_destructor);
 	return s;

@@ -2,11 +2,13 @@
 #include "smbd/smbd.h"
 
 #include "lib/util/dlinklist.h"
+#include "smbd/smbXsrv_global.h"
 #include "smbd/tcon_registry.h"
 
 static int smbd_tcon_destructor(struct smbd_tcon *t)
 {
 	smbd_tcon_registry_remove(t);
+	smbXsrv_tcon_global_remove(t);
 	DLIST_REMOVE(t->session->tcons, t);
 	return 0;
 }

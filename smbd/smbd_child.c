@@ -25,6 +25,7 @@
 #include "smbd/smb2_credits.h"
 #include "smbd/smb2_server.h"
 #include "smbd/smb2_transport.h"
+#include "smbd/smbXsrv_global.h"
 #include "smbd/smbd_settings.h"
 #include "smbd/vfs/threadpool.h"
 
@@ -153,6 +154,7 @@ static int smbd_client_destructor(struct smbd_client *client)
 	while (client->sessions != NULL) {
 		talloc_free(client->sessions);
 	}
+	smbXsrv_client_global_remove(client);
 	return 0;
 }
 

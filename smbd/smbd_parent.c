@@ -24,6 +24,7 @@
 #include "lib/util/debug.h"
 #include "lib/util/dlinklist.h"
 #include "messaging/messaging.h"
+#include "smbd/smbXsrv_global.h"
 #include "smbd/smbd_settings.h"
 
 /* How long children get to finish after SIGTERM before SIGKILL. */
@@ -57,6 +58,10 @@ struct smbd_parent {
 	struct tevent_signal *sig_int;
 	struct tevent_signal *sig_hup;
 	struct smb_conf *reloaded; /* the last SIGHUP's; NULL before */
+	/* Held open for the server's lifetime: the first opener of a
+	 * volatile database clears it, so records of a previous run go;
+	 * and the parent removes a dead child's records from them. */
+	struct smbXsrv_global_dbs *globals;
 	/* <lock directory>/msg.sock; each child re-initialises it */
 	struct messaging_context *msg;
 	bool shutting_down;
@@ -182,6 +187,10 @@ static void smbd_accept(struct tevent_context *ev, struct tevent_fd *fde,
 		if (!NT_STATUS_IS_OK(messaging_reinit(parent->msg, ev))) {
 			_exit(1);
 		}
+		/* tdb refuses a second open of a file in one process, and a
+		 * handle inherited across fork must not be used: the child
+		 * opens its own (smbXsrv_global.c) */
+		TALLOC_FREE(parent->globals);
 		child = talloc_zero(NULL, struct smbd_child_context);
 		if (child == NULL) {
 			_exit(1);
@@ -212,6 +221,24 @@ static void smbd_accept(struct tevent_context *ev, struct tevent_fd *fde,
 	DBG_DEBUG("child %d for a connection on %s\n", (int)pid, l->name);
 }
 
+/*
+ * A child that ended abnormally (killed, crashed) could not remove its
+ * session, tree connect and open records; nobody else would.
+ */
+static void smbd_cleanup_child_records(struct smbd_parent *parent, pid_t pid)
+{
+	int removed;
+
+	if (parent->globals == NULL) {
+		return;
+	}
+	removed = smbXsrv_global_cleanup_owner(parent->globals, 0, pid);
+	if (removed > 0) {
+		DBG_NOTICE("removed %d records of dead child %d\n", removed,
+			   (int)pid);
+	}
+}
+
 static void smbd_reap_children(struct smbd_parent *parent)
 {
 	for (;;) {
@@ -221,6 +248,10 @@ static void smbd_reap_children(struct smbd_parent *parent)
 
 		if (pid <= 0) {
 			break;
+		}
+		if (WIFSIGNALED(status) ||
+		    (WIFEXITED(status) && WEXITSTATUS(status) != 0)) {
+			smbd_cleanup_child_records(parent, pid);
 		}
 		if (WIFSIGNALED(status)) {
 			DBG_WARNING("child %d died of signal %d\n", (int)pid,
@@ -574,6 +605,13 @@ int smbd_parent_run(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
 	signal(SIGPIPE, SIG_IGN);
 	if (!smbd_parent_messaging(parent)) {
 		DBG_ERR("cannot set up messaging in %s/msg.sock\n",
+			parent->conf->global.lock_directory);
+		return 1;
+	}
+	parent->globals = smbXsrv_global_dbs_open(
+		parent, parent->msg, parent->conf->global.lock_directory);
+	if (parent->globals == NULL) {
+		DBG_ERR("cannot open the smbXsrv databases in %s\n",
 			parent->conf->global.lock_directory);
 		return 1;
 	}

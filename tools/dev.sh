@@ -27,7 +27,7 @@ target=${SMB3_TARGET:-ours}
 py=/usr/bin/python3
 
 packages=(meson ninja-build pkg-config gcc libtalloc-dev libtevent-dev
-	libtdb-dev libgnutls28-dev nettle-dev libtasn1-6-dev libcmocka-dev
+	libtdb-dev libgnutls28-dev nettle-dev libtasn1-6-dev libjansson-dev libcmocka-dev
 	smbclient samba samba-testsuite python3-impacket python3-pytest
 	tdb-tools iproute2 procps clang libclang-rt-14-dev)
 

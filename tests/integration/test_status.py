@@ -15,7 +15,7 @@ import time
 import pytest
 from impacket.smb3structs import (FILE_READ_DATA, FILE_SHARE_READ,
                                   FILE_WRITE_DATA, SMB2_DIALECT_21,
-                                  SMB2_DIALECT_30, SMB2_DIALECT_311)
+                                  SMB2_DIALECT_30, SMB2_DIALECT_002)
 from impacket.smbconnection import SMBConnection
 
 import smbtarget
@@ -24,7 +24,7 @@ from smbtarget import USER_A, USER_B
 pytestmark = pytest.mark.ours_only
 
 DIALECTS = {SMB2_DIALECT_21: 'SMB2_10', SMB2_DIALECT_30: 'SMB3_00',
-            SMB2_DIALECT_311: 'SMB3_11'}
+            SMB2_DIALECT_002: "SMB2_02"}
 
 
 def smbstatus(t, *args):
@@ -70,7 +70,7 @@ def wait_for(pred, seconds=10):
 def three_clients(server):
     clients = [Client(server, USER_A, SMB2_DIALECT_21, 'status_a.txt'),
                Client(server, USER_B, SMB2_DIALECT_30, 'status_b.txt'),
-               Client(server, USER_A, SMB2_DIALECT_311, 'status_c.txt')]
+               Client(server, USER_A, SMB2_DIALECT_002, 'status_c.txt')]
     yield clients
     for c in clients:
         c.close()
@@ -117,7 +117,7 @@ def test_three_clients_shown(server, three_clients):
 
 
 def test_killed_process_disappears(server, three_clients):
-    victim = three_clients[1]
+    victim = three_clients[2]   # USER_A's: reopened as USER_A below
     st = status_json(server)
     mine = [o for o in st['open_files'] if o['path'] == victim.name]
     assert len(mine) == 1
@@ -134,7 +134,7 @@ def test_killed_process_disappears(server, three_clients):
     # the others are still listed
     st = status_json(server)
     names = {o['path'] for o in st['open_files']}
-    assert three_clients[0].name in names and three_clients[2].name in names
+    assert three_clients[0].name in names and three_clients[1].name in names
 
     # and another client can now open the file the dead one held
     c = SMBConnection(server.host, server.host, sess_port=server.port,
@@ -158,3 +158,18 @@ def test_no_server_state(tmp_path):
                        text=True, timeout=30)
     assert r.returncode == 2
     assert 'no server state' in r.stderr
+
+
+def test_clean_disconnect_leaves_no_records(server):
+    c = Client(server, USER_B, SMB2_DIALECT_30, 'status_d.txt')
+    st = status_json(server)
+    pids = {o['pid'] for o in st['open_files'] if o['path'] == c.name}
+    assert len(pids) == 1
+    c.close()
+
+    def none_left():
+        out = json.loads(smbstatus(server, '--json', '--all'))
+        return not any(
+            x['pid'] in pids for x in out['open_files'] + out['tcons']) \
+            and not any(x['owner']['pid'] in pids for x in out['sessions'])
+    assert wait_for(none_left), smbstatus(server, '--all')
