@@ -1,29 +1,39 @@
+/*
+ * "max connections": the tree connects of every smbd process, per share,
+ * in connections.tdb (lock directory) through dbwrap.
+ *
+ * One record per share, keyed by the lower-cased share name, holding the
+ * list of tree connects (REC_CONNECTIONS v1: u32 count, then per entry
+ * the owner's server_id and the tree id).  Counting and adding happen
+ * under the record's lock, so two processes cannot both take the last
+ * slot.  Entries of processes that died without cleaning up are dropped
+ * whenever the record is changed.
+ */
 #include "smbd/tcon_registry.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <tdb.h>
 #include <unistd.h>
 
+#include "dbwrap/dbwrap.h"
 #include "lib/param/loadparm.h"
 #include "lib/util/debug.h"
+#include "lib/util/marshall.h"
+#include "messaging/messaging.h"
+
+#define CONNECTIONS_VERSION 1
+#define ENTRY_WIRE_SIZE (SERVER_ID_WIRE_SIZE + 4)
 
 struct tcon_registry {
-	struct tdb_context *tdb;
+	struct db_context *db;
 };
 
-static int tcon_registry_destructor(struct tcon_registry *r)
-{
-	if (r->tdb != NULL) {
-		tdb_close(r->tdb);
-	}
-	return 0;
-}
+struct conn_entry {
+	struct server_id owner;
+	uint32_t tid;
+};
 
 static struct tcon_registry *registry_get(struct smbd_client *client)
 {
@@ -34,67 +44,131 @@ static struct tcon_registry *registry_get(struct smbd_client *client)
 		return r;
 	}
 	r = talloc_zero(client, struct tcon_registry);
+	if (r == NULL) {
+		return NULL;
+	}
 	path = talloc_asprintf(r, "%s/connections.tdb",
 			       client->conf->global.lock_directory);
-	if (r == NULL || path == NULL) {
+	if (path == NULL) {
 		talloc_free(r);
 		return NULL;
 	}
-	r->tdb = tdb_open(path, 0, TDB_DEFAULT, O_RDWR | O_CREAT, 0644);
-	if (r->tdb == NULL) {
-		DBG_ERR("cannot open %s: %s\n", path, strerror(errno));
+	/* volatile: tree connects do not outlive their processes */
+	r->db = db_open_tdb(r, client->msg, path, 0, DBWRAP_FLAG_NONE);
+	talloc_free(path);
+	if (r->db == NULL) {
 		talloc_free(r);
 		return NULL;
 	}
-	talloc_set_destructor(r, tcon_registry_destructor);
 	client->tcon_registry = r;
 	return r;
 }
 
-/* Key: "<share lower-cased>/<pid>/<tree id>". */
-static char *registry_key(TALLOC_CTX *mem_ctx, const char *share, pid_t pid,
-			  uint32_t tid)
+static struct server_id own_id(struct smbd_client *client)
 {
-	char *key = talloc_asprintf(mem_ctx, "%s/%d/%u", share, (int)pid, tid);
+	struct server_id id = {.pid = (uint32_t)getpid()};
+
+	if (client->msg != NULL) {
+		id = messaging_server_id(client->msg);
+	}
+	return id;
+}
+
+static bool owner_alive(struct smbd_client *client, const struct server_id *id)
+{
+	if (client->msg != NULL) {
+		return server_id_is_alive(client->msg, id);
+	}
+	return id->pid != 0 &&
+	       !(kill((pid_t)id->pid, 0) == -1 && errno == ESRCH);
+}
+
+/* "Share" and "SHARE" are one share. */
+static char *share_key(TALLOC_CTX *mem_ctx, const char *share)
+{
+	char *key = talloc_strdup(mem_ctx, share);
 	char *p;
 
-	for (p = key; p != NULL && *p != '/'; p++) {
+	for (p = key; p != NULL && *p != '\0'; p++) {
 		*p = (char)tolower((unsigned char)*p);
 	}
 	return key;
 }
 
-struct count_state {
-	const char *prefix;
-	size_t prefix_len;
-	int count;
-};
-
-static int count_one(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data,
-		     void *private_data)
+static NTSTATUS entries_pull(TALLOC_CTX *mem_ctx, struct db_data data,
+			     struct conn_entry **pe, uint32_t *pnum)
 {
-	struct count_state *c = private_data;
-	char buf[256];
-	const char *pid_part;
-	long pid;
+	struct marshall_pull r;
+	struct conn_entry *e;
+	uint8_t idbuf[SERVER_ID_WIRE_SIZE];
+	uint32_t i, n;
+	NTSTATUS status;
 
-	if (key.dsize >= sizeof(buf)) {
-		return 0;
+	*pe = NULL;
+	*pnum = 0;
+	if (data.dsize == 0) {
+		/* no record: an empty list with the spare slot */
+		*pe = talloc_array(mem_ctx, struct conn_entry, 1);
+		return *pe != NULL ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
 	}
-	memcpy(buf, key.dptr, key.dsize);
-	buf[key.dsize] = '\0';
-	if (strncmp(buf, c->prefix, c->prefix_len) != 0) {
-		return 0;
+	status = marshall_pull_init(&r, data.dptr, data.dsize,
+				    REC_CONNECTIONS, CONNECTIONS_VERSION);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
 	}
-	pid_part = buf + c->prefix_len;
-	pid = strtol(pid_part, NULL, 10);
-	if (pid <= 0 || (kill((pid_t)pid, 0) == -1 && errno == ESRCH)) {
-		/* a process that died without cleaning up */
-		tdb_delete(tdb, key);
-		return 0;
+	if (!marshall_pull_count(&r, &n, ENTRY_WIRE_SIZE)) {
+		return NT_STATUS_INTERNAL_DB_CORRUPTION;
 	}
-	c->count++;
-	return 0;
+	/* one spare slot for the caller's append */
+	e = talloc_array(mem_ctx, struct conn_entry, n + 1);
+	if (e == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	for (i = 0; i < n; i++) {
+		marshall_pull_bytes(&r, idbuf, sizeof(idbuf));
+		marshall_pull_u32(&r, &e[i].tid);
+		server_id_pull(idbuf, &e[i].owner);
+	}
+	status = marshall_pull_finish(&r);
+	if (!NT_STATUS_IS_OK(status)) {
+		talloc_free(e);
+		return status;
+	}
+	*pe = e;
+	*pnum = n;
+	return NT_STATUS_OK;
+}
+
+/* Store the list, or delete the record when it is empty. */
+static NTSTATUS entries_store(struct db_record *rec,
+			      const struct conn_entry *e, uint32_t num)
+{
+	struct marshall_push *p;
+	uint8_t idbuf[SERVER_ID_WIRE_SIZE];
+	struct db_data value;
+	NTSTATUS status;
+	uint32_t i;
+
+	if (num == 0) {
+		return dbwrap_record_delete(rec);
+	}
+	p = marshall_push_init(rec, REC_CONNECTIONS, CONNECTIONS_VERSION);
+	if (p == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	marshall_push_u32(p, num);
+	for (i = 0; i < num; i++) {
+		server_id_push(idbuf, &e[i].owner);
+		marshall_push_bytes(p, idbuf, sizeof(idbuf));
+		marshall_push_u32(p, e[i].tid);
+	}
+	status = marshall_push_finish(p, &value.dptr, &value.dsize);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	status = dbwrap_record_store(rec, value);
+	talloc_free(value.dptr);
+	return status;
 }
 
 NTSTATUS smbd_tcon_registry_add(struct smbd_tcon *tcon, const char *share,
@@ -102,10 +176,11 @@ NTSTATUS smbd_tcon_registry_add(struct smbd_tcon *tcon, const char *share,
 {
 	struct smbd_client *client = tcon->session->client;
 	struct tcon_registry *r;
-	struct count_state c = { 0 };
-	char *key, *prefix;
-	TDB_DATA k, v = { .dptr = (uint8_t *)"", .dsize = 0 };
-	NTSTATUS status = NT_STATUS_OK;
+	struct db_record *rec;
+	struct conn_entry *e;
+	uint32_t num, i, live;
+	char *key;
+	NTSTATUS status;
 
 	if (max <= 0) {
 		return NT_STATUS_OK;
@@ -114,60 +189,89 @@ NTSTATUS smbd_tcon_registry_add(struct smbd_tcon *tcon, const char *share,
 	if (r == NULL) {
 		return NT_STATUS_INTERNAL_DB_CORRUPTION;
 	}
-	key = registry_key(tcon, share, getpid(), tcon->id);
-	prefix = key != NULL ? talloc_strdup(tcon, key) : NULL;
-	if (prefix == NULL) {
-		talloc_free(key);
+	key = share_key(tcon, share);
+	if (key == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	*strchr(prefix, '/') = '\0';
-	prefix = talloc_asprintf_append(prefix, "/");
-	c.prefix = prefix;
-	c.prefix_len = strlen(prefix);
-
-	/* count and add atomically across processes */
-	if (tdb_transaction_start(r->tdb) != 0) {
+	rec = dbwrap_fetch_locked(r->db, key, db_data_string(key));
+	if (rec == NULL) {
 		talloc_free(key);
-		talloc_free(prefix);
 		return NT_STATUS_INTERNAL_DB_CORRUPTION;
 	}
-	tdb_traverse(r->tdb, count_one, &c);
-	if (c.count >= max) {
-		status = NT_STATUS_INSUFFICIENT_RESOURCES;
-	} else {
-		k.dptr = (uint8_t *)key;
-		k.dsize = strlen(key);
-		if (tdb_store(r->tdb, k, v, TDB_REPLACE) != 0) {
-			status = NT_STATUS_INTERNAL_DB_CORRUPTION;
+	status = entries_pull(rec, dbwrap_record_get_value(rec), &e, &num);
+	if (!NT_STATUS_IS_OK(status)) {
+		/* an unreadable list counts nobody; it is rewritten below */
+		DBG_ERR("connections.tdb: share '%s': %s; list reset\n", key,
+			nt_errstr(status));
+		e = talloc_array(rec, struct conn_entry, 1);
+		num = 0;
+		if (e == NULL) {
+			talloc_free(key);
+			return NT_STATUS_NO_MEMORY;
 		}
 	}
-	if (NT_STATUS_IS_OK(status)) {
-		if (tdb_transaction_commit(r->tdb) != 0) {
-			status = NT_STATUS_INTERNAL_DB_CORRUPTION;
+	/* drop the tree connects of processes that died */
+	for (i = live = 0; i < num; i++) {
+		if (owner_alive(client, &e[i].owner)) {
+			e[live++] = e[i];
 		}
-	} else {
-		tdb_transaction_cancel(r->tdb);
 	}
-	if (NT_STATUS_IS_OK(status)) {
-		tcon->registry_key = talloc_steal(tcon, key);
-	} else {
+	if (live >= (uint32_t)max) {
+		if (live != num) {
+			(void)entries_store(rec, e, live);
+		}
 		talloc_free(key);
+		return NT_STATUS_INSUFFICIENT_RESOURCES;
 	}
-	talloc_free(prefix);
-	return status;
+	/* live < max <= INT_MAX, and the array has a spare slot */
+	e[live].owner = own_id(client);
+	e[live].tid = tcon->id;
+	status = entries_store(rec, e, live + 1);
+	TALLOC_FREE(rec);
+	if (!NT_STATUS_IS_OK(status)) {
+		talloc_free(key);
+		return status;
+	}
+	tcon->registry_key = key;
+	return NT_STATUS_OK;
 }
 
 void smbd_tcon_registry_remove(struct smbd_tcon *tcon)
 {
 	struct smbd_client *client = tcon->session->client;
 	struct tcon_registry *r = client->tcon_registry;
-	TDB_DATA k;
+	struct server_id me;
+	struct db_record *rec;
+	struct conn_entry *e;
+	uint32_t num, i, keep;
+	NTSTATUS status;
 
 	if (tcon->registry_key == NULL || r == NULL) {
 		return;
 	}
-	k.dptr = (uint8_t *)tcon->registry_key;
-	k.dsize = strlen(tcon->registry_key);
-	tdb_delete(r->tdb, k);
+	me = own_id(client);
+	rec = dbwrap_fetch_locked(r->db, tcon, db_data_string(tcon->registry_key));
+	if (rec == NULL) {
+		TALLOC_FREE(tcon->registry_key);
+		return;
+	}
+	status = entries_pull(rec, dbwrap_record_get_value(rec), &e, &num);
+	if (NT_STATUS_IS_OK(status)) {
+		for (i = keep = 0; i < num; i++) {
+			if (e[i].tid == tcon->id &&
+			    server_id_equal(&e[i].owner, &me)) {
+				continue;
+			}
+			e[keep++] = e[i];
+		}
+		if (keep != num) {
+			status = entries_store(rec, e, keep);
+		}
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		DBG_WARNING("connections.tdb: removing tree 0x%x: %s\n",
+			    tcon->id, nt_errstr(status));
+	}
+	talloc_free(rec);
 	TALLOC_FREE(tcon->registry_key);
 }

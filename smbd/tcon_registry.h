@@ -1,9 +1,9 @@
 /*
  * Tree connects of every smbd process, per share: what "max connections"
  * (a share parameter, counted across all clients as in Samba) needs.
- * Kept in connections.tdb in the lock directory; records of processes
- * that died are ignored and removed when met.  The dbwrap layer of the
- * next issue will hold this next to the other smbXsrv_*_global records.
+ * Kept in connections.tdb in the lock directory through dbwrap (one
+ * record per share, REC_CONNECTIONS); entries of processes that died
+ * are ignored and removed when met.
  */
 #ifndef SMBD_TCON_REGISTRY_H
 #define SMBD_TCON_REGISTRY_H
