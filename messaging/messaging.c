@@ -372,6 +372,14 @@ NTSTATUS messaging_send_as(struct messaging_context *msg, struct server_id src,
 				   0);
 }
 
+void messaging_cleanup(struct messaging_context *msg, pid_t pid)
+{
+	if (pid <= 0 || (uint32_t)pid == msg->id.pid) {
+		return;
+	}
+	msg_dgm_remove_stale(msg->sockdir, (uint32_t)pid);
+}
+
 size_t messaging_queued(struct messaging_context *msg)
 {
 	struct msg_dgm_stats st;

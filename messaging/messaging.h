@@ -123,6 +123,15 @@ NTSTATUS messaging_send(struct messaging_context *msg, struct server_id dst,
  */
 size_t messaging_queued(struct messaging_context *msg);
 
+/*
+ * Remove what a dead process of this node left in the socket directory
+ * (its socket and unique file), e.g. once the smbd parent has reaped a
+ * child killed by SIGKILL.  Does nothing while a process with that pid
+ * exists.  (Added to the issue-4 contract by the messaging
+ * implementation.)
+ */
+void messaging_cleanup(struct messaging_context *msg, pid_t pid);
+
 /* One received message, for messaging_read_send(). */
 struct messaging_rec {
 	uint32_t msg_type;

@@ -289,7 +289,7 @@ static bool write_unique_file(const char *sockdir, const char *path,
 
 /* Remove what a dead process left behind.  Only when no process has that
  * pid: a process that is starting may be about to bind there. */
-static void msg_dgm_remove_stale(const char *sockdir, uint32_t pid)
+void msg_dgm_remove_stale(const char *sockdir, uint32_t pid)
 {
 	char path[PATH_MAX];
 

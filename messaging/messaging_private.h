@@ -89,6 +89,9 @@ NTSTATUS msg_dgm_send(struct msg_dgm *d, const struct server_id *src,
 		      const uint8_t *data, size_t len, const int *fds,
 		      size_t num_fds);
 
+/* Remove <sockdir>/<pid> and its unique file if no process has pid. */
+void msg_dgm_remove_stale(const char *sockdir, uint32_t pid);
+
 /* Local liveness of pid (and unique when non-zero) through sockdir. */
 bool msg_dgm_pid_alive(const char *sockdir, uint32_t pid, uint64_t unique);
 

@@ -184,6 +184,11 @@ NTSTATUS smbd_brl_apply(TALLOC_CTX *mem_ctx, struct smbd_open *op,
 NTSTATUS smbd_brl_check_io(struct smbd_open *op, uint64_t offset,
 			   uint64_t length, bool write);
 
+/* Does op's stream have byte-range locks of any (live) open?  CREATE
+ * grants no level II oplock then ([MS-FSA] 2.1.5.1.2.1, Samba's
+ * smb2.oplock.brl*). */
+bool smbd_brl_file_has_locks(struct smbd_open *op);
+
 /*
  * The brlock state of an open: its file key, whether it holds locks, the
  * lock sequence array of [MS-SMB2] 3.3.5.14 and the blocking LOCK

@@ -14,6 +14,7 @@
 
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
+#include "smbd/brlock.h"
 #include "smbd/streams.h"
 #include "smbd/vfs/threadpool.h"
 #include "smbd/vfs/vfs_async.h"
@@ -126,6 +127,11 @@ NTSTATUS smbd_smb2_read(struct smbd_request *req)
 	}
 	if (offset > (uint64_t)INT64_MAX - length) {
 		return NT_STATUS_INVALID_PARAMETER;
+	}
+	/* [MS-FSA] 2.1.5.2: another open's exclusive lock */
+	status = smbd_brl_check_io(op, offset, length, false);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
 	}
 	if (length == 0 || min_count > length) {
 		/* nothing to read, or more wanted than asked for: decided

@@ -27,6 +27,7 @@
 
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
+#include "smbd/brlock.h"
 #include "smbd/dosmode.h"
 #include "smbd/streams.h"
 #include "smbd/vfs/threadpool.h"
@@ -239,6 +240,11 @@ NTSTATUS smbd_smb2_write(struct smbd_request *req)
 	append = !(op->access_mask & SEC_FILE_WRITE_DATA);
 	if (length > 0 && offset + length > SMB2_MAX_FILE_SIZE) {
 		return NT_STATUS_INVALID_PARAMETER;
+	}
+	/* [MS-FSA] 2.1.5.3: another open's lock, or any shared lock */
+	status = smbd_brl_check_io(op, offset, length, true);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
 	}
 	write_through = (flags & SMB2_WRITEFLAG_WRITE_THROUGH) ||
 			(op->create_options & FILE_WRITE_THROUGH);

@@ -61,6 +61,7 @@ struct messaging_context;
 struct smbXsrv_global_dbs;
 struct smbd_oplock_ctx;
 struct smbd_open_oplock;
+struct smbd_brl_open;
 struct db_context;
 
 /* The server-wide settings smbd acts on, derived once from smb.conf
@@ -128,6 +129,7 @@ struct smbd_client {
 	/* oplock breaks and leases of this process (oplock_break.c) */
 	struct smbd_oplock_ctx *oplocks;
 	struct db_context *share_mode_db; /* locking.tdb, share_mode_db.h */
+	struct db_context *brlock_db;	  /* brlock.tdb, brlock.h */
 	/* change notification of this process (notify.c), on demand */
 	struct smbd_notify_ctx *notify_ctx;
 	bool exiting;
@@ -273,6 +275,8 @@ struct smbd_open {
 	/* the oplock or lease this open holds (oplock_break.c); NULL
 	 * when none was granted */
 	struct smbd_open_oplock *oplock;
+	/* byte-range lock state (brlock.h), created on first use */
+	struct smbd_brl_open *brl;
 };
 
 struct smbd_request {

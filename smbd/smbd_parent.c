@@ -253,6 +253,10 @@ static void smbd_reap_children(struct smbd_parent *parent)
 		    (WIFEXITED(status) && WEXITSTATUS(status) != 0)) {
 			smbd_cleanup_child_records(parent, pid);
 		}
+		/* a child killed by a signal left its socket behind */
+		if (parent->msg != NULL) {
+			messaging_cleanup(parent->msg, pid);
+		}
 		if (WIFSIGNALED(status)) {
 			DBG_WARNING("child %d died of signal %d\n", (int)pid,
 				    WTERMSIG(status));

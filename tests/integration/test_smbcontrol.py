@@ -8,6 +8,7 @@ fails cleanly for a pid that does not exist, and finally shuts the whole
 server down through the parent."""
 
 import os
+import signal
 import subprocess
 import time
 
@@ -125,6 +126,21 @@ def test_ping_and_shutdown(srv):
     assert r.returncode == 1
     assert 'OBJECT_NAME_NOT_FOUND' in r.stderr
 
+    # a child killed outright cannot remove its socket: the parent does
+    # once it has reaped the child
+    c3 = connect(srv)
+    child3 = new_child(srv, before | {child1})
+    assert os.path.exists(os.path.join(sockdir, str(child3)))
+    os.kill(child3, signal.SIGKILL)
+    assert wait_gone(child3)
+    deadline = time.time() + 10
+    while (os.path.exists(os.path.join(sockdir, str(child3))) and
+           time.time() < deadline):
+        time.sleep(0.1)
+    assert not os.path.exists(os.path.join(sockdir, str(child3)))
+    assert not os.path.exists(os.path.join(sockdir, '%d.unique' % child3))
+    c1.listPath(srv.share, '\\*')
+
     # the parent stops the whole server, children included
     r = smbcontrol(srv, 'smbd', 'shutdown')
     assert r.returncode == 0, r.stderr
@@ -133,7 +149,7 @@ def test_ping_and_shutdown(srv):
     assert srv.pid() is None
     with pytest.raises(Exception):
         c1.listPath(srv.share, '\\*')
-    for c in (c1, c2):
+    for c in (c1, c2, c3):
         try:
             c.close()
         except Exception:

@@ -600,6 +600,36 @@ static void test_dead_pid(void **state)
 	assert_int_equal(stat(sock_path(t, getpid()), &st), 0);
 }
 
+/* The smbd parent's way: clean up after a reaped child at once. */
+static void test_cleanup_dead(void **state)
+{
+	struct tctx *t = *state;
+	struct tevent_req *ready = expect(t, T_READY);
+	struct server_id child;
+	struct stat st;
+	int status;
+	pid_t pid;
+
+	pid = spawn_child(t, NULL, true);
+	child = wait_rec(t, ready)->src;
+	assert_int_equal(stat(sock_path(t, pid), &st), 0);
+	/* still a zombie: a process with that pid exists, nothing goes */
+	usleep(100 * 1000);
+	messaging_cleanup(t->msg, pid);
+	assert_int_equal(stat(sock_path(t, pid), &st), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	messaging_cleanup(t->msg, pid);
+	assert_int_equal(stat(sock_path(t, pid), &st), -1);
+	assert_int_equal(stat(talloc_asprintf(t->mem, "%s.unique",
+					      sock_path(t, pid)),
+			      &st),
+			 -1);
+	assert_false(server_id_is_alive(t->msg, &child));
+	/* never our own */
+	messaging_cleanup(t->msg, getpid());
+	assert_int_equal(stat(sock_path(t, getpid()), &st), 0);
+}
+
 static void test_read_timeout(void **state)
 {
 	struct tctx *t = *state;
@@ -1008,6 +1038,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_pid, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_cleanup_dead, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_read_timeout, setup,
 						teardown),

@@ -1,0 +1,219 @@
+"""Byte-range locks hold between smbd processes (docs/locking.md).
+
+Two raw SMB2 clients (tests/integration/smb2raw.py) on two TCP
+connections are served by two server processes (checked: two different
+children of the server).  Client A's exclusive lock makes client B's
+overlapping FAIL_IMMEDIATELY lock fail with LOCK_NOT_GRANTED and B's
+write into the range fail with FILE_LOCK_CONFLICT; B's blocking lock goes
+pending (interim STATUS_PENDING) and is granted once A unlocks or closes,
+or once A's server process is killed with SIGKILL (the dead process's
+locks are dropped).  Every check passes against Samba 4.17 too (SMB3_TARGET=samba)
+except the wake-up of a lock blocked behind a killed process (ours only).
+"""
+
+import os
+import signal
+import struct
+import time
+
+import pytest
+
+import smb2raw
+import smbtarget
+from smb2raw import (CLOSE, FLAGS_ASYNC, LOCK, STATUS_PENDING, WRITE,
+                     close_body, header, nbt, parse_header, write_body)
+from smbtarget import USER_A
+
+STATUS_LOCK_NOT_GRANTED = 0xC0000055
+STATUS_FILE_LOCK_CONFLICT = 0xC0000054
+STATUS_RANGE_NOT_LOCKED = 0xC000007E
+
+SHARED, EXCLUSIVE, UNLOCK, FAIL_IMMEDIATELY = 0x1, 0x2, 0x4, 0x10
+
+
+def lock_body(file_id, elements, sequence=0):
+    """MS-SMB2 2.2.26: elements are (offset, length, flags)."""
+    b = struct.pack('<HHI16s', 48, len(elements), sequence, file_id)
+    for off, length, flags in elements:
+        b += struct.pack('<QQII', off, length, flags, 0)
+    return b
+
+
+def status(msg):
+    return parse_header(msg)['status']
+
+
+def send(c, command, body):
+    """Send a signed request without waiting; returns its message id."""
+    mid = c.next_mid()
+    msg = header(command, message_id=mid, session_id=c.session_id,
+                 tree_id=c.tree_id) + body
+    c.send_raw(nbt(c.sign(msg)))
+    return mid
+
+
+def recv_interim(c, mid, timeout=5.0):
+    """The interim STATUS_PENDING answer of request mid."""
+    deadline = time.time() + timeout
+    while True:
+        left = deadline - time.time()
+        assert left > 0, 'no interim response for message %d' % mid
+        hdr = c._recv_exact(4, time.time() + left)
+        n = struct.unpack('>I', hdr)[0] & 0xFFFFFF
+        msg = c._recv_exact(n, time.time() + left)
+        h = parse_header(msg)
+        assert h['message_id'] == mid, h
+        assert h['status'] == STATUS_PENDING and h['flags'] & FLAGS_ASYNC, \
+            'lock answered at once: %s' % smb2raw.status_name(h['status'])
+        return
+
+
+def recv_final(c, mid, timeout=10.0):
+    msg = c.recv_frame(timeout=timeout)
+    h = parse_header(msg)
+    assert h['message_id'] == mid, h
+    return h['status']
+
+
+def no_answer_within(c, seconds):
+    """Nothing arrives on c for a while (the blocked lock stays pending)."""
+    try:
+        c.recv_frame(timeout=seconds)
+    except TimeoutError:
+        return True
+    return False
+
+
+def serving_pid(t, c):
+    """The server process serving raw connection c: the server's child
+    holding a TCP socket whose peer is c's local port."""
+    port = c.sock.getsockname()[1]
+    inodes = set()
+    for table in ('/proc/net/tcp', '/proc/net/tcp6'):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if int(fields[2].rsplit(':', 1)[1], 16) == port:
+                        inodes.add(fields[9])
+        except OSError:
+            continue
+    for pid in smbtarget.connection_pids(t.pid()):
+        try:
+            for fd in os.listdir('/proc/%d/fd' % pid):
+                link = os.readlink('/proc/%d/fd/%s' % (pid, fd))
+                if link.startswith('socket:[') and link[8:-1] in inodes:
+                    return pid
+        except OSError:
+            continue
+    return None
+
+
+@pytest.fixture
+def two_clients(server, share_dir):
+    a = smb2raw.login(server, USER_A, server.password(USER_A))
+    b = smb2raw.login(server, USER_A, server.password(USER_A))
+    name = share_dir.name + '\\locked.dat'
+    fa = a.create(name)
+    fb = b.create(name)
+    r = a.request(WRITE, write_body(fa, b'x' * 200))
+    assert status(r) == 0
+    pa, pb = serving_pid(server, a), serving_pid(server, b)
+    assert pa is not None and pb is not None and pa != pb, \
+        'the two connections must be served by two processes'
+    yield server, a, fa, b, fb, pa
+    for c in (a, b):
+        c.close()
+
+
+def test_conflict_across_processes(two_clients):
+    t, a, fa, b, fb, _ = two_clients
+    r = a.request(LOCK, lock_body(fa, [(100, 50, EXCLUSIVE |
+                                        FAIL_IMMEDIATELY)]))
+    assert status(r) == 0
+    # B: overlapping locks fail, shared or exclusive; outside is fine
+    for flags in (EXCLUSIVE | FAIL_IMMEDIATELY, SHARED | FAIL_IMMEDIATELY):
+        r = b.request(LOCK, lock_body(fb, [(120, 1, flags)]))
+        assert status(r) == STATUS_LOCK_NOT_GRANTED
+    r = b.request(LOCK, lock_body(fb, [(150, 10, EXCLUSIVE |
+                                        FAIL_IMMEDIATELY)]))
+    assert status(r) == 0
+    # B's write into A's range conflicts, A's own write does not
+    r = b.request(WRITE, write_body(fb, b'y' * 10, offset=140))
+    assert status(r) == STATUS_FILE_LOCK_CONFLICT
+    r = a.request(WRITE, write_body(fa, b'y' * 10, offset=140))
+    assert status(r) == 0
+    # A cannot unlock B's lock; after A unlocks, B's write goes through
+    r = a.request(LOCK, lock_body(fa, [(150, 10, UNLOCK)]))
+    assert status(r) == STATUS_RANGE_NOT_LOCKED
+    r = a.request(LOCK, lock_body(fa, [(100, 50, UNLOCK)]))
+    assert status(r) == 0
+    r = b.request(WRITE, write_body(fb, b'y' * 10, offset=140))
+    assert status(r) == 0
+
+
+def test_blocked_lock_granted_on_unlock(two_clients):
+    t, a, fa, b, fb, _ = two_clients
+    r = a.request(LOCK, lock_body(fa, [(0, 10, EXCLUSIVE)]))
+    assert status(r) == 0
+    mid = send(b, LOCK, lock_body(fb, [(5, 10, EXCLUSIVE)]))
+    recv_interim(b, mid)
+    assert no_answer_within(b, 1.0), 'the blocked lock was answered early'
+    r = a.request(LOCK, lock_body(fa, [(0, 10, UNLOCK)]))
+    assert status(r) == 0
+    assert recv_final(b, mid) == 0
+    # B holds it now: A is refused
+    r = a.request(LOCK, lock_body(fa, [(0, 10, SHARED | FAIL_IMMEDIATELY)]))
+    assert status(r) == STATUS_LOCK_NOT_GRANTED
+
+
+def test_blocked_lock_granted_when_holder_closes(two_clients):
+    t, a, fa, b, fb, _ = two_clients
+    r = a.request(LOCK, lock_body(fa, [(0, 10, SHARED)]))
+    assert status(r) == 0
+    mid = send(b, LOCK, lock_body(fb, [(0, 1, EXCLUSIVE)]))
+    recv_interim(b, mid)
+    r = a.request(CLOSE, close_body(fa))
+    assert status(r) == 0
+    assert recv_final(b, mid) == 0
+
+
+def test_kill_releases_locks(two_clients):
+    t, a, fa, b, fb, pa = two_clients
+    r = a.request(LOCK, lock_body(fa, [(0, 200, EXCLUSIVE |
+                                        FAIL_IMMEDIATELY)]))
+    assert status(r) == 0
+    r = b.request(LOCK, lock_body(fb, [(50, 1, SHARED | FAIL_IMMEDIATELY)]))
+    assert status(r) == STATUS_LOCK_NOT_GRANTED
+    os.kill(pa, signal.SIGKILL)
+    # the dead process's lock is dropped when the record is next used;
+    # give the kernel a moment to reap the process
+    deadline = time.time() + 10
+    while True:
+        r = b.request(LOCK, lock_body(fb, [(50, 1, EXCLUSIVE |
+                                            FAIL_IMMEDIATELY)]))
+        if status(r) != STATUS_LOCK_NOT_GRANTED or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    assert status(r) == 0
+    r = b.request(WRITE, write_body(fb, b'z' * 10, offset=0))
+    assert status(r) == 0
+
+
+@pytest.mark.ours_only
+def test_kill_wakes_blocked_lock(two_clients):
+    """A lock blocked behind a process that dies is granted: the wait
+    watches the holder's death.  Samba 4.17 leaves such a waiter pending
+    (a new lock request succeeds there, see the test above)."""
+    t, a, fa, b, fb, pa = two_clients
+    r = a.request(LOCK, lock_body(fa, [(0, 200, EXCLUSIVE |
+                                        FAIL_IMMEDIATELY)]))
+    assert status(r) == 0
+    mid = send(b, LOCK, lock_body(fb, [(50, 1, EXCLUSIVE)]))
+    recv_interim(b, mid)
+    assert no_answer_within(b, 0.5)
+    os.kill(pa, signal.SIGKILL)
+    assert recv_final(b, mid, timeout=15.0) == 0
+    r = b.request(WRITE, write_body(fb, b'z' * 10, offset=0))
+    assert status(r) == 0
