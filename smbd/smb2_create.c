@@ -1280,39 +1280,6 @@ static NTSTATUS build_reply(struct create_state *state, struct smbd_open *op)
 	return NT_STATUS_OK;
 }
 
-/* A request freed while its overwrite job runs: wait for the job, then
- * the open it was making goes (its share-mode entry with it). */
-static int create_state_destructor(struct create_state *state)
-{
-	TALLOC_FREE(state->subreq);
-	smbd_fd_unref(state->fdref);
-	state->fdref = NULL;
-	if (state->op != NULL) {
-		state->op->delete_on_close = false;
-		TALLOC_FREE(state->op);
-	}
-	return 0;
-}
-
-static void create_finish(struct create_state *state, struct smbd_open *op)
-{
-	struct smbd_request *req = state->req;
-	NTSTATUS status;
-
-	status = build_reply(state, op);
-	if (!NT_STATUS_IS_OK(status)) {
-		op->delete_on_close = false;
-		talloc_free(op);
-		smbd_request_done(req, status);
-		return;
-	}
-	(void)smbXsrv_open_global_store(op);
-	smbd_compound_set_open(req, op);
-	DBG_DEBUG("create '%s' -> action %u, fid 0x%llx\n", op->relpath,
-		  state->job->action, (unsigned long long)op->volatile_id);
-	smbd_request_done(req, NT_STATUS_OK);
-}
-
 static void create_done(struct tevent_req *subreq)
 {
 	struct create_state *state =
@@ -1384,6 +1351,7 @@ static void create_done(struct tevent_req *subreq)
 		smbd_request_done(req, status);
 		return;
 	}
+	(void)smbXsrv_open_global_store(op);
 	smbd_compound_set_open(req, op);
 	DBG_DEBUG("create '%s' -> action %u, fid 0x%llx\n", op->relpath,
 		  job->action, (unsigned long long)op->volatile_id);
