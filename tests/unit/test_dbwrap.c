@@ -953,6 +953,69 @@ static void test_watch_persistent(void **pstate)
 	talloc_free(msg);
 }
 
+/*
+ * Several watchers of one key are all woken by one store; a stale entry
+ * (a watch freed without removing its entry) wakes nobody; freeing the
+ * database fails the watches still running.
+ */
+static void test_watch_many_stale_and_gone(void **pstate)
+{
+	struct fixture *f = *pstate;
+	struct messaging_context *msg = messaging_init(f, f->ev, f->sockdir, 0);
+	struct db_context *db;
+	struct tevent_req *a, *b, *c;
+	struct db_record *rec;
+	bool died = true;
+
+	assert_non_null(msg);
+	db = db_open_tdb(f, msg, db_path(f, "many.tdb"), 0, DBWRAP_FLAG_NONE);
+	assert_non_null(db);
+	a = watch_key(f, db, "k", no_blocker());
+	b = watch_key(f, db, "k", no_blocker());
+	c = watch_key(f, db, "other", no_blocker());
+	store_counter(db, "k", 1);
+	assert_true(wait_req(f->ev, a, WAIT_SECS));
+	assert_true(wait_req(f->ev, b, WAIT_SECS));
+	assert_true(NT_STATUS_IS_OK(dbwrap_watch_recv(a, &died)));
+	assert_false(died);
+	assert_true(NT_STATUS_IS_OK(dbwrap_watch_recv(b, &died)));
+	/* another key's watcher sleeps on */
+	run_for(f->ev, 100);
+	assert_true(tevent_req_is_in_progress(c));
+	talloc_free(a);
+	talloc_free(b);
+
+	/* a stale entry: put back by hand the list a storer would read */
+	rec = dbwrap_fetch_locked(db, f, db_data_string("k"));
+	assert_non_null(rec);
+	a = dbwrap_watch_send(f, f->ev, rec, no_blocker());
+	assert_non_null(a);
+	{
+		struct db_data list;
+
+		assert_true(NT_STATUS_IS_OK(dbwrap_fetch(
+			db->watchers, f, db_data_string("k"), &list)));
+		talloc_free(a); /* removes its entry... */
+		/* ...which we restore: now it is stale */
+		assert_true(NT_STATUS_IS_OK(
+			dbwrap_store(db->watchers, db_data_string("k"), list)));
+	}
+	talloc_free(rec);
+	b = watch_key(f, db, "k", no_blocker());
+	store_counter(db, "k", 2); /* wakes b, and the stale one: nobody */
+	assert_true(wait_req(f->ev, b, WAIT_SECS));
+	assert_true(NT_STATUS_IS_OK(dbwrap_watch_recv(b, &died)));
+	talloc_free(b);
+
+	/* the database goes away under a running watch */
+	talloc_free(db);
+	assert_true(wait_req(f->ev, c, WAIT_SECS));
+	assert_true(NT_STATUS_EQUAL(dbwrap_watch_recv(c, &died),
+				    NT_STATUS_INVALID_DEVICE_STATE));
+	talloc_free(c);
+	talloc_free(msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -976,6 +1039,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_persistent, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_watch_many_stale_and_gone,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
