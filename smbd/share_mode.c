@@ -1,159 +1,390 @@
+/*
+ * Share modes of smbd opens on the share-mode database (share_mode.h).
+ */
 #include "smbd/share_mode.h"
 
 #include <string.h>
 
 #include "lib/param/loadparm.h"
+#include "lib/util/debug.h"
+#include "smbd/share_mode_db.h"
 #include "smbd/streams.h"
+#include "smbd/vfs/impersonate.h"
 
-/* Only these rights take part in share-mode checks ([MS-FSA]
- * 2.1.5.1.2): an open for attributes alone never conflicts. */
-#define SHARE_RELEVANT_ACCESS                                                  \
-	(SEC_FILE_READ_DATA | SEC_FILE_WRITE_DATA | SEC_FILE_APPEND_DATA |     \
-	 SEC_FILE_EXECUTE | SEC_STD_DELETE)
+struct smbd_share_entry {
+	struct smbd_client *client;
+	struct smbd_open *op; /* NULL once a CLOSE took the entry over */
+	uint64_t dev, ino;
+	uint64_t file_id;
+	struct server_id owner;
+	char *stream; /* NULL: the base file */
+	bool removed; /* nothing left to do in the destructor */
+};
 
-static bool same_file(const struct smbd_open *op, const struct smbd_tcon *tcon,
-		      const char *relpath, const char *stream)
+static const char *share_path_of(const struct smbd_open *op)
 {
-	const char *op_stream;
+	const struct smb_conf_share *s = op->tcon->share;
 
-	if (op->relpath == NULL || strcmp(op->relpath, relpath) != 0) {
-		return false;
-	}
-	if (op->tcon != tcon &&
-	    (op->tcon->share == NULL || tcon->share == NULL ||
-	     op->tcon->share->path == NULL || tcon->share->path == NULL ||
-	     strcmp(op->tcon->share->path, tcon->share->path) != 0)) {
-		return false;
-	}
-	op_stream = smbd_open_stream(op);
-	if (stream == NULL || op_stream == NULL) {
-		return stream == op_stream;
-	}
-	return strcasecmp(op_stream, stream) == 0;
+	return s != NULL && s->path != NULL ? s->path : "";
 }
 
-static bool access_conflicts(uint32_t access, uint32_t other_share)
+static uint32_t uid_of(const struct smbd_open *op)
 {
-	if ((access & (SEC_FILE_READ_DATA | SEC_FILE_EXECUTE)) &&
-	    !(other_share & FILE_SHARE_READ)) {
-		return true;
+	const struct smbd_session *session = op->tcon->session;
+
+	return session->creds != NULL ? (uint32_t)session->creds->uid
+				      : UINT32_MAX;
+}
+
+/*
+ * An open goes away without CLOSE (tree disconnect, logoff, the
+ * connection ends, or the CREATE failed after the entry was added):
+ * remove its entry, mark its delete-on-close, and carry out a delete
+ * nobody is left to do (as the database does for a dead owner).
+ */
+static int smbd_share_entry_destructor(struct smbd_share_entry *e)
+{
+	struct share_mode_lock *lck;
+
+	if (e->removed) {
+		return 0;
 	}
-	if ((access & (SEC_FILE_WRITE_DATA | SEC_FILE_APPEND_DATA)) &&
-	    !(other_share & FILE_SHARE_WRITE)) {
-		return true;
+	lck = share_mode_lock_get(e, e->client, e->dev, e->ino);
+	if (lck == NULL) {
+		DBG_ERR("cannot remove the share-mode entry of %llx:%llx\n",
+			(unsigned long long)e->dev,
+			(unsigned long long)e->ino);
+		return 0;
 	}
-	if ((access & SEC_STD_DELETE) && !(other_share & FILE_SHARE_DELETE)) {
-		return true;
+	if (e->op != NULL && e->op->delete_on_close) {
+		(void)share_mode_data_set_delete(lck->data, e->stream, true,
+						 uid_of(e->op));
+		lck->modified = true;
+	}
+	(void)share_mode_lock_remove(lck, &e->owner, e->file_id);
+	share_mode_lock_delete_orphaned(lck);
+	talloc_free(lck); /* stores */
+	return 0;
+}
+
+NTSTATUS smbd_share_mode_enter(struct smbd_open *op, uint64_t dev,
+			       uint64_t ino)
+{
+	struct smbd_client *client = op->tcon->session->client;
+	const char *stream = smbd_open_stream(op);
+	struct share_mode_entry entry = { 0 };
+	struct smbd_share_entry *e;
+	struct share_mode_lock *lck;
+	NTSTATUS status;
+
+	e = talloc_zero(op, struct smbd_share_entry);
+	if (e == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	e->client = client;
+	e->dev = dev;
+	e->ino = ino;
+	e->file_id = op->persistent_id;
+	e->owner = share_mode_self(client);
+	if (stream != NULL) {
+		e->stream = talloc_strdup(e, stream);
+		if (e->stream == NULL) {
+			talloc_free(e);
+			return NT_STATUS_NO_MEMORY;
+		}
+	}
+
+	lck = share_mode_lock_get(e, client, dev, ino);
+	if (lck == NULL) {
+		talloc_free(e);
+		return NT_STATUS_INTERNAL_DB_ERROR;
+	}
+	status = share_mode_lock_check(lck, stream, op->access_mask,
+				       op->share_access);
+	if (lck->file_deleted) {
+		/* a dead process's delete-on-close just removed it: as if
+		 * this open had come after the delete */
+		status = NT_STATUS_OBJECT_NAME_NOT_FOUND;
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		talloc_free(lck); /* stores a dead-owner cleanup, if any */
+		talloc_free(e);
+		return status;
+	}
+	/* the path the record shows (status CLI, delete after a rename in
+	 * another process): the name of this open, the latest one wins */
+	status = share_mode_lock_set_path(lck, share_path_of(op), op->relpath);
+	if (!NT_STATUS_IS_OK(status)) {
+		goto fail;
+	}
+	entry.owner = e->owner;
+	entry.file_id = op->persistent_id;
+	entry.session_id = op->tcon->session->id;
+	entry.tree_id = op->tcon->id;
+	entry.access_mask = op->access_mask;
+	entry.share_access = op->share_access;
+	entry.create_options = op->create_options;
+	entry.stream_name = e->stream;
+	entry.is_directory = op->is_dir;
+	entry.oplock_type = SHARE_MODE_OPLOCK_NONE;
+	entry.open_time = smbd_nt_time_now();
+	entry.uid = uid_of(op);
+	status = share_mode_lock_add_entry(lck, &entry);
+	if (!NT_STATUS_IS_OK(status)) {
+		goto fail;
+	}
+	status = share_mode_lock_store(lck);
+	if (!NT_STATUS_IS_OK(status)) {
+		goto fail;
+	}
+	TALLOC_FREE(lck);
+	e->op = op;
+	talloc_set_destructor(e, smbd_share_entry_destructor);
+	op->share_entry = e;
+	return NT_STATUS_OK;
+fail:
+	lck->modified = false; /* do not store half a change */
+	talloc_free(lck);
+	talloc_free(e);
+	return status;
+}
+
+static bool other_entry_of(const struct share_mode_data *d,
+			   const struct smbd_share_entry *e, bool any_name)
+{
+	uint32_t i;
+
+	for (i = 0; i < d->num_entries; i++) {
+		const struct share_mode_entry *x = &d->entries[i];
+
+		if (x->file_id == e->file_id &&
+		    server_id_equal(&x->owner, &e->owner)) {
+			continue;
+		}
+		if (any_name ||
+		    share_mode_stream_equal(x->stream_name, e->stream)) {
+			return true;
+		}
 	}
 	return false;
 }
 
-struct share_check {
-	const struct smbd_tcon *tcon;
-	const char *relpath;
-	const char *stream;
-	uint32_t access;
-	uint32_t share_access;
+NTSTATUS smbd_share_mode_close_begin(struct smbd_open *op,
+				     TALLOC_CTX *mem_ctx,
+				     struct smbd_share_entry **keep,
+				     bool *delete_file, bool *delete_stream,
+				     char **relpath)
+{
+	struct smbd_share_entry *e = op->share_entry;
+	struct share_mode_lock *lck;
+	const struct share_mode_data *d;
+	NTSTATUS status = NT_STATUS_OK;
+
+	*keep = NULL;
+	*delete_file = false;
+	*delete_stream = false;
+	*relpath = NULL;
+	if (e == NULL) {
+		return NT_STATUS_OK;
+	}
+	lck = share_mode_lock_get(mem_ctx, e->client, e->dev, e->ino);
+	if (lck == NULL) {
+		return NT_STATUS_INTERNAL_DB_ERROR;
+	}
+	d = lck->data;
+	if (op->delete_on_close) {
+		/* [MS-FSA] 2.1.5.4: closing a FILE_DELETE_ON_CLOSE handle
+		 * makes the file delete-pending */
+		status = share_mode_data_set_delete(lck->data, e->stream, true,
+						    uid_of(op));
+		lck->modified = true;
+	}
+	if (e->stream != NULL && share_mode_data_delete_pending(d, e->stream) &&
+	    !other_entry_of(d, e, false)) {
+		*delete_stream = true;
+	}
+	if (share_mode_data_delete_pending(d, NULL) &&
+	    !other_entry_of(d, e, true)) {
+		*delete_file = true;
+	}
+	if (*delete_file || *delete_stream) {
+		*relpath = talloc_strdup(mem_ctx, d->relpath != NULL &&
+							  d->relpath[0] != '\0'
+						  ? d->relpath
+						  : op->relpath);
+		if (*relpath == NULL) {
+			status = NT_STATUS_NO_MEMORY;
+		}
+		/* the entry stays: new opens see DELETE_PENDING until the
+		 * delete is done */
+		e->op = NULL;
+		talloc_steal(mem_ctx, e);
+		op->share_entry = NULL;
+		*keep = e;
+	} else {
+		(void)share_mode_lock_remove(lck, &e->owner, e->file_id);
+		e->removed = true;
+		op->share_entry = NULL;
+		TALLOC_FREE(e);
+	}
+	talloc_free(lck); /* stores */
+	return status;
+}
+
+void smbd_share_mode_close_end(struct smbd_share_entry *e)
+{
+	struct share_mode_lock *lck;
+
+	if (e == NULL) {
+		return;
+	}
+	lck = share_mode_lock_get(e, e->client, e->dev, e->ino);
+	if (lck != NULL) {
+		struct share_mode_data *d = lck->data;
+
+		(void)share_mode_lock_remove(lck, &e->owner, e->file_id);
+		/* done (or failed and logged): the names this close was to
+		 * delete are not pending any more */
+		if (e->stream != NULL && !other_entry_of(d, e, false)) {
+			(void)share_mode_data_set_delete(d, e->stream, false, 0);
+		}
+		if (d->num_entries == 0) {
+			TALLOC_FREE(d->deletes);
+			d->num_deletes = 0;
+		}
+		lck->modified = true;
+		talloc_free(lck);
+	}
+	e->removed = true;
+	talloc_free(e);
+}
+
+NTSTATUS smbd_share_mode_set_delete(struct smbd_open *op, bool on)
+{
+	struct smbd_share_entry *e = op->share_entry;
+	struct share_mode_lock *lck;
 	NTSTATUS status;
-	unsigned count;
-	const struct smbd_open *exclude;
-};
 
-static void share_check_one(struct smbd_open *op, void *private_data)
-{
-	struct share_check *c = private_data;
-
-	if (op == c->exclude ||
-	    !same_file(op, c->tcon, c->relpath, c->stream)) {
-		return;
+	if (e == NULL) {
+		return NT_STATUS_OK;
 	}
-	c->count++;
-	if (!NT_STATUS_IS_OK(c->status)) {
-		return;
+	lck = share_mode_lock_get(op, e->client, e->dev, e->ino);
+	if (lck == NULL) {
+		return NT_STATUS_INTERNAL_DB_ERROR;
 	}
-	if (op->delete_pending) {
-		c->status = NT_STATUS_DELETE_PENDING;
-		return;
+	status = share_mode_data_set_delete(lck->data, e->stream, on,
+					    uid_of(op));
+	if (NT_STATUS_IS_OK(status)) {
+		status = share_mode_lock_store(lck);
 	}
-	if (!(op->access_mask & SHARE_RELEVANT_ACCESS) ||
-	    !(c->access & SHARE_RELEVANT_ACCESS)) {
-		return;
-	}
-	if (access_conflicts(c->access, op->share_access) ||
-	    access_conflicts(op->access_mask, c->share_access)) {
-		c->status = NT_STATUS_SHARING_VIOLATION;
-	}
+	lck->modified = false;
+	talloc_free(lck);
+	return status;
 }
 
-NTSTATUS smbd_share_mode_check(struct smbd_client *client,
-			       const struct smbd_tcon *tcon,
-			       const char *relpath, const char *stream,
-			       uint32_t access, uint32_t share_access)
+bool smbd_share_mode_delete_pending(const struct smbd_open *op)
 {
-	struct share_check c = {
-		.tcon = tcon,
-		.relpath = relpath,
-		.stream = stream,
-		.access = access,
-		.share_access = share_access,
-		.status = NT_STATUS_OK,
-	};
+	struct smbd_share_entry *e = op->share_entry;
+	struct share_mode_lock *lck;
+	bool pending;
 
-	smbd_open_foreach(client, share_check_one, &c);
-	return c.status;
-}
-
-unsigned smbd_share_mode_other_opens(struct smbd_client *client,
-				     const struct smbd_open *op)
-{
-	struct share_check c = {
-		.tcon = op->tcon,
-		.relpath = op->relpath,
-		.stream = smbd_open_stream(op),
-		.status = NT_STATUS_OK,
-		.exclude = op,
-	};
-
-	if (op->relpath == NULL) {
-		return 0;
+	if (e == NULL) {
+		return op->delete_pending;
 	}
-	smbd_open_foreach(client, share_check_one, &c);
-	return c.count;
+	lck = share_mode_lock_get(e, e->client, e->dev, e->ino);
+	if (lck == NULL) {
+		return op->delete_pending;
+	}
+	pending = share_mode_data_delete_pending(lck->data, e->stream) ||
+		  share_mode_data_delete_pending(lck->data, NULL);
+	talloc_free(lck);
+	return pending;
 }
 
-struct parent_search {
-	const struct smbd_open *child;
+struct rename_search {
+	const char *share_path;
+	const char *relpath; /* of the open being renamed */
+	size_t len;
 	const char *parent;
 	size_t parent_len;
-	bool found;
+	bool is_dir;
+	NTSTATUS status;
 };
 
-static void parent_delete_one(struct smbd_open *op, void *private_data)
+static int rename_search_one(uint64_t dev, uint64_t ino,
+			     const struct share_mode_data *d,
+			     void *private_data)
 {
-	struct parent_search *p = private_data;
+	struct rename_search *s = private_data;
+	uint32_t i;
 
-	if (p->found || op == p->child || !op->is_dir || op->relpath == NULL ||
-	    !(op->access_mask & SEC_STD_DELETE) ||
-	    strlen(op->relpath) != p->parent_len ||
-	    strncmp(op->relpath, p->parent, p->parent_len) != 0 ||
-	    !same_file(op, p->child->tcon, op->relpath, smbd_open_stream(op))) {
-		return;
+	if (d->num_entries == 0 || d->share_path == NULL ||
+	    d->relpath == NULL || strcmp(d->share_path, s->share_path) != 0) {
+		return 0;
 	}
-	p->found = true;
+	if (s->is_dir &&
+	    (s->len == 0 || (strncmp(d->relpath, s->relpath, s->len) == 0 &&
+			     d->relpath[s->len] == '/'))) {
+		/* Windows refuses to rename a directory while something
+		 * below it is open */
+		s->status = NT_STATUS_ACCESS_DENIED;
+		return 1;
+	}
+	if (s->parent == NULL || strlen(d->relpath) != s->parent_len ||
+	    strncmp(d->relpath, s->parent, s->parent_len) != 0) {
+		return 0;
+	}
+	for (i = 0; i < d->num_entries; i++) {
+		const struct share_mode_entry *x = &d->entries[i];
+
+		if (x->is_directory && x->stream_name == NULL &&
+		    (x->access_mask & SEC_STD_DELETE)) {
+			s->status = NT_STATUS_SHARING_VIOLATION;
+			/* keep looking: an open below wins */
+		}
+	}
+	return 0;
 }
 
-bool smbd_share_mode_parent_open_for_delete(struct smbd_client *client,
-					    const struct smbd_open *op)
+NTSTATUS smbd_share_mode_rename_check(struct smbd_open *op)
 {
-	struct parent_search p = { .child = op };
-	const char *slash;
+	struct rename_search s = {
+		.share_path = share_path_of(op),
+		.relpath = op->relpath,
+		.len = strlen(op->relpath),
+		.is_dir = op->is_dir,
+		.status = NT_STATUS_OK,
+	};
+	const char *slash = strrchr(op->relpath, '/');
+	NTSTATUS status;
 
-	if (op->relpath == NULL || op->relpath[0] == '\0') {
-		return false;
+	if (op->relpath[0] != '\0') {
+		s.parent = op->relpath;
+		s.parent_len = slash != NULL ? (size_t)(slash - op->relpath) : 0;
 	}
-	slash = strrchr(op->relpath, '/');
-	p.parent = op->relpath;
-	p.parent_len = slash != NULL ? (size_t)(slash - op->relpath) : 0;
-	smbd_open_foreach(client, parent_delete_one, &p);
-	return p.found;
+	status = share_mode_forall(op->tcon->session->client,
+				   rename_search_one, &s);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	return s.status;
+}
+
+void smbd_share_mode_renamed(struct smbd_open *op, const char *newrel)
+{
+	struct smbd_share_entry *e = op->share_entry;
+	struct share_mode_lock *lck;
+
+	if (e == NULL) {
+		return;
+	}
+	lck = share_mode_lock_get(op, e->client, e->dev, e->ino);
+	if (lck == NULL) {
+		return;
+	}
+	if (!NT_STATUS_IS_OK(share_mode_lock_set_path(lck, share_path_of(op),
+						      newrel))) {
+		lck->modified = false;
+	}
+	talloc_free(lck);
 }

@@ -1,35 +1,74 @@
 /*
- * Share modes and delete-pending between the opens of one file
- * ([MS-FSA] 2.1.5.1.2 "Algorithm to Check Sharing Access to an Existing
- * Stream or Directory", 2.1.5.1 DeletePending).
+ * Share modes, delete-on-close and rename of open files between all
+ * smbd processes ([MS-FSA] 2.1.5.1.2 "Algorithm to Check Sharing Access
+ * to an Existing Stream or Directory", 2.1.5.4 "Server Requests Closing
+ * an Open", 2.1.5.14.3 FileDispositionInformation).
  *
- * Today the opens that can conflict are those of this process; the
- * cross-process share-mode database (dbwrap, next issue) will back the
- * same two calls, so callers do not change.
+ * The glue between an smbd_open and its entry in the share-mode database
+ * (share_mode_db.h; docs/share-modes.md):
+ *   CREATE  opens the file without changing it, then
+ *           smbd_share_mode_enter() checks the new open against every
+ *           open of the file and adds its entry, under one record lock;
+ *           only then may an overwrite truncate.
+ *   CLOSE   smbd_share_mode_close_begin() decides whether this close
+ *           deletes the file (or stream); the entry stays in the record
+ *           until the delete is done (smbd_share_mode_close_end), so that
+ *           new opens meanwhile see DELETE_PENDING.
+ *   Freeing an open any other way (tree disconnect, logoff, connection
+ *   loss) removes its entry and carries out a delete it was the last
+ *   handle of.
  */
 #ifndef SMBD_SHARE_MODE_H
 #define SMBD_SHARE_MODE_H
 
 #include "smbd/smbd.h"
 
+/* The open's link to its entry (talloc child of the open; owned by a
+ * closing request between close_begin and close_end). */
+struct smbd_share_entry;
+
 /*
- * May a new open of (tcon's share, relpath, stream) with this access and
- * share access coexist with the opens there are?  NT_STATUS_OK,
- * NT_STATUS_SHARING_VIOLATION, or NT_STATUS_DELETE_PENDING when an open
- * has marked the file for deletion.
+ * op is complete (relpath, stream, is_dir, access_mask, share_access,
+ * create_options, persistent_id) and its file is the base file (dev,
+ * ino).  Lock the record, check op against the other opens and the
+ * delete-pending names, and add op's entry.  NT_STATUS_OK (op's entry is
+ * in the record and op->share_entry set), SHARING_VIOLATION,
+ * DELETE_PENDING, or a database error.
  */
-NTSTATUS smbd_share_mode_check(struct smbd_client *client,
-			       const struct smbd_tcon *tcon,
-			       const char *relpath, const char *stream,
-			       uint32_t access, uint32_t share_access);
+NTSTATUS smbd_share_mode_enter(struct smbd_open *op, uint64_t dev,
+			       uint64_t ino);
 
-/* Number of other opens of the same file as op (same share and path). */
-unsigned smbd_share_mode_other_opens(struct smbd_client *client,
-				     const struct smbd_open *op);
+/*
+ * CLOSE of op.  Marks op's name delete-pending if op was opened with
+ * FILE_DELETE_ON_CLOSE, and says what this close must delete:
+ * *delete_stream (op's named stream, no other open of it left),
+ * *delete_file (the base file: no open of the file left at all).  When
+ * either is true, *relpath is the base file's current path (a rename in
+ * another process moves it) and *keep the entry, which the caller frees
+ * with smbd_share_mode_close_end() once the delete is done; otherwise
+ * op's entry is gone already and *keep is NULL.
+ */
+NTSTATUS smbd_share_mode_close_begin(struct smbd_open *op,
+				     TALLOC_CTX *mem_ctx,
+				     struct smbd_share_entry **keep,
+				     bool *delete_file, bool *delete_stream,
+				     char **relpath);
+void smbd_share_mode_close_end(struct smbd_share_entry *keep);
 
-/* Is op's parent directory open with DELETE access by another open?
- * Windows then refuses to rename op (SHARING_VIOLATION). */
-bool smbd_share_mode_parent_open_for_delete(struct smbd_client *client,
-					    const struct smbd_open *op);
+/* FileDispositionInformation: mark (or unmark) op's name delete-pending
+ * for every open of it, in every process. */
+NTSTATUS smbd_share_mode_set_delete(struct smbd_open *op, bool on);
+/* Is op's name (or its base file) delete-pending? */
+bool smbd_share_mode_delete_pending(const struct smbd_open *op);
+
+/*
+ * May op (a file or directory) be renamed?  ACCESS_DENIED when op is a
+ * directory with an open file below it; SHARING_VIOLATION when op's
+ * parent directory is open with DELETE access (Windows; smbtorture
+ * smb2.rename).  Any process's opens count.
+ */
+NTSTATUS smbd_share_mode_rename_check(struct smbd_open *op);
+/* op was renamed to newrel: the record follows. */
+void smbd_share_mode_renamed(struct smbd_open *op, const char *newrel);
 
 #endif

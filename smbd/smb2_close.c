@@ -7,11 +7,14 @@
  * delete-on-close file, runs in one job as the session user, holding its
  * own reference to the fd.
  *
- * Delete on close happens when the last handle of this client on the file
- * closes: the flag moves to another open of the same path if there is
- * one.  Handles of other clients are invisible until the share-mode
- * database of the next issue.  A directory that is not empty at close is
- * left in place silently: Windows reports DIRECTORY_NOT_EMPTY when the
+ * Delete on close happens when the last handle of the file closes, in
+ * whichever process (share_mode.h): closing a FILE_DELETE_ON_CLOSE
+ * handle marks the file delete-pending in the share-mode record, and the
+ * close that leaves no open of it deletes it, at the path the record
+ * holds (a rename by another process moves it).  The closing open's
+ * entry stays in the record until the delete is done, so opens meanwhile
+ * get DELETE_PENDING.  A directory that is not empty at close is left in
+ * place silently: Windows reports DIRECTORY_NOT_EMPTY when the
  * disposition is set (SET_INFO), never at close.
  *
  * A named stream open (streams.h) deletes just its stream, and reports
@@ -28,6 +31,7 @@
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
 #include "smbd/dosmode.h"
+#include "smbd/share_mode.h"
 #include "smbd/streams.h"
 #include "smbd/vfs/threadpool.h"
 #include "smbd/vfs/vfs_posix.h"
@@ -43,7 +47,8 @@ struct close_job {
 	char *stream_name; /* a named stream open, else NULL */
 	bool is_dir;
 	bool postquery;
-	bool delete_file;
+	bool delete_file;   /* the base file (relpath) */
+	bool delete_stream; /* stream_name of it */
 	bool set_write_time;
 	uint64_t write_time; /* NT time, 0: now */
 	NTSTATUS meta_status;
@@ -56,6 +61,8 @@ struct close_state {
 	struct smbd_fd *fd;
 	struct close_job *job;
 	struct tevent_req *subreq;
+	/* the open's share-mode entry, kept until the delete is done */
+	struct smbd_share_entry *share_entry;
 	uint16_t flags;
 };
 
@@ -82,7 +89,7 @@ static void close_job_run(void *private_data)
 			job->conf, &job->meta);
 	}
 	if (job->stream_name != NULL) {
-		if (job->delete_file) {
+		if (job->delete_stream) {
 			job->delete_status =
 				smbd_stream_delete(job->fd, job->stream_name);
 		}
@@ -97,11 +104,19 @@ static void close_job_run(void *private_data)
 				smbd_stream_alloc_size(size);
 			smbd_stream_meta_fixup(&job->meta);
 		}
-		return;
 	}
 	if (job->delete_file) {
 		job->delete_status =
 			vfs_unlinkat(job->share, job->relpath, job->is_dir);
+		/* the last open of a delete-pending file may be a stream
+		 * open, which does not know what its base file is */
+		if (NT_STATUS_EQUAL(job->delete_status,
+				    NT_STATUS_FILE_IS_A_DIRECTORY) ||
+		    NT_STATUS_EQUAL(job->delete_status,
+				    NT_STATUS_NOT_A_DIRECTORY)) {
+			job->delete_status = vfs_unlinkat(
+				job->share, job->relpath, !job->is_dir);
+		}
 	}
 }
 
@@ -116,48 +131,6 @@ static int close_state_destructor(struct close_state *state)
 	smbd_fd_unref(state->fd);
 	state->fd = NULL;
 	return 0;
-}
-
-struct close_peer_search {
-	struct smbd_open *closing;
-	struct smbd_open *peer;
-};
-
-static void find_peer(struct smbd_open *op, void *private_data)
-{
-	struct close_peer_search *s = private_data;
-	struct smbd_open *c = s->closing;
-	const char *c_stream = smbd_open_stream(c);
-	const char *op_stream = smbd_open_stream(op);
-
-	if (s->peer != NULL || op == c || op->relpath == NULL ||
-	    op->tcon->share != c->tcon->share ||
-	    strcmp(op->relpath, c->relpath) != 0) {
-		return;
-	}
-	/* the same stream (or both the file itself) */
-	if ((c_stream == NULL) != (op_stream == NULL) ||
-	    (c_stream != NULL && !smbd_stream_name_equal(c_stream, op_stream))) {
-		return;
-	}
-	s->peer = op;
-}
-
-/* Pass delete-on-close to another open of the same file, if any; true
- * if it was passed on (the file must then stay). */
-static bool delete_on_close_pass_on(struct smbd_open *op)
-{
-	struct close_peer_search s = { .closing = op };
-
-	smbd_open_foreach(op->tcon->session->client, find_peer, &s);
-	if (s.peer == NULL) {
-		return false;
-	}
-	/* The file is now delete-pending: new opens fail with
-	 * DELETE_PENDING until the last handle closes ([MS-FSA] 2.1.5.4). */
-	s.peer->delete_on_close = true;
-	s.peer->delete_pending = true;
-	return true;
 }
 
 static NTSTATUS close_reply(struct smbd_request *req, uint16_t flags,
@@ -193,14 +166,23 @@ NTSTATUS smbd_smb2_close(struct smbd_request *req)
 	struct close_state *state;
 	struct close_job *job;
 	struct smbd_open *op;
-	bool delete_file, set_write_time;
+	struct smbd_share_entry *keep = NULL;
+	bool delete_file = false, delete_stream = false, set_write_time;
 	uint64_t write_time = 0;
+	char *delete_path = NULL;
+	NTSTATUS status;
 
 	op = smbd_request_lookup_open(req, b + 8);
 	if (op == NULL) {
 		return NT_STATUS_FILE_CLOSED;
 	}
-	delete_file = op->delete_on_close && !delete_on_close_pass_on(op);
+	status = smbd_share_mode_close_begin(op, req, &keep, &delete_file,
+					     &delete_stream, &delete_path);
+	if (!NT_STATUS_IS_OK(status)) {
+		/* the handle goes anyway; its entry with it (destructor) */
+		DBG_ERR("close of '%s': share modes: %s\n", op->relpath,
+			nt_errstr(status));
+	}
 	set_write_time = !op->is_dir && op->fd != NULL &&
 			 smbd_write_time_at_close(&op->write_time,
 						  op->write_time_timer != NULL,
@@ -208,19 +190,23 @@ NTSTATUS smbd_smb2_close(struct smbd_request *req)
 	if (set_write_time) {
 		smbd_open_write_time_changed(op);
 	}
-	if (!postquery && !delete_file && !set_write_time) {
+	if (!postquery && keep == NULL && !set_write_time) {
 		talloc_free(op);
 		return close_reply(req, flags, NULL);
 	}
 
 	state = talloc_zero(req, struct close_state);
 	if (state == NULL) {
+		talloc_free(op);
 		return NT_STATUS_NO_MEMORY;
 	}
 	state->req = req;
 	state->flags = flags;
+	/* from here on the entry goes with state, whatever happens */
+	state->share_entry = talloc_steal(state, keep);
 	job = talloc_zero(state, struct close_job);
 	if (job == NULL) {
+		talloc_free(op);
 		return NT_STATUS_NO_MEMORY;
 	}
 	state->job = job;
@@ -228,17 +214,26 @@ NTSTATUS smbd_smb2_close(struct smbd_request *req)
 	job->conf = op->tcon->share;
 	job->relpath = talloc_strdup(job, op->relpath);
 	if (job->relpath == NULL) {
+		talloc_free(op);
 		return NT_STATUS_NO_MEMORY;
+	}
+	if (delete_path != NULL) {
+		/* where the file is now: another process may have renamed
+		 * it since this open was made */
+		talloc_free(job->relpath);
+		job->relpath = talloc_steal(job, delete_path);
 	}
 	job->is_dir = op->is_dir;
 	if (smbd_open_stream(op) != NULL) {
 		job->stream_name = talloc_strdup(job, smbd_open_stream(op));
 		if (job->stream_name == NULL) {
+			talloc_free(op);
 			return NT_STATUS_NO_MEMORY;
 		}
 	}
 	job->postquery = postquery;
 	job->delete_file = delete_file;
+	job->delete_stream = delete_stream;
 	job->set_write_time = set_write_time;
 	job->write_time = write_time;
 	state->fd = smbd_fd_ref(op->fd);
@@ -273,12 +268,16 @@ static void close_done(struct tevent_req *subreq)
 	TALLOC_FREE(subreq);
 	smbd_fd_unref(state->fd);
 	state->fd = NULL;
+	/* the delete is done (or failed, logged below): the entry goes */
+	smbd_share_mode_close_end(state->share_entry);
+	state->share_entry = NULL;
 	if (err != 0) {
 		/* the handle is closed whatever happened to the job */
 		DBG_WARNING("close job for '%s' did not run: %s\n",
 			    job->relpath, strerror(err));
 	} else {
-		if (job->delete_file && !NT_STATUS_IS_OK(job->delete_status)) {
+		if ((job->delete_file || job->delete_stream) &&
+		    !NT_STATUS_IS_OK(job->delete_status)) {
 			DBG_NOTICE("delete on close of '%s': %s\n",
 				   job->relpath,
 				   nt_errstr(job->delete_status));

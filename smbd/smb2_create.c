@@ -13,8 +13,15 @@
  * opened with the data access the stream open asks for, so the kernel
  * checks the same permissions; the stream's data lives in an xattr.
  *
- * Not yet here (next issues): share modes, oplocks and leases, durable
- * handles, security descriptors.
+ * Share modes ([MS-FSA] 2.1.5.1.2) are checked against the opens of
+ * every process (share_mode.h) once the job has opened the file and
+ * before anything on disk changes: an open that overwrites or supersedes
+ * an existing file or stream stops before truncating
+ * (overwrite_pending), the event loop checks and adds the open's entry
+ * under the record lock, and a second job (create_overwrite_run) then
+ * truncates.
+ *
+ * Not yet here (next issues): oplocks and leases, durable handles.
  */
 #include "smbd/smbd.h"
 
@@ -102,9 +109,15 @@ struct create_state {
 	uint32_t disposition;
 	uint32_t share_access;
 	uint8_t requested_oplock;
+	/* between the share-mode check and the end of an overwrite: the
+	 * open (not yet handed to the client) and its fd for the job */
+	struct smbd_open *op;
+	struct smbd_fd *fdref;
+	struct tevent_req *subreq;
 };
 
 static void create_done(struct tevent_req *subreq);
+static void create_overwrite_done(struct tevent_req *subreq);
 
 /*
  * The worker side.  struct create_job is the job's private_data: it owns
@@ -134,16 +147,10 @@ struct create_job {
 	/* "file::$DATA": the unnamed stream, so never a directory */
 	bool data_stream_only;
 	char *stream_name; /* a named stream of relpath, or NULL */
-	/* "x::$DATA" refused by share modes: only find out whether x is a
-	 * directory (Windows answers FILE_IS_A_DIRECTORY first), else fail
-	 * with this status; nothing on disk changes */
-	NTSTATUS share_status;
-	bool share_refused;
 	/* "case sensitive" auto/no: the first run of the job only resolves
 	 * relpath case-insensitively (vfs_casefold.h); when the spelling on
-	 * disk differs, it stops with path_changed so that the event loop
-	 * checks share modes against the real name before a second run
-	 * opens it */
+	 * disk differs, it stops with path_changed and a second run opens
+	 * the name as it is on disk */
 	bool casefold;
 	bool path_changed;
 	/* "ExtA": EAs for a file this open creates, overwrites or
@@ -153,6 +160,11 @@ struct create_job {
 	/* out */
 	NTSTATUS status;
 	int fd;
+	/* an existing file or stream is to be overwritten: opened, not yet
+	 * truncated (see the top of the file); accmode of the fd */
+	bool overwrite_pending;
+	int accmode;
+	int ovw_fd; /* the open's fd, for create_overwrite_run (not owned) */
 	uint32_t action;
 	uint32_t granted;
 	uint32_t maximal_access;
@@ -476,28 +488,44 @@ static NTSTATUS open_existing_file(struct create_job *job)
 	    ~job->attributes) {
 		return NT_STATUS_ACCESS_DENIED;
 	}
-	status = vfs_ftruncate(job->fd, 0);
+	/* the truncation waits for the share-mode check */
+	job->overwrite_pending = true;
+	job->accmode = accmode;
+	job->action = job->disposition == FILE_SUPERSEDE
+			      ? FILE_WAS_SUPERSEDED
+			      : FILE_WAS_OVERWRITTEN;
+	return finish_open(job, job->fd, accmode);
+}
+
+/* The overwrite itself, on the open's fd once share modes let it
+ * through: data, streams and EAs go, the new attributes are stored. */
+static NTSTATUS overwrite_file(struct create_job *job, int fd)
+{
+	NTSTATUS status;
+
+	status = vfs_ftruncate(fd, 0);
 	if (!NT_STATUS_IS_OK(status)) {
 		return status;
 	}
 	/* [MS-FSA] 2.1.5.1.2.1: overwriting a file replaces all its data,
 	 * named streams included (smb2.streams.create-disposition) */
-	status = smbd_streams_delete_all(job->fd);
+	status = smbd_streams_delete_all(fd);
 	if (!NT_STATUS_IS_OK(status)) {
 		DBG_NOTICE("'%s': removing streams: %s\n", job->relpath,
 			   nt_errstr(status));
 	}
 	status = smbd_dosmode_set_fd(
-		job->fd, job->attributes | FILE_ATTRIBUTE_ARCHIVE, false);
+		fd, job->attributes | FILE_ATTRIBUTE_ARCHIVE, false);
 	if (!NT_STATUS_IS_OK(status)) {
 		DBG_NOTICE("'%s': storing attributes: %s\n", job->relpath,
 			   nt_errstr(status));
 	}
-	preallocate(job, job->fd);
-	job->action = job->disposition == FILE_SUPERSEDE
-			      ? FILE_WAS_SUPERSEDED
-			      : FILE_WAS_OVERWRITTEN;
-	return finish_open(job, job->fd, accmode);
+	preallocate(job, fd);
+	status = finish_open(job, fd, job->accmode);
+	if (NT_STATUS_IS_OK(status) && job->num_eas > 0) {
+		status = smbd_ea_set(fd, job->eas, job->num_eas, true);
+	}
+	return status;
 }
 
 /* Create relpath; *retry when someone else created it meanwhile and the
@@ -603,17 +631,6 @@ static NTSTATUS create_attempt(struct create_job *job, bool *retry)
 	*retry = false;
 	if (job->stream_name != NULL) {
 		return create_stream_attempt(job, retry);
-	}
-	if (job->share_refused) {
-		status = vfs_openat(job->share, job->relpath, O_PATH, 0, &pfd);
-		if (NT_STATUS_IS_OK(status)) {
-			status = vfs_fstat(pfd, &vst);
-			close(pfd);
-		}
-		if (NT_STATUS_IS_OK(status) && S_ISDIR(vst.st.st_mode)) {
-			return NT_STATUS_FILE_IS_A_DIRECTORY;
-		}
-		return job->share_status;
 	}
 	status = vfs_openat(job->share, job->relpath, O_PATH, 0, &pfd);
 	if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_NOT_FOUND)) {
@@ -763,12 +780,8 @@ static NTSTATUS create_stream_attempt(struct create_job *job, bool *retry)
 		}
 		job->action = FILE_WAS_OPENED;
 		if (overwrite) {
-			status = smbd_stream_truncate(job->fd,
-						      job->stream_stored, 0);
-			if (!NT_STATUS_IS_OK(status)) {
-				return status;
-			}
-			size = 0;
+			/* truncated after the share-mode check */
+			job->overwrite_pending = true;
 			job->action = disp == FILE_SUPERSEDE
 					      ? FILE_WAS_SUPERSEDED
 					      : FILE_WAS_OVERWRITTEN;
@@ -868,9 +881,28 @@ static void create_job_run(void *private_data)
 		}
 	}
 	if (NT_STATUS_IS_OK(job->status) && job->num_eas > 0 &&
-	    job->stream_name == NULL && job->action != FILE_WAS_OPENED) {
+	    job->stream_name == NULL && job->action != FILE_WAS_OPENED &&
+	    !job->overwrite_pending) {
 		create_apply_eas(job);
 	}
+}
+
+/* Worker thread, as the session user: the overwrite an open announced
+ * with overwrite_pending, on the open's fd (job->ovw_fd). */
+static void create_overwrite_run(void *private_data)
+{
+	struct create_job *job = private_data;
+
+	if (job->stream_name != NULL) {
+		job->status = smbd_stream_truncate(job->ovw_fd,
+						   job->stream_stored, 0);
+		if (NT_STATUS_IS_OK(job->status)) {
+			job->meta.end_of_file = 0;
+			job->meta.allocation_size = smbd_stream_alloc_size(0);
+		}
+		return;
+	}
+	job->status = overwrite_file(job, job->ovw_fd);
 }
 
 /* [MS-SMB2] 2.2.13.1.1 / [MS-DTYP] 2.4.3: the generic rights of files. */
@@ -1036,33 +1068,6 @@ static NTSTATUS check_create_parameters(uint32_t impersonation,
 	return NT_STATUS_OK;
 }
 
-/* Share modes and delete-pending are checked before anything on disk
- * changes (a SUPERSEDE must not truncate a file that another open denies
- * writing to); again when case-insensitive lookup found another
- * spelling on disk. */
-static NTSTATUS create_check_share_modes(struct create_state *state)
-{
-	struct smbd_request *req = state->req;
-	struct create_job *job = state->job;
-	NTSTATUS status;
-
-	job->share_refused = false;
-	status = smbd_share_mode_check(req->conn->client, req->tcon,
-				       job->relpath, job->stream_name,
-				       job->access & ~SEC_FLAG_MAXIMUM_ALLOWED,
-				       state->share_access);
-	if (!NT_STATUS_IS_OK(status) && job->data_stream_only &&
-	    job->stream_name == NULL) {
-		/* smb2.streams.dir: "dir::$DATA" is FILE_IS_A_DIRECTORY
-		 * even while the directory is open without sharing */
-		job->share_refused = true;
-		job->share_status = status;
-	} else if (!NT_STATUS_IS_OK(status)) {
-		return status;
-	}
-	return NT_STATUS_OK;
-}
-
 static NTSTATUS create_send_job(struct create_state *state)
 {
 	struct smbd_request *req = state->req;
@@ -1199,10 +1204,6 @@ NTSTATUS smbd_smb2_create(struct smbd_request *req)
 	job->casefold = tcon->share == NULL ||
 			tcon->share->case_sensitive != SMB_CONF_CASE_SENSITIVE_YES;
 
-	status = create_check_share_modes(state);
-	if (!NT_STATUS_IS_OK(status)) {
-		return status;
-	}
 	return create_send_job(state);
 }
 
@@ -1280,6 +1281,39 @@ static NTSTATUS build_reply(struct create_state *state, struct smbd_open *op)
 	return NT_STATUS_OK;
 }
 
+/* A request freed while its overwrite job runs: wait for the job, then
+ * the open it was making goes (its share-mode entry with it). */
+static int create_state_destructor(struct create_state *state)
+{
+	TALLOC_FREE(state->subreq);
+	smbd_fd_unref(state->fdref);
+	state->fdref = NULL;
+	if (state->op != NULL) {
+		state->op->delete_on_close = false;
+		TALLOC_FREE(state->op);
+	}
+	return 0;
+}
+
+static void create_finish(struct create_state *state, struct smbd_open *op)
+{
+	struct smbd_request *req = state->req;
+	NTSTATUS status;
+
+	status = build_reply(state, op);
+	if (!NT_STATUS_IS_OK(status)) {
+		op->delete_on_close = false;
+		talloc_free(op);
+		smbd_request_done(req, status);
+		return;
+	}
+	(void)smbXsrv_open_global_store(op);
+	smbd_compound_set_open(req, op);
+	DBG_DEBUG("create '%s' -> action %u, fid 0x%llx\n", op->relpath,
+		  state->job->action, (unsigned long long)op->volatile_id);
+	smbd_request_done(req, NT_STATUS_OK);
+}
+
 static void create_done(struct tevent_req *subreq)
 {
 	struct create_state *state =
@@ -1300,10 +1334,7 @@ static void create_done(struct tevent_req *subreq)
 	if (NT_STATUS_IS_OK(job->status) && job->path_changed) {
 		/* the name exists in another case: now open that one */
 		job->path_changed = false;
-		status = create_check_share_modes(state);
-		if (NT_STATUS_IS_OK(status)) {
-			status = create_send_job(state);
-		}
+		status = create_send_job(state);
 		if (!NT_STATUS_EQUAL(status, NT_STATUS_PENDING)) {
 			smbd_request_done(req, status);
 		}
@@ -1345,15 +1376,61 @@ static void create_done(struct tevent_req *subreq)
 	op->create_disposition = state->disposition;
 	op->delete_on_close = (state->create_options & FILE_DELETE_ON_CLOSE) != 0;
 
-	status = build_reply(state, op);
+	/* against the opens of every process, before an overwrite changes
+	 * anything; a refused open's fd closes with op */
+	status = smbd_share_mode_enter(op, job->meta.device,
+				       job->meta.index_number);
 	if (!NT_STATUS_IS_OK(status)) {
+		DBG_DEBUG("create '%s': share modes: %s\n", job->relpath,
+			  nt_errstr(status));
+		op->delete_on_close = false;
 		talloc_free(op);
 		smbd_request_done(req, status);
 		return;
 	}
-	(void)smbXsrv_open_global_store(op);
-	smbd_compound_set_open(req, op);
-	DBG_DEBUG("create '%s' -> action %u, fid 0x%llx\n", op->relpath,
-		  job->action, (unsigned long long)op->volatile_id);
-	smbd_request_done(req, NT_STATUS_OK);
+	if (job->overwrite_pending) {
+		state->op = op;
+		state->fdref = smbd_fd_ref(op->fd);
+		job->ovw_fd = state->fdref->fd;
+		talloc_set_destructor(state, create_state_destructor);
+		/* waited for if the request goes away: the job uses the
+		 * open's fd, which state's reference keeps open */
+		state->subreq = vfs_job_send_ex(
+			state, client->ev, client->pool, req->session->creds,
+			create_overwrite_run, job, NULL,
+			VFS_JOB_WAIT_ON_CANCEL);
+		if (state->subreq == NULL) {
+			smbd_request_done(req, NT_STATUS_NO_MEMORY);
+			return;
+		}
+		tevent_req_set_callback(state->subreq, create_overwrite_done,
+					state);
+		return;
+	}
+	create_finish(state, op);
+}
+
+static void create_overwrite_done(struct tevent_req *subreq)
+{
+	struct create_state *state =
+		tevent_req_callback_data(subreq, struct create_state);
+	struct smbd_request *req = state->req;
+	struct smbd_open *op = state->op;
+	int err;
+
+	err = vfs_job_recv(subreq);
+	state->subreq = NULL;
+	TALLOC_FREE(subreq);
+	smbd_fd_unref(state->fdref);
+	state->fdref = NULL;
+	state->op = NULL;
+	if (err != 0 || !NT_STATUS_IS_OK(state->job->status)) {
+		NTSTATUS status = err != 0 ? map_nt_error_from_unix(err)
+					   : state->job->status;
+		op->delete_on_close = false;
+		talloc_free(op);
+		smbd_request_done(req, status);
+		return;
+	}
+	create_finish(state, op);
 }

@@ -21,6 +21,7 @@
 #include "smbd/ea.h"
 #include "smbd/fscc_info.h"
 #include "smbd/sec_desc.h"
+#include "smbd/share_mode.h"
 #include "smbd/smbd.h"
 #include "smbd/streams.h"
 #include "smbd/vfs/threadpool.h"
@@ -422,7 +423,13 @@ static NTSTATUS encode_file_class(struct getinfo_state *state,
 	fi.access_mask = op->access_mask;
 	fi.position = op->position;
 	fi.mode = op->mode;
-	fi.delete_pending = op->delete_pending;
+	/* the file's mark, which an open in another process may have set
+	 * (one record lock; only the classes that report it ask) */
+	fi.delete_pending =
+		(state->info_class == FSCC_FILE_STANDARD_INFORMATION ||
+		 state->info_class == FSCC_FILE_ALL_INFORMATION)
+			? smbd_share_mode_delete_pending(op)
+			: op->delete_pending;
 	fi.ea_size = job->ea_size;
 	return fscc_encode_file_info(state, state->info_class, &fi, out,
 				     out_len, fixed_len);

@@ -535,29 +535,6 @@ static NTSTATUS parse_rename(struct setinfo_job *job, const uint8_t *buf,
 				 &trailing_sep);
 }
 
-struct open_below {
-	const struct smbd_open *dir;
-	size_t prefix_len;
-	bool found;
-};
-
-static void find_open_below(struct smbd_open *op, void *private_data)
-{
-	struct open_below *ob = private_data;
-	const char *p = ob->dir->relpath;
-
-	if (op == ob->dir || op->tcon->vfs == NULL ||
-	    ob->dir->tcon->vfs == NULL ||
-	    op->tcon->share != ob->dir->tcon->share) {
-		return;
-	}
-	if (ob->prefix_len == 0 ||
-	    (strncmp(op->relpath, p, ob->prefix_len) == 0 &&
-	     op->relpath[ob->prefix_len] == '/')) {
-		ob->found = true;
-	}
-}
-
 struct rename_fixup {
 	const struct smb_conf_share *share;
 	const char *oldrel;
@@ -756,23 +733,14 @@ static NTSTATUS parse_file_class(struct setinfo_job *job,
 			job->kind = SETINFO_LINK;
 			return NT_STATUS_OK;
 		}
-		if (op->is_dir) {
-			/* Windows refuses to rename a directory while
-			 * something below it is open. */
-			struct open_below ob = { .dir = op,
-						 .prefix_len =
-							 strlen(op->relpath) };
-			smbd_open_foreach(tcon->session->client,
-					  find_open_below, &ob);
-			if (ob.found) {
-				return NT_STATUS_ACCESS_DENIED;
-			}
-		}
-		/* Windows refuses a rename while the parent directory is
-		 * open with DELETE access (smbtorture smb2.rename). */
-		if (smbd_share_mode_parent_open_for_delete(
-			    tcon->session->client, op)) {
-			return NT_STATUS_SHARING_VIOLATION;
+		/* Windows refuses to rename a directory while something
+		 * below it is open (ACCESS_DENIED), and a rename while the
+		 * parent directory is open with DELETE access
+		 * (SHARING_VIOLATION, smbtorture smb2.rename): the opens of
+		 * every process count. */
+		status = smbd_share_mode_rename_check(op);
+		if (!NT_STATUS_IS_OK(status)) {
+			return status;
 		}
 		job->kind = SETINFO_RENAME;
 		return NT_STATUS_OK;
@@ -951,7 +919,14 @@ static void setinfo_done(struct tevent_req *subreq)
 	if (op != NULL) {
 		setinfo_note_write_time(op, job);
 		if (job->kind == SETINFO_DISPOSITION) {
-			/* the unlink itself happens at CLOSE */
+			/* the unlink itself happens at the last CLOSE; the
+			 * mark is the file's, for every process */
+			status = smbd_share_mode_set_delete(
+				op, job->delete_pending);
+			if (!NT_STATUS_IS_OK(status)) {
+				smbd_request_done(req, status);
+				return;
+			}
 			op->delete_on_close = job->delete_pending;
 			op->delete_pending = job->delete_pending;
 		} else if (job->kind == SETINFO_STREAM_RENAME) {
@@ -969,6 +944,7 @@ static void setinfo_done(struct tevent_req *subreq)
 			};
 			smbd_open_foreach(req->conn->client, fixup_renamed,
 					  &rf);
+			smbd_share_mode_renamed(op, job->newrel);
 		}
 	}
 	out = smbd_request_reply(req, SETINFO_REP_FIXED, 0);

@@ -266,6 +266,8 @@ struct smbd_open {
 	uint8_t create_guid[16];
 	char *stream_name;  /* a named stream of relpath, or NULL (streams.c) */
 	uint32_t ea_index;  /* next EA of single-entry queries (ea.c) */
+	/* the open's entry in the share-mode database (share_mode.h) */
+	struct smbd_share_entry *share_entry;
 	/* How writes, FLUSH, SET_INFO and CLOSE move the write time this
 	 * open reports (smbd/dosmode.h "write time of one open"); the
 	 * timer runs the delayed update after the first write

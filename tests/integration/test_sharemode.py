@@ -1,0 +1,275 @@
+"""Share modes and delete-on-close hold between smbd processes.
+
+Two impacket clients on two TCP connections are served by two smbd
+processes (checked: two different children of the server).  What one
+client's open denies, the other's open is refused (SHARING_VIOLATION);
+a file marked for deletion through one connection refuses new opens on
+the other (DELETE_PENDING) and is gone once the last handle of either
+closes; after kill -9 of the process that held a file open without
+sharing, the other client can open it (the dead owner's share-mode entry
+is dropped).  Every check passes against Samba 4.17 too
+(SMB3_TARGET=samba); both fork one child per connection, found here by
+its peer port."""
+
+import os
+import signal
+import time
+
+import pytest
+from impacket import nt_errors
+from impacket.smb3structs import (FILE_READ_DATA, FILE_SHARE_DELETE,
+                                  FILE_SHARE_READ, FILE_SHARE_WRITE,
+                                  FILE_WRITE_DATA, SMB2_FILE_DISPOSITION_INFO)
+from impacket.smbconnection import SMBConnection, SessionError
+
+import smbtarget
+from smbtarget import USER_A
+
+DELETE = 0x00010000
+READ_ATTRIBUTES = 0x80
+SHARE_ALL = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE
+FILE_OPEN = 1
+FILE_OPEN_IF = 3
+FILE_OVERWRITE_IF = 5
+NON_DIRECTORY = 0x40
+
+
+def connect(t):
+    c = SMBConnection(t.host, t.host, sess_port=t.port, timeout=20)
+    c.login(USER_A, t.password(USER_A))
+    tid = c.connectTree(t.share)
+    return c, tid
+
+
+def open_file(c, tid, name, access, share, disposition=FILE_OPEN):
+    return c.createFile(tid, name, desiredAccess=access, shareMode=share,
+                        creationOption=NON_DIRECTORY,
+                        creationDisposition=disposition)
+
+
+def status_of(fn):
+    try:
+        fn()
+    except SessionError as e:
+        return e.getErrorCode()
+    return 0
+
+
+def child_of(t, conn):
+    """The server process serving conn: the child of the server with a
+    TCP socket whose peer is conn's local port."""
+    port = conn.getSMBServer().get_socket().getsockname()[1]
+    inodes = set()
+    for table in ('/proc/net/tcp', '/proc/net/tcp6'):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    rport = int(fields[2].rsplit(':', 1)[1], 16)
+                    if rport == port:
+                        inodes.add(fields[9])
+        except OSError:
+            continue
+    for pid in smbtarget.connection_pids(t.pid()):
+        fd_dir = '/proc/%d/fd' % pid
+        try:
+            for fd in os.listdir(fd_dir):
+                link = os.readlink(os.path.join(fd_dir, fd))
+                if link.startswith('socket:[') and link[8:-1] in inodes:
+                    return pid
+        except OSError:
+            continue
+    return None
+
+
+@pytest.fixture
+def two(server):
+    a = connect(server)
+    b = connect(server)
+    yield a, b
+    for c, _ in (a, b):
+        try:
+            c.close()
+        except Exception:
+            pass
+
+
+def test_two_processes(server, two):
+    (a, _), (b, _) = two
+    pa, pb = child_of(server, a), child_of(server, b)
+    assert pa is not None and pb is not None
+    assert pa != pb
+
+
+def test_deny_write_refuses_writer_elsewhere(two):
+    (a, ta), (b, tb) = two
+    name = 'sm_deny_write.txt'
+    fa = open_file(a, ta, name, FILE_READ_DATA | FILE_WRITE_DATA,
+                   FILE_SHARE_READ, FILE_OVERWRITE_IF)
+    try:
+        # a writer is refused: a shares reading only
+        st = status_of(lambda: open_file(b, tb, name, FILE_WRITE_DATA,
+                                         SHARE_ALL))
+        assert st == nt_errors.STATUS_SHARING_VIOLATION
+        # an open that would deny a's writing is refused as well
+        st = status_of(lambda: open_file(b, tb, name, FILE_READ_DATA,
+                                         FILE_SHARE_READ))
+        assert st == nt_errors.STATUS_SHARING_VIOLATION
+        # a reader that shares writing is fine
+        fb = open_file(b, tb, name, FILE_READ_DATA, SHARE_ALL)
+        b.closeFile(tb, fb)
+        # an attributes-only open never conflicts
+        fb = open_file(b, tb, name, READ_ATTRIBUTES, 0)
+        b.closeFile(tb, fb)
+    finally:
+        a.closeFile(ta, fa)
+    # once a's handle is gone, the writer gets in
+    fb = open_file(b, tb, name, FILE_WRITE_DATA, 0)
+    b.closeFile(tb, fb)
+    fb = open_file(b, tb, name, DELETE, SHARE_ALL)
+    b.getSMBServer().setInfo(tb, fb, inputBlob=b'\x01',
+                             fileInfoClass=SMB2_FILE_DISPOSITION_INFO)
+    b.closeFile(tb, fb)
+
+
+def exists(c, tid, name):
+    st = status_of(lambda: c.closeFile(
+        tid, open_file(c, tid, name, READ_ATTRIBUTES, SHARE_ALL)))
+    if st == nt_errors.STATUS_OBJECT_NAME_NOT_FOUND:
+        return False
+    assert st == 0, hex(st)
+    return True
+
+
+def test_delete_on_close_seen_elsewhere(two):
+    (a, ta), (b, tb) = two
+    name = 'sm_delete_pending.txt'
+    fa = open_file(a, ta, name, FILE_READ_DATA | DELETE, SHARE_ALL,
+                   FILE_OVERWRITE_IF)
+    fb = open_file(b, tb, name, FILE_READ_DATA, SHARE_ALL)
+    # a marks the file for deletion
+    a.getSMBServer().setInfo(ta, fa, inputBlob=b'\x01',
+                             fileInfoClass=SMB2_FILE_DISPOSITION_INFO)
+    # b's new open is refused: the file is delete-pending
+    st = status_of(lambda: open_file(b, tb, name, FILE_READ_DATA,
+                                     SHARE_ALL))
+    assert st == nt_errors.STATUS_DELETE_PENDING
+    # a closes: b still has it open, so it is still there (and pending)
+    a.closeFile(ta, fa)
+    st = status_of(lambda: open_file(a, ta, name, FILE_READ_DATA,
+                                     SHARE_ALL))
+    assert st == nt_errors.STATUS_DELETE_PENDING
+    # the last handle, in the other process, deletes it
+    b.closeFile(tb, fb)
+    assert not exists(a, ta, name)
+    assert not exists(b, tb, name)
+
+
+def test_delete_on_close_option_last_closer_elsewhere(two):
+    """FILE_DELETE_ON_CLOSE: the file becomes delete-pending when that
+    handle closes, and goes with the last handle of any process."""
+    (a, ta), (b, tb) = two
+    name = 'sm_doc_option.txt'
+    fa = a.createFile(ta, name, desiredAccess=FILE_READ_DATA | DELETE,
+                      shareMode=SHARE_ALL,
+                      creationOption=NON_DIRECTORY | 0x00001000,
+                      creationDisposition=FILE_OVERWRITE_IF)
+    fb = open_file(b, tb, name, FILE_READ_DATA, SHARE_ALL)
+    a.closeFile(ta, fa)
+    assert status_of(lambda: open_file(b, tb, name, FILE_READ_DATA,
+                                       SHARE_ALL)) == \
+        nt_errors.STATUS_DELETE_PENDING
+    b.closeFile(tb, fb)
+    assert not exists(b, tb, name)
+
+
+def test_killed_holder_releases_file(server):
+    name = 'sm_killed.txt'
+    a, ta = connect(server)
+    b, tb = connect(server)
+    try:
+        open_file(a, ta, name, FILE_READ_DATA | FILE_WRITE_DATA, 0,
+                  FILE_OVERWRITE_IF)
+        st = status_of(lambda: open_file(b, tb, name, FILE_WRITE_DATA,
+                                         SHARE_ALL))
+        assert st == nt_errors.STATUS_SHARING_VIOLATION
+        pid = child_of(server, a)
+        assert pid is not None and pid != child_of(server, b)
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.time() + 10
+        while True:
+            st = status_of(lambda: b.closeFile(
+                tb, open_file(b, tb, name, FILE_WRITE_DATA, 0)))
+            if st == 0 or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        assert st == 0, hex(st)
+    finally:
+        for c in (a, b):
+            try:
+                c.close()
+            except Exception:
+                pass
+
+
+@pytest.mark.ours_only
+def test_killed_holder_delete_pending_is_carried_out(server):
+    """The process holding the last handle of a delete-pending file dies:
+    the next process that looks at the file carries out the delete, as if
+    the handle had been closed (Samba only drops the dead entry; our
+    choice, docs/share-modes.md "Dead owners")."""
+    name = 'sm_killed_doc.txt'
+    a, ta = connect(server)
+    b, tb = connect(server)
+    try:
+        fa = open_file(a, ta, name, FILE_READ_DATA | DELETE, SHARE_ALL,
+                       FILE_OVERWRITE_IF)
+        a.getSMBServer().setInfo(ta, fa, inputBlob=b'\x01',
+                                 fileInfoClass=SMB2_FILE_DISPOSITION_INFO)
+        assert status_of(lambda: open_file(b, tb, name, FILE_READ_DATA,
+                                           SHARE_ALL)) == \
+            nt_errors.STATUS_DELETE_PENDING
+        pid = child_of(server, a)
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.time() + 10
+        while True:
+            st = status_of(lambda: b.closeFile(
+                tb, open_file(b, tb, name, FILE_READ_DATA, SHARE_ALL)))
+            if st != nt_errors.STATUS_DELETE_PENDING or \
+                    time.time() > deadline:
+                break
+            time.sleep(0.2)
+        assert st == nt_errors.STATUS_OBJECT_NAME_NOT_FOUND, hex(st)
+        assert not os.path.exists(os.path.join(server.share_path, name))
+    finally:
+        for c in (a, b):
+            try:
+                c.close()
+            except Exception:
+                pass
+
+
+def test_disconnect_closes_delete_on_close_handle(two, server):
+    """A connection that ends without CLOSE closes its handles: a
+    FILE_DELETE_ON_CLOSE handle makes the file delete-pending, and the
+    other process's last CLOSE deletes it."""
+    (a, ta), (b, tb) = two
+    name = 'sm_doc_disconnect.txt'
+    a.createFile(ta, name, desiredAccess=FILE_READ_DATA | DELETE,
+                 shareMode=SHARE_ALL,
+                 creationOption=NON_DIRECTORY | 0x00001000,
+                 creationDisposition=FILE_OVERWRITE_IF)
+    fb = open_file(b, tb, name, FILE_READ_DATA, SHARE_ALL)
+    a.close()
+    deadline = time.time() + 10
+    while True:   # the server notices the closed connection shortly
+        st = status_of(lambda: b.closeFile(
+            tb, open_file(b, tb, name, FILE_READ_DATA, SHARE_ALL)))
+        if st != 0 or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert st == nt_errors.STATUS_DELETE_PENDING, hex(st)
+    b.closeFile(tb, fb)
+    assert not exists(b, tb, name)
