@@ -161,6 +161,8 @@ NTSTATUS messaging_reinit(struct messaging_context *msg,
 	 * pid is the parent's). */
 	messaging_mark_guards(msg);
 	messaging_drop_handlers(msg);
+	/* a dispatch running now (reinit from a handler) is abandoned */
+	msg->dispatch_depth = 0;
 	TALLOC_FREE(msg->dgm);
 	if (!messaging_open(msg, ev)) {
 		DBG_ERR("messaging: cannot re-initialise in pid %d\n",

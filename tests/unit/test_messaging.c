@@ -600,6 +600,49 @@ static void test_dead_pid(void **state)
 	assert_int_equal(stat(sock_path(t, getpid()), &st), 0);
 }
 
+/* A child that never reads and then dies. */
+static void child_sleep_die(struct child_state *cs)
+{
+	usleep(300 * 1000);
+	_exit(0);
+}
+
+/* Messages queued for a process that dies are dropped quietly. */
+static void test_dead_while_queued(void **state)
+{
+	struct tctx *t = *state;
+	struct tevent_req *ready = expect(t, T_READY);
+	struct msg_dgm_stats st;
+	struct server_id child;
+	uint8_t *buf = talloc_zero_size(t->mem, 100 * 1024);
+	struct stat sst;
+	int i, status;
+	pid_t pid;
+
+	pid = spawn_child(t, child_sleep_die, false);
+	child = wait_rec(t, ready)->src;
+	for (i = 0; i < 20; i++) {
+		assert_true(NT_STATUS_IS_OK(messaging_send(
+			t->msg, child, T_SEQ, buf, 100 * 1024, NULL, 0)));
+	}
+	messaging_get_stats(t->msg, &st);
+	assert_true(st.queued_msgs > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	for (i = 0; i < 200 && st.queued_msgs > 0; i++) {
+		pump(t);
+		messaging_get_stats(t->msg, &st);
+	}
+	assert_int_equal(st.queued_msgs, 0);
+	assert_int_equal(messaging_queued(t->msg), 0);
+	/* the retry found it gone and removed its socket */
+	assert_int_equal(stat(sock_path(t, pid), &sst), -1);
+	/* and we still work */
+	ready = expect(t, T_SELF);
+	assert_true(NT_STATUS_IS_OK(
+		messaging_send(t->msg, t->self, T_SELF, NULL, 0, NULL, 0)));
+	wait_rec(t, ready);
+}
+
 /* The smbd parent's way: clean up after a reaped child at once. */
 static void test_cleanup_dead(void **state)
 {
@@ -1038,6 +1081,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_pid, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dead_while_queued, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cleanup_dead, setup,
 						teardown),
