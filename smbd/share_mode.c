@@ -67,25 +67,68 @@ static int smbd_share_entry_destructor(struct smbd_share_entry *e)
 	return 0;
 }
 
-NTSTATUS smbd_share_mode_enter(struct smbd_open *op, uint64_t dev,
-			       uint64_t ino)
+void smbd_share_mode_entry_init(const struct smbd_open *op,
+				struct share_mode_entry *e)
 {
 	struct smbd_client *client = op->tcon->session->client;
+
+	*e = (struct share_mode_entry){
+		.owner = share_mode_self(client),
+		.file_id = op->persistent_id,
+		.session_id = op->tcon->session->id,
+		.tree_id = op->tcon->id,
+		.access_mask = op->access_mask,
+		.share_access = op->share_access,
+		.create_options = op->create_options,
+		/* points into op: share_mode_lock_add_entry copies it */
+		.stream_name = (char *)smbd_open_stream(op),
+		.is_directory = op->is_dir,
+		.oplock_type = SHARE_MODE_OPLOCK_NONE,
+		.open_time = smbd_nt_time_now(),
+		.uid = uid_of(op),
+	};
+}
+
+struct share_mode_lock *smbd_share_mode_lock_open(TALLOC_CTX *mem_ctx,
+						  struct smbd_open *op,
+						  uint64_t dev, uint64_t ino)
+{
+	return share_mode_lock_get(mem_ctx, op->tcon->session->client, dev,
+				   ino);
+}
+
+NTSTATUS smbd_share_mode_check_open(struct share_mode_lock *lck,
+				    const struct smbd_open *op)
+{
+	NTSTATUS status;
+
+	if (lck->file_deleted) {
+		/* a dead process's delete-on-close just removed it: as if
+		 * this open had come after the delete */
+		return NT_STATUS_OBJECT_NAME_NOT_FOUND;
+	}
+	status = share_mode_lock_check(lck, smbd_open_stream(op),
+				       op->access_mask, op->share_access);
+	return status;
+}
+
+NTSTATUS smbd_share_mode_add_open(struct share_mode_lock *lck,
+				  struct smbd_open *op,
+				  const struct share_mode_entry *entry)
+{
 	const char *stream = smbd_open_stream(op);
-	struct share_mode_entry entry = { 0 };
 	struct smbd_share_entry *e;
-	struct share_mode_lock *lck;
 	NTSTATUS status;
 
 	e = talloc_zero(op, struct smbd_share_entry);
 	if (e == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	e->client = client;
-	e->dev = dev;
-	e->ino = ino;
-	e->file_id = op->persistent_id;
-	e->owner = share_mode_self(client);
+	e->client = lck->client;
+	e->dev = lck->dev;
+	e->ino = lck->ino;
+	e->file_id = entry->file_id;
+	e->owner = entry->owner;
 	if (stream != NULL) {
 		e->stream = talloc_strdup(e, stream);
 		if (e->stream == NULL) {
@@ -93,59 +136,46 @@ NTSTATUS smbd_share_mode_enter(struct smbd_open *op, uint64_t dev,
 			return NT_STATUS_NO_MEMORY;
 		}
 	}
-
-	lck = share_mode_lock_get(e, client, dev, ino);
-	if (lck == NULL) {
-		talloc_free(e);
-		return NT_STATUS_INTERNAL_DB_ERROR;
-	}
-	status = share_mode_lock_check(lck, stream, op->access_mask,
-				       op->share_access);
-	if (lck->file_deleted) {
-		/* a dead process's delete-on-close just removed it: as if
-		 * this open had come after the delete */
-		status = NT_STATUS_OBJECT_NAME_NOT_FOUND;
-	}
-	if (!NT_STATUS_IS_OK(status)) {
-		talloc_free(lck); /* stores a dead-owner cleanup, if any */
-		talloc_free(e);
-		return status;
-	}
 	/* the path the record shows (status CLI, delete after a rename in
 	 * another process): the name of this open, the latest one wins */
 	status = share_mode_lock_set_path(lck, share_path_of(op), op->relpath);
-	if (!NT_STATUS_IS_OK(status)) {
-		goto fail;
+	if (NT_STATUS_IS_OK(status)) {
+		status = share_mode_lock_add_entry(lck, entry);
 	}
-	entry.owner = e->owner;
-	entry.file_id = op->persistent_id;
-	entry.session_id = op->tcon->session->id;
-	entry.tree_id = op->tcon->id;
-	entry.access_mask = op->access_mask;
-	entry.share_access = op->share_access;
-	entry.create_options = op->create_options;
-	entry.stream_name = e->stream;
-	entry.is_directory = op->is_dir;
-	entry.oplock_type = SHARE_MODE_OPLOCK_NONE;
-	entry.open_time = smbd_nt_time_now();
-	entry.uid = uid_of(op);
-	status = share_mode_lock_add_entry(lck, &entry);
-	if (!NT_STATUS_IS_OK(status)) {
-		goto fail;
+	if (NT_STATUS_IS_OK(status)) {
+		status = share_mode_lock_store(lck);
 	}
-	status = share_mode_lock_store(lck);
 	if (!NT_STATUS_IS_OK(status)) {
-		goto fail;
+		/* nothing half done may reach the database: drop the lock's
+		 * copy of the entry again */
+		(void)share_mode_lock_remove(lck, &e->owner, e->file_id);
+		lck->modified = false;
+		talloc_free(e);
+		return status;
 	}
-	TALLOC_FREE(lck);
 	e->op = op;
 	talloc_set_destructor(e, smbd_share_entry_destructor);
 	op->share_entry = e;
 	return NT_STATUS_OK;
-fail:
-	lck->modified = false; /* do not store half a change */
-	talloc_free(lck);
-	talloc_free(e);
+}
+
+NTSTATUS smbd_share_mode_enter(struct smbd_open *op, uint64_t dev,
+			       uint64_t ino)
+{
+	struct share_mode_entry entry;
+	struct share_mode_lock *lck;
+	NTSTATUS status;
+
+	lck = smbd_share_mode_lock_open(op, op, dev, ino);
+	if (lck == NULL) {
+		return NT_STATUS_INTERNAL_DB_ERROR;
+	}
+	status = smbd_share_mode_check_open(lck, op);
+	if (NT_STATUS_IS_OK(status)) {
+		smbd_share_mode_entry_init(op, &entry);
+		status = smbd_share_mode_add_open(lck, op, &entry);
+	}
+	talloc_free(lck); /* stores a dead-owner cleanup, if any */
 	return status;
 }
 

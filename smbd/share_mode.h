@@ -39,6 +39,33 @@ NTSTATUS smbd_share_mode_enter(struct smbd_open *op, uint64_t dev,
 			       uint64_t ino);
 
 /*
+ * The same in steps, for a caller that does more under the record lock
+ * (oplock/lease breaks and grant, oplock_break.h):
+ *     lck = smbd_share_mode_lock_open(state, op, dev, ino);
+ *     status = smbd_share_mode_check_open(lck, op);
+ *     ... breaks; on a wait: watch lck->rec, free lck, start again ...
+ *     smbd_share_mode_entry_init(op, &e);
+ *     ... grant: set e.oplock_type, e.client_guid, e.lease_key ...
+ *     status = smbd_share_mode_add_open(lck, op, &e);  // add + store
+ *     TALLOC_FREE(lck);
+ * check_open: OK, SHARING_VIOLATION, DELETE_PENDING, or
+ * OBJECT_NAME_NOT_FOUND when a dead owner's pending delete just removed
+ * the file.
+ */
+struct share_mode_entry;
+struct share_mode_lock;
+struct share_mode_lock *smbd_share_mode_lock_open(TALLOC_CTX *mem_ctx,
+						  struct smbd_open *op,
+						  uint64_t dev, uint64_t ino);
+NTSTATUS smbd_share_mode_check_open(struct share_mode_lock *lck,
+				    const struct smbd_open *op);
+void smbd_share_mode_entry_init(const struct smbd_open *op,
+				struct share_mode_entry *e);
+NTSTATUS smbd_share_mode_add_open(struct share_mode_lock *lck,
+				  struct smbd_open *op,
+				  const struct share_mode_entry *e);
+
+/*
  * CLOSE of op.  Marks op's name delete-pending if op was opened with
  * FILE_DELETE_ON_CLOSE, and says what this close must delete:
  * *delete_stream (op's named stream, no other open of it left),
