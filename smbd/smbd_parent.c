@@ -24,6 +24,7 @@
 #include "lib/util/debug.h"
 #include "lib/util/dlinklist.h"
 #include "messaging/messaging.h"
+#include "smbd/share_mode_db.h"
 #include "smbd/smbXsrv_global.h"
 #include "smbd/smbd_settings.h"
 
@@ -62,6 +63,7 @@ struct smbd_parent {
 	 * volatile database clears it, so records of a previous run go;
 	 * and the parent removes a dead child's records from them. */
 	struct smbXsrv_global_dbs *globals;
+	struct db_context *share_modes; /* locking.tdb, share_mode_db.h */
 	/* <lock directory>/msg.sock; each child re-initialises it */
 	struct messaging_context *msg;
 	bool shutting_down;
@@ -191,6 +193,7 @@ static void smbd_accept(struct tevent_context *ev, struct tevent_fd *fde,
 		 * handle inherited across fork must not be used: the child
 		 * opens its own (smbXsrv_global.c) */
 		TALLOC_FREE(parent->globals);
+		TALLOC_FREE(parent->share_modes);
 		child = talloc_zero(NULL, struct smbd_child_context);
 		if (child == NULL) {
 			_exit(1);
@@ -236,6 +239,13 @@ static void smbd_cleanup_child_records(struct smbd_parent *parent, pid_t pid)
 	if (removed > 0) {
 		DBG_NOTICE("removed %d records of dead child %d\n", removed,
 			   (int)pid);
+	}
+	/* its share-mode entries (and a delete it owed as the last
+	 * handle of a delete-pending file) */
+	removed = share_mode_cleanup_owner(parent->share_modes, 0, pid);
+	if (removed > 0) {
+		DBG_NOTICE("removed %d share-mode entries of dead child %d\n",
+			   removed, (int)pid);
 	}
 }
 
@@ -616,6 +626,13 @@ int smbd_parent_run(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
 		parent, parent->msg, parent->conf->global.lock_directory);
 	if (parent->globals == NULL) {
 		DBG_ERR("cannot open the smbXsrv databases in %s\n",
+			parent->conf->global.lock_directory);
+		return 1;
+	}
+	parent->share_modes = share_mode_db_open(
+		parent, parent->msg, parent->conf->global.lock_directory);
+	if (parent->share_modes == NULL) {
+		DBG_ERR("cannot open the share-mode database in %s\n",
 			parent->conf->global.lock_directory);
 		return 1;
 	}
