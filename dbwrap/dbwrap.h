@@ -105,6 +105,9 @@ NTSTATUS dbwrap_delete(struct db_context *db, struct db_data key);
  * dbwrap_traverse: records are locked, fn may store/delete its rec.
  * dbwrap_traverse_read: read only, no store/delete.
  * *count (may be NULL) gets the number of records visited.
+ * Never start a dbwrap_traverse while holding a record of the same db:
+ * a concurrent traverse in another process would wait for that record
+ * while this one waits for the traverse (tdb's traverse lock).
  */
 typedef int (*dbwrap_traverse_fn)(struct db_record *rec, void *private_data);
 NTSTATUS dbwrap_traverse(struct db_context *db, dbwrap_traverse_fn fn,
