@@ -634,6 +634,100 @@ static void test_fetch_locked_exclusion_persistent(void **pstate)
 	run_lockers(f, db_path(f, "plock.tdb"), DBWRAP_FLAG_PERSISTENT, 100);
 }
 
+/*
+ * A process killed with SIGKILL while it holds a record lock (robust
+ * mutex or fcntl lock): the next locker gets the record, and the value
+ * the dead process had stored before dying is there.
+ */
+static void test_lock_holder_killed(void **pstate)
+{
+	struct fixture *f = *pstate;
+	char *path = db_path(f, "kill.tdb");
+	struct db_context *db;
+	struct gate g;
+	int report[2];
+	pid_t holder, checker;
+	char c;
+
+	gate_init(&g);
+	assert_int_equal(pipe(report), 0);
+	holder = fork();
+	assert_int_not_equal(holder, -1);
+	if (holder == 0) {
+		TALLOC_CTX *mem = talloc_new(NULL);
+		struct db_context *cdb;
+		struct db_record *rec;
+
+		alarm(60);
+		close(report[0]);
+		gate_wait(&g);
+		cdb = db_open_tdb(mem, NULL, path, 0, DBWRAP_FLAG_NONE);
+		if (cdb == NULL) {
+			_exit(50);
+		}
+		rec = dbwrap_fetch_locked(cdb, mem, db_data_string("k"));
+		if (rec == NULL ||
+		    !NT_STATUS_IS_OK(dbwrap_record_store(
+			    rec, counter_value(mem, 7)))) {
+			_exit(51);
+		}
+		/* locked: tell the parent, then wait for the kill */
+		if (!write_full(report[1], "l", 1)) {
+			_exit(52);
+		}
+		for (;;) {
+			pause();
+		}
+	}
+	checker = fork();
+	assert_int_not_equal(checker, -1);
+	if (checker == 0) {
+		TALLOC_CTX *mem = talloc_new(NULL);
+		struct db_context *cdb;
+		struct db_record *rec;
+		uint32_t n;
+
+		alarm(60);
+		close(report[1]);
+		gate_wait(&g);
+		/* wait until the holder has the lock */
+		if (!read_full(report[0], &c, 1)) {
+			_exit(60);
+		}
+		cdb = db_open_tdb(mem, NULL, path, 0, DBWRAP_FLAG_NONE);
+		if (cdb == NULL) {
+			_exit(61);
+		}
+		/* blocks until the holder dies */
+		rec = dbwrap_fetch_locked(cdb, mem, db_data_string("k"));
+		if (rec == NULL) {
+			_exit(62);
+		}
+		if (!counter_parse(dbwrap_record_get_value(rec), &n) ||
+		    n != 7) {
+			_exit(63);
+		}
+		if (!NT_STATUS_IS_OK(dbwrap_record_store(
+			    rec, counter_value(mem, 8)))) {
+			_exit(64);
+		}
+		_exit(0);
+	}
+	close(report[1]);
+	close(report[0]);
+	db = db_open_tdb(f, NULL, path, 0, DBWRAP_FLAG_NONE);
+	assert_non_null(db);
+	gate_open(&g, 2);
+	/* the checker is blocked on the lock */
+	usleep(300000);
+	assert_int_equal(waitpid(checker, NULL, WNOHANG), 0);
+	assert_int_equal(kill(holder, SIGKILL), 0);
+	assert_int_equal(wait_child(holder), 128 + SIGKILL);
+	assert_int_equal(wait_child(checker), 0);
+	assert_int_equal(fetch_counter(db, "k"), 8);
+	talloc_free(db);
+}
+
 /* ---- watches ------------------------------------------------------------ */
 
 static struct server_id no_blocker(void)
@@ -1029,6 +1123,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_fetch_locked_exclusion_persistent, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(test_lock_holder_killed, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_watch_woken_by_other_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_blocker_killed,
