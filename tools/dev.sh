@@ -10,6 +10,7 @@
 #                          "N passed, M failed" and fails if M > 0
 #   ./tools/dev.sh asan    only the sanitizer part of "test"
 #   ./tools/dev.sh bench   benchmark against Debian's Samba
+#   ./tools/dev.sh bench-open  open/close pairs/s against Samba (smbtorture)
 #
 # Run as root (useradd, apt-get, private server users).  Environment:
 #   SMB3_BUILD      build directory (default ./build)
@@ -367,6 +368,13 @@ cmd_bench() {
 	SMB3_BUILD=$build exec "$repo/tests/bench/bench_vs_samba.sh"
 }
 
+cmd_bench_open() {
+	need_root bench-open
+	cmd_deps
+	cmd_build
+	SMB3_BUILD=$build exec "$repo/tests/bench/bench_open_close.sh"
+}
+
 case "${1:-}" in
 deps) cmd_deps ;;
 build) cmd_deps; cmd_build ;;
@@ -374,6 +382,7 @@ run) cmd_run ;;
 test) cmd_test ;;
 asan) cmd_asan ;;
 bench) cmd_bench ;;
+bench-open) cmd_bench_open ;;
 *)
 	sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2 ;;

@@ -1,0 +1,263 @@
+#!/bin/bash
+# bench_open_close.sh - open/close pairs per second, our smbd against
+# Debian's Samba, with several client connections.
+#
+# The client is smbtorture's smb2.bench.path-contention-shared (Samba 4.17):
+# it opens nprocs connections (plus one idle first connection) and keeps
+# qdepth CREATE+CLOSE loops in flight on each, all on one path
+# (torture:bench_path), for timelimit seconds, then prints
+# "open[num/s=N...] close[num/s=M...]".  The CREATE asks for
+# FILE_READ_ATTRIBUTES only, share RWD, FILE_OPEN, no oplock or lease, so
+# no open ever conflicts: what is measured is the cost of an open and a
+# close, with their share-mode bookkeeping, between processes.
+#
+# Scenarios (BENCH_SCENARIOS, words "KIND:QDEPTH"):
+#   one:Q       one smbtorture, BENCH_CONNS connections, all on bench.dat:
+#               every open and close of every process touches the same
+#               file (the same share-mode record).
+#   distinct:Q  BENCH_CONNS smbtorture processes in parallel, each with one
+#               connection on its own file (file_1 ... file_N); the figure
+#               is the sum of their open/s.  smbtorture has no option to
+#               give each connection of one run its own path, hence one
+#               process per connection; their start times differ by a few
+#               tens of ms (connect + session setup), which the script
+#               measures (the spread of their end times) and prints.
+# Default "one:1 distinct:1 one:4": qdepth 1 is the plain request/response
+# latency per connection; qdepth 4 shows how a server overlaps several
+# requests of one connection.
+#
+# Both servers run on loopback with one share "share" and "server signing
+# = auto" (smbtarget.py --signing auto; Samba's profile "plain", Debian
+# defaults otherwise).  smbtorture does not require signing, so SMB 3.1.1
+# signs the session setup and tree connect (AES-128-GMAC) and nothing
+# after: the open/close traffic is unsigned and unencrypted on both.
+#
+# Each round runs every scenario on both servers, in alternating order
+# (ours first in odd rounds, Samba first in even ones); then the medians
+# and the ratio ours/Samba are printed per scenario.
+#
+# Environment: SMB3_BUILD (default ./build), BENCH_ROUNDS (5),
+# BENCH_SECONDS (timelimit per run, 5), BENCH_CONNS (4),
+# BENCH_SCENARIOS ("one:1 distinct:1 one:4"), BENCH_DIR (/var/tmp),
+# BENCH_BUDGET (seconds for the whole run, 600; the script stops with an
+# error when it is used up), BENCH_SAMBA_PROFILE (plain),
+# BENCH_OURS_KIND (ours; samba = dry run of the script with two Sambas),
+# BENCH_KEEP_LOGS (1 = keep the work directory with every smbtorture log).
+# It is a measurement, not a test: it exits 0 unless a server cannot
+# start, smbtorture reports an error (a failed open or close, a lost
+# connection) or a server dies; then it prints the log and fails.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+export SMB3_BUILD=${SMB3_BUILD:-$repo/build}
+rounds=${BENCH_ROUNDS:-5}
+secs=${BENCH_SECONDS:-5}
+conns=${BENCH_CONNS:-4}
+scenarios=${BENCH_SCENARIOS:-one:1 distinct:1 one:4}
+budget=${BENCH_BUDGET:-600}
+samba_profile=${BENCH_SAMBA_PROFILE:-plain}
+ours_kind=${BENCH_OURS_KIND:-ours}
+smbtarget=$repo/tests/integration/smbtarget.py
+deadline=$(( $(date +%s) + budget ))
+work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/smb3bench-open.XXXXXX")
+chmod 755 "$work"   # the session users walk through it to their share
+bg_pids=()
+running=()
+
+cleanup() {
+	local p r
+	for p in "${bg_pids[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for r in "${running[@]}"; do
+		/usr/bin/python3 "$smbtarget" stop --target "${r%%:*}" \
+			--root "${r#*:}" >/dev/null 2>&1
+	done
+	if [ "${BENCH_KEEP_LOGS:-0}" = 1 ]; then
+		log "logs kept in $work"
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "bench_open_close: $*"; exit 1; }
+
+for v in "$rounds" "$secs" "$conns" "$budget"; do
+	case $v in '' | *[!0-9]* | 0) die "BENCH_ROUNDS/SECONDS/CONNS/BUDGET must be positive integers" ;; esac
+done
+for s in $scenarios; do
+	case $s in
+	one:[1-9] | one:[1-9][0-9] | distinct:[1-9] | distinct:[1-9][0-9]) ;;
+	*) die "bad scenario '$s' (one:Q or distinct:Q)" ;;
+	esac
+done
+command -v smbtorture >/dev/null || die "smbtorture not installed (samba-testsuite)"
+
+declare -A port=() user=() pass=() spid=() sroot=() share=()
+
+# start KIND: KIND is the slot (ours|samba); BENCH_OURS_KIND=samba puts a
+# second Samba in our slot, to check this script while ours is unusable
+start() {
+	local slot=$1 kind=$1 root=$work/$1 vars
+	[ "$slot" = ours ] && kind=$ours_kind
+	vars=$(/usr/bin/python3 "$smbtarget" start --target "$kind" \
+		--root "$root" --signing auto --profile "$samba_profile") || return 1
+	running+=("$kind:$root")
+	eval "$vars"
+	port[$slot]=$SMB3_PORT user[$slot]=$SMB3_USER pass[$slot]=$SMB3_PASS
+	spid[$slot]=$SMB3_PID sroot[$slot]=$root share[$slot]=$SMB3_SHARE_PATH
+	# the files the benchmark opens; created on disk, readable by all
+	local i
+	for i in bench.dat $(seq -f 'file_%g' 1 "$conns"); do
+		printf 'open/close benchmark\n' >"${share[$slot]}/$i"
+		chmod 666 "${share[$slot]}/$i"
+	done
+}
+
+server_alive() {
+	local slot=$1 kind=$1
+	[ "$slot" = ours ] && kind=$ours_kind
+	/usr/bin/python3 - "$repo/tests/integration" "$kind" "${sroot[$slot]}" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import smbtarget
+sys.exit(0 if smbtarget.make_target(sys.argv[2], sys.argv[3]).pid() else 1)
+EOF
+}
+
+server_log_tail() {
+	local slot=$1 f
+	for f in "${sroot[$slot]}/smbd.log" "${sroot[$slot]}/log/log.smbd"; do
+		[ -f "$f" ] && { log "---- tail of $f"; tail -30 "$f" >&2; }
+	done
+}
+
+# torture_bg SLOT PATH NPROCS QDEPTH LOGFILE: one smbtorture in the
+# background (its pid appended to bg_pids)
+torture_bg() {
+	local slot=$1 path=$2 nprocs=$3 qdepth=$4 out=$5
+	timeout -k 5 $((secs + 60)) smbtorture "//127.0.0.1/share" \
+		-p "${port[$slot]}" -U "${user[$slot]}%${pass[$slot]}" \
+		--option=torture:progress=no \
+		--option=torture:timelimit="$secs" \
+		--option=torture:nprocs="$nprocs" \
+		--option=torture:qdepth="$qdepth" \
+		--option=torture:bench_path="$path" \
+		--maximum-runtime=$((secs + 50)) \
+		smb2.bench.path-contention-shared >"$out" 2>&1 </dev/null &
+	bg_pids+=($!)
+}
+
+# check_log LOGFILE RC -> prints "open/s avslat end-epoch"; fails loudly if
+# smbtorture did not report success or gave no figure
+check_log() {
+	local out=$1 rc=$2 line n lat t
+	if [ "$rc" != 0 ] || ! grep -q '^success: path-contention-shared' "$out" ||
+		grep -qE '^(failure|error|skip):' "$out"; then
+		log "smbtorture failed (rc=$rc): $out"
+		sed 's/\r/\n/g' "$out" | tail -40 >&2
+		return 1
+	fi
+	# Debian 4.17 separates the fields with ',' and has no thousands
+	# separator; later versions use ';' and "4,839": accept both.
+	line=$(grep -oE 'open\[num/s=[0-9,]+[,;]avslat=[0-9.]+' "$out" | tail -1)
+	n=$(printf '%s\n' "$line" | sed -E 's/^open\[num\/s=([0-9,]+)[,;]avslat=.*/\1/' | tr -d ,)
+	lat=${line##*avslat=}
+	if [ -z "$n" ] || [ "$n" -le 0 ]; then
+		log "smbtorture printed no open rate: $out"
+		sed 's/\r/\n/g' "$out" | tail -20 >&2
+		return 1
+	fi
+	t=$(grep -E '^time: ' "$out" | tail -1 | cut -d' ' -f2-)
+	t=$(date -d "$t" +%s.%N 2>/dev/null || echo 0)
+	echo "$n $lat $t"
+}
+
+# run SLOT SCENARIO ROUND -> sets result="open/s avslat_ms spread_ms"
+# (in this shell, not a subshell: cleanup must see bg_pids)
+run() {
+	local slot=$1 what=${2%%:*} qdepth=${2#*:} r=$3 i rc res=() \
+		pids=() outs=() out
+	[ "$(date +%s)" -lt "$deadline" ] ||
+		die "BENCH_BUDGET of ${budget}s used up (raise it or lower BENCH_ROUNDS)"
+	if [ "$what" = one ]; then
+		out=$work/r$r-$slot-$what-q$qdepth.log
+		torture_bg "$slot" bench.dat "$conns" "$qdepth" "$out"
+		pids+=("${bg_pids[-1]}") outs+=("$out")
+	else
+		for i in $(seq 1 "$conns"); do
+			out=$work/r$r-$slot-$what-q$qdepth-$i.log
+			torture_bg "$slot" "file_$i" 1 "$qdepth" "$out"
+			pids+=("${bg_pids[-1]}") outs+=("$out")
+		done
+	fi
+	local bad=0 one
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}"
+		rc=$?
+		one=$(check_log "${outs[$i]}" "$rc") || bad=1
+		res+=("$one")
+	done
+	bg_pids=()
+	if ! server_alive "$slot"; then
+		log "the $slot server died during $2 (round $r)"
+		bad=1
+	fi
+	if [ $bad = 1 ]; then
+		log "scenario $2 against $slot failed in round $r"
+		server_log_tail "$slot"
+		return 1
+	fi
+	# sum of the rates, mean of the latencies, spread of the end times
+	result=$(printf '%s\n' "${res[@]}" | awk '
+		{ n += $1; lat += $2; if (NR == 1 || $3 < lo) lo = $3; if ($3 > hi) hi = $3 }
+		END { printf "%d %.3f %.0f\n", n, lat / NR * 1000, (hi - lo) * 1000 }')
+}
+
+# median FORMAT: the median of the numbers on stdin
+median() { sort -n | awk -v f="$1\n" '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) printf f, v[(NR + 1) / 2]; else printf f, (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+for slot in samba ours; do
+	start "$slot" || die "cannot start the $slot server"
+done
+echo "ours: $ours_kind on port ${port[ours]} (build $SMB3_BUILD); samba: port ${port[samba]} (profile $samba_profile)"
+echo "$rounds rounds, ${secs}s per run, $conns connections, scenarios: $scenarios"
+
+: >"$work/samples"
+for r in $(seq 1 "$rounds"); do
+	if [ $((r % 2)) = 1 ]; then order="ours samba"; else order="samba ours"; fi
+	for s in $scenarios; do
+		line="round $r $(printf '%-11s' "$s")"
+		for slot in $order; do
+			run "$slot" "$s" "$r" || exit 1
+			set -- $result
+			echo "$s $slot $1 $2" >>"$work/samples"
+			line+=$(printf '  %-5s %7s/s (%s ms' "$slot" "$1" "$2")
+			if [ "${s%%:*}" = distinct ]; then
+				line+=", spread $3 ms"
+				# the processes' windows overlap by less than 90 %
+				[ "$3" -gt $((secs * 100)) ] &&
+					log "warning: round $r $s $slot: end times spread by $3 ms; the sum overstates the parallel rate"
+			fi
+			line+=")"
+		done
+		echo "$line"
+	done
+done
+
+echo
+echo "open/close pairs per second, median of $rounds rounds of ${secs}s," \
+	"$conns connections (smb2.bench.path-contention-shared)"
+printf '%-12s %10s %10s %10s   %s\n' scenario samba ours ours/samba \
+	"avg open latency ms samba/ours"
+for s in $scenarios; do
+	sm=$(awk -v s="$s" '$1 == s && $2 == "samba" { print $3 }' "$work/samples" | median %.0f)
+	om=$(awk -v s="$s" '$1 == s && $2 == "ours" { print $3 }' "$work/samples" | median %.0f)
+	sl=$(awk -v s="$s" '$1 == s && $2 == "samba" { print $4 }' "$work/samples" | median %.3f)
+	ol=$(awk -v s="$s" '$1 == s && $2 == "ours" { print $4 }' "$work/samples" | median %.3f)
+	ratio=$(awk -v a="$om" -v b="$sm" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }')
+	printf '%-12s %10s %10s %10s   %s / %s\n' "$s" "$sm" "$om" "$ratio" "$sl" "$ol"
+done
