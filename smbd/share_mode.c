@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "dbwrap/dbwrap.h"
 #include "lib/param/loadparm.h"
 #include "lib/util/debug.h"
 #include "smbd/share_mode_db.h"
@@ -312,23 +313,48 @@ NTSTATUS smbd_share_mode_set_delete(struct smbd_open *op, bool on)
 	return status;
 }
 
+struct pending_probe {
+	const char *stream;
+	bool decoded;
+	bool pending;
+};
+
+static void pending_parser(struct db_data key, struct db_data data,
+			   void *private_data)
+{
+	struct pending_probe *p = private_data;
+	struct share_mode_data *d = NULL;
+
+	if (!NT_STATUS_IS_OK(share_mode_record_pull(NULL, data.dptr,
+						    data.dsize, &d))) {
+		return;
+	}
+	p->decoded = true;
+	p->pending = share_mode_data_delete_pending(d, p->stream) ||
+		     share_mode_data_delete_pending(d, NULL);
+	talloc_free(d);
+}
+
 bool smbd_share_mode_delete_pending(const struct smbd_open *op)
 {
 	struct smbd_share_entry *e = op->share_entry;
-	struct share_mode_lock *lck;
-	bool pending;
+	struct pending_probe p = { 0 };
+	uint8_t key[SHARE_MODE_KEY_SIZE];
+	struct db_context *db;
 
 	if (e == NULL) {
 		return op->delete_pending;
 	}
-	lck = share_mode_lock_get(e, e->client, e->dev, e->ino);
-	if (lck == NULL) {
+	db = share_mode_db(e->client);
+	if (db == NULL) {
 		return op->delete_pending;
 	}
-	pending = share_mode_data_delete_pending(lck->data, e->stream) ||
-		  share_mode_data_delete_pending(lck->data, NULL);
-	talloc_free(lck);
-	return pending;
+	/* a read without the record lock: a query needs no more */
+	p.stream = e->stream;
+	share_mode_key_push(key, e->dev, e->ino);
+	(void)dbwrap_parse_record(db, db_data_make(key, sizeof(key)),
+				  pending_parser, &p);
+	return p.decoded ? p.pending : op->delete_pending;
 }
 
 struct rename_search {

@@ -19,7 +19,8 @@ import pytest
 from impacket import nt_errors
 from impacket.smb3structs import (FILE_READ_DATA, FILE_SHARE_DELETE,
                                   FILE_SHARE_READ, FILE_SHARE_WRITE,
-                                  FILE_WRITE_DATA, SMB2_FILE_DISPOSITION_INFO)
+                                  FILE_WRITE_DATA, SMB2_FILE_DISPOSITION_INFO,
+                                  SMB2_FILE_STANDARD_INFO)
 from impacket.smbconnection import SMBConnection, SessionError
 
 import smbtarget
@@ -155,6 +156,10 @@ def test_delete_on_close_seen_elsewhere(two):
     st = status_of(lambda: open_file(b, tb, name, FILE_READ_DATA,
                                      SHARE_ALL))
     assert st == nt_errors.STATUS_DELETE_PENDING
+    # and b's open handle says so (FileStandardInformation.DeletePending)
+    info = b.getSMBServer().queryInfo(
+        tb, fb, fileInfoClass=SMB2_FILE_STANDARD_INFO)
+    assert info[20] == 1
     # a closes: b still has it open, so it is still there (and pending)
     a.closeFile(ta, fa)
     st = status_of(lambda: open_file(a, ta, name, FILE_READ_DATA,
