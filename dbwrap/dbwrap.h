@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h> /* strlen in db_data_string */
 #include <sys/types.h>
 #include <talloc.h>
 #include <tevent.h>
