@@ -432,7 +432,11 @@ NTSTATUS smbd_brl_check_io(struct smbd_open *op, uint64_t offset,
 	struct brl_io_check c;
 	NTSTATUS status;
 
-	if (length == 0) {
+	/* "strict locking = no": locks bind only other lock requests, as
+	 * in Samba.  Auto and yes check every READ and WRITE (Samba's Auto
+	 * skips opens holding an oplock; checking is never wrong). */
+	if (length == 0 || op->tcon->share->strict_locking ==
+				   SMB_CONF_STRICT_LOCKING_NO) {
 		return NT_STATUS_OK;
 	}
 	b = smbd_brl_open_get(op);

@@ -217,3 +217,29 @@ def test_kill_wakes_blocked_lock(two_clients):
     assert recv_final(b, mid, timeout=15.0) == 0
     r = b.request(WRITE, write_body(fb, b'z' * 10, offset=0))
     assert status(r) == 0
+
+
+def test_strict_locking_no(server_factory):
+    """'strict locking = no': READ and WRITE ignore byte-range locks; a
+    LOCK request is still refused."""
+    t = server_factory(extra_share=['strict locking = no'])
+    a = smb2raw.login(t, USER_A, t.password(USER_A))
+    b = smb2raw.login(t, USER_A, t.password(USER_A))
+    try:
+        d = os.path.join(t.share_path, 'sl_%s' % os.urandom(4).hex())
+        os.mkdir(d)
+        os.chmod(d, 0o777)
+        name = os.path.basename(d) + '\\f.dat'
+        fa, fb = a.create(name), b.create(name)
+        r = a.request(LOCK, lock_body(fa, [(0, 100, EXCLUSIVE |
+                                            FAIL_IMMEDIATELY)]))
+        assert status(r) == 0
+        r = b.request(WRITE, write_body(fb, b'w' * 10, offset=10))
+        assert status(r) == 0
+        r = b.request(LOCK, lock_body(fb, [(10, 1, SHARED |
+                                            FAIL_IMMEDIATELY)]))
+        assert status(r) == STATUS_LOCK_NOT_GRANTED
+    finally:
+        a.close()
+        b.close()
+        t.stop()
