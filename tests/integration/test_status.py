@@ -109,6 +109,17 @@ def test_three_clients_shown(server, three_clients):
     pids = {opens[c.name]['pid'] for c in three_clients}
     assert pids == set(by_pid)
 
+    # the share-mode database agrees: one entry per open, same process
+    modes = {m['path']: m for m in st['share_modes'] if m['pid'] in by_pid}
+    for c in three_clients:
+        assert c.name in modes, st['share_modes']
+        m = modes[c.name]
+        assert m['share_access'] == 'R--'
+        assert m['pid'] == opens[c.name]['pid']
+        assert m['persistent_id'] == opens[c.name]['persistent_id']
+        assert m['delete_pending'] is False
+    assert 'leases' in st and 'byte_range_locks' in st
+
     # the human form names every client too
     text = smbstatus(server)
     for c in three_clients:
