@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "lib/util/byteorder.h"
 #include "lib/util/marshall.h"
 
 #define BRL_RECORD_VERSION 1
@@ -347,4 +348,49 @@ NTSTATUS brl_set_decode(TALLOC_CTX *mem_ctx, const uint8_t *buf, size_t len,
 	}
 	set->num = count;
 	return NT_STATUS_OK;
+}
+
+uint8_t *brl_key_make(TALLOC_CTX *mem_ctx, uint64_t dev, uint64_t ino,
+		      const char *stream, size_t *key_len)
+{
+	size_t slen = stream != NULL ? strlen(stream) : 0;
+	size_t len = BRL_KEY_FILE_ID_SIZE + (stream != NULL ? 1 + slen : 0);
+	uint8_t *key = talloc_array(mem_ctx, uint8_t, len);
+
+	if (key == NULL) {
+		return NULL;
+	}
+	PUSH_LE64(key, 0, dev);
+	PUSH_LE64(key, 8, ino);
+	if (stream != NULL) {
+		key[BRL_KEY_FILE_ID_SIZE] = ':';
+		memcpy(key + BRL_KEY_FILE_ID_SIZE + 1, stream, slen);
+	}
+	*key_len = len;
+	return key;
+}
+
+bool brl_key_parse(TALLOC_CTX *mem_ctx, const uint8_t *key, size_t key_len,
+		   uint64_t *dev, uint64_t *ino, char **stream)
+{
+	*stream = NULL;
+	if (key_len < BRL_KEY_FILE_ID_SIZE ||
+	    (key_len > BRL_KEY_FILE_ID_SIZE &&
+	     (key_len == BRL_KEY_FILE_ID_SIZE + 1 ||
+	      key[BRL_KEY_FILE_ID_SIZE] != ':' ||
+	      memchr(key + BRL_KEY_FILE_ID_SIZE + 1, '\0',
+		     key_len - BRL_KEY_FILE_ID_SIZE - 1) != NULL))) {
+		return false;
+	}
+	*dev = PULL_LE64(key, 0);
+	*ino = PULL_LE64(key, 8);
+	if (key_len > BRL_KEY_FILE_ID_SIZE) {
+		*stream = talloc_strndup(
+			mem_ctx, (const char *)key + BRL_KEY_FILE_ID_SIZE + 1,
+			key_len - BRL_KEY_FILE_ID_SIZE - 1);
+		if (*stream == NULL) {
+			return false;
+		}
+	}
+	return true;
 }

@@ -157,6 +157,19 @@ NTSTATUS brl_set_encode(TALLOC_CTX *mem_ctx, const struct brl_set *set,
 NTSTATUS brl_set_decode(TALLOC_CTX *mem_ctx, const uint8_t *buf, size_t len,
 			struct brl_set *set);
 
+/*
+ * The record key of a stream: the file's dev and ino as two little-endian
+ * u64, then for a named stream ':' and the stream name.  brl_key_make
+ * returns it talloc'd (NULL on allocation failure); brl_key_parse splits
+ * one (false if it is not a brlock key), *stream NULL for the file's own
+ * data (a talloc copy otherwise).
+ */
+#define BRL_KEY_FILE_ID_SIZE 16
+uint8_t *brl_key_make(TALLOC_CTX *mem_ctx, uint64_t dev, uint64_t ino,
+		      const char *stream, size_t *key_len);
+bool brl_key_parse(TALLOC_CTX *mem_ctx, const uint8_t *key, size_t key_len,
+		   uint64_t *dev, uint64_t *ino, char **stream);
+
 /* ------------------------------------------------------------------
  * The database (brlock_db.c), event loop only.
  */

@@ -218,7 +218,6 @@ static NTSTATUS brl_open_key(struct smbd_brl_open *b)
 {
 	struct smbd_open *op = b->op;
 	const char *stream = smbd_open_stream(op);
-	size_t slen = stream != NULL ? strlen(stream) : 0;
 	struct stat st;
 
 	if (b->key != NULL) {
@@ -230,16 +229,10 @@ static NTSTATUS brl_open_key(struct smbd_brl_open *b)
 	if (fstat(op->fd->fd, &st) != 0) {
 		return map_nt_error_from_unix(errno);
 	}
-	b->key_len = 16 + (stream != NULL ? 1 + slen : 0);
-	b->key = talloc_array(b, uint8_t, b->key_len);
+	b->key = brl_key_make(b, (uint64_t)st.st_dev, (uint64_t)st.st_ino,
+			      stream, &b->key_len);
 	if (b->key == NULL) {
 		return NT_STATUS_NO_MEMORY;
-	}
-	PUSH_LE64(b->key, 0, (uint64_t)st.st_dev);
-	PUSH_LE64(b->key, 8, (uint64_t)st.st_ino);
-	if (stream != NULL) {
-		b->key[16] = ':';
-		memcpy(b->key + 17, stream, slen);
 	}
 	return NT_STATUS_OK;
 }

@@ -431,6 +431,30 @@ static void test_lock_sequence(void **state)
 	assert_false(smb2_lock_sequence_check(seq, 0x021, &idx));
 }
 
+static void test_key(void **state)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	uint64_t dev, ino;
+	char *stream;
+	size_t len;
+	uint8_t *k = brl_key_make(mem, 0x0102030405060708ull, 42, NULL, &len);
+
+	assert_int_equal(len, 16);
+	assert_int_equal(k[0], 0x08); /* little-endian */
+	assert_true(brl_key_parse(mem, k, len, &dev, &ino, &stream));
+	assert_true(dev == 0x0102030405060708ull && ino == 42);
+	assert_null(stream);
+	k = brl_key_make(mem, 1, 2, "s1", &len);
+	assert_int_equal(len, 19);
+	assert_true(brl_key_parse(mem, k, len, &dev, &ino, &stream));
+	assert_string_equal(stream, "s1");
+	assert_false(brl_key_parse(mem, k, 15, &dev, &ino, &stream));
+	assert_false(brl_key_parse(mem, k, 17, &dev, &ino, &stream));
+	k[16] = 'x';
+	assert_false(brl_key_parse(mem, k, len, &dev, &ino, &stream));
+	talloc_free(mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_encode_decode),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_lock_sequence),
+		cmocka_unit_test(test_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
