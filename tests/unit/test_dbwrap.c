@@ -728,6 +728,114 @@ static void test_lock_holder_killed(void **pstate)
 	talloc_free(db);
 }
 
+/*
+ * Contention through watches, the way blocking byte-range locks use
+ * them: NUM_LOCKERS processes take turns owning a token record (its
+ * value names the owner); a process that finds it taken watches it with
+ * the owner as blocker and tries again when woken.  A lost wake-up
+ * leaves a waiter asleep until its 10 s bound: the child fails.
+ */
+static int token_child(struct fixture *f, const char *path, int rounds)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct tevent_context *ev;
+	struct messaging_context *msg = child_messaging(f, mem, &ev);
+	struct db_context *db = db_open_tdb(mem, msg, path, 0,
+					    DBWRAP_FLAG_NONE);
+	uint32_t me = (uint32_t)getpid();
+	int taken = 0, waits = 0;
+
+	if (db == NULL) {
+		return 70;
+	}
+	while (taken < rounds) {
+		struct db_record *rec =
+			dbwrap_fetch_locked(db, mem, db_data_string("token"));
+		struct server_id owner = {0};
+		struct tevent_req *req;
+		bool died;
+		uint32_t n;
+
+		if (rec == NULL ||
+		    !counter_parse(dbwrap_record_get_value(rec), &n)) {
+			return 71;
+		}
+		if (n == 0) {
+			if (!NT_STATUS_IS_OK(dbwrap_record_store(
+				    rec, counter_value(rec, me)))) {
+				return 72;
+			}
+			talloc_free(rec);
+			taken++;
+			usleep(200); /* hold it a little */
+			rec = dbwrap_fetch_locked(db, mem,
+						  db_data_string("token"));
+			if (rec == NULL ||
+			    !counter_parse(dbwrap_record_get_value(rec), &n) ||
+			    n != me) {
+				return 73; /* someone took it from us */
+			}
+			if (!NT_STATUS_IS_OK(dbwrap_record_delete(rec))) {
+				return 74;
+			}
+			talloc_free(rec);
+			continue;
+		}
+		owner.pid = n;
+		req = dbwrap_watch_send(mem, ev, rec, owner);
+		talloc_free(rec);
+		if (req == NULL) {
+			return 75;
+		}
+		if (!wait_req(ev, req, 10)) {
+			return 76; /* lost wake-up */
+		}
+		if (!NT_STATUS_IS_OK(dbwrap_watch_recv(req, &died)) || died) {
+			return 77;
+		}
+		talloc_free(req);
+		waits++;
+	}
+	talloc_free(mem);
+	/* exit status 0; the waits show there was contention at all */
+	return waits > 0 ? 0 : 78;
+}
+
+static void test_watch_contention(void **pstate)
+{
+	struct fixture *f = *pstate;
+	char *path = db_path(f, "token.tdb");
+	struct db_context *db;
+	pid_t pids[NUM_LOCKERS];
+	struct gate g;
+	int i, waited_somewhere = 0, ret;
+
+	gate_init(&g);
+	for (i = 0; i < NUM_LOCKERS; i++) {
+		pids[i] = fork();
+		assert_int_not_equal(pids[i], -1);
+		if (pids[i] == 0) {
+			alarm(60);
+			gate_wait(&g);
+			_exit(token_child(f, path, 100));
+		}
+	}
+	db = db_open_tdb(f, NULL, path, 0, DBWRAP_FLAG_NONE);
+	assert_non_null(db);
+	gate_open(&g, NUM_LOCKERS);
+	for (i = 0; i < NUM_LOCKERS; i++) {
+		ret = wait_child(pids[i]);
+		if (ret == 78) {
+			continue; /* never had to wait: allowed for some */
+		}
+		assert_int_equal(ret, 0);
+		waited_somewhere++;
+	}
+	assert_true(waited_somewhere > 0);
+	assert_false(dbwrap_exists(db, db_data_string("token")));
+	talloc_free(db);
+}
+
 /* ---- watches ------------------------------------------------------------ */
 
 static struct server_id no_blocker(void)
@@ -1137,6 +1245,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch_many_stale_and_gone,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_contention, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
