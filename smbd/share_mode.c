@@ -4,10 +4,12 @@
 #include "smbd/share_mode.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "dbwrap/dbwrap.h"
 #include "lib/param/loadparm.h"
 #include "lib/util/debug.h"
+#include "lib/util/marshall.h"
 #include "smbd/share_mode_db.h"
 #include "smbd/streams.h"
 #include "smbd/vfs/impersonate.h"
@@ -426,6 +428,151 @@ NTSTATUS smbd_share_mode_rename_check(struct smbd_open *op)
 	return s.status;
 }
 
+/*
+ * MSG_SMB_FILE_RENAMED: the other processes with opens of a renamed file
+ * learn its new name (for name queries and renames through their own
+ * handles).  Payload REC_MSG_FILE_RENAMED version 1: u64 dev, u64 ino,
+ * string share path, string new relpath.
+ */
+#define FILE_RENAMED_VERSION 1
+
+struct renamed_update {
+	uint64_t dev, ino;
+	const char *share_path;
+	const char *newrel;
+};
+
+static void renamed_update_one(struct smbd_open *op, void *private_data)
+{
+	struct renamed_update *u = private_data;
+	struct smbd_share_entry *e = op->share_entry;
+	char *p;
+
+	if (e == NULL || e->dev != u->dev || e->ino != u->ino ||
+	    strcmp(share_path_of(op), u->share_path) != 0) {
+		return;
+	}
+	p = talloc_strdup(op, u->newrel);
+	if (p == NULL) {
+		return;
+	}
+	talloc_free(op->relpath);
+	op->relpath = p;
+}
+
+static void renamed_handler(struct messaging_context *msg,
+			    void *private_data, uint32_t msg_type,
+			    struct server_id src, const uint8_t *data,
+			    size_t len, int *fds, size_t num_fds)
+{
+	struct smbd_client *client = talloc_get_type_abort(
+		talloc_parent(private_data), struct smbd_client);
+	TALLOC_CTX *frame = talloc_new(NULL);
+	struct renamed_update u = { 0 };
+	struct marshall_pull r;
+	char *share_path = NULL, *newrel = NULL;
+	size_t i;
+	bool ok;
+
+	for (i = 0; i < num_fds; i++) {
+		close(fds[i]);
+	}
+	if (frame == NULL ||
+	    !NT_STATUS_IS_OK(marshall_pull_init(&r, data, len,
+						REC_MSG_FILE_RENAMED,
+						FILE_RENAMED_VERSION))) {
+		talloc_free(frame);
+		return;
+	}
+	ok = marshall_pull_u64(&r, &u.dev) && marshall_pull_u64(&r, &u.ino) &&
+	     marshall_pull_string(&r, frame, &share_path) &&
+	     marshall_pull_string(&r, frame, &newrel);
+	if (ok && NT_STATUS_IS_OK(marshall_pull_finish(&r)) &&
+	    share_path != NULL && newrel != NULL) {
+		u.share_path = share_path;
+		u.newrel = newrel;
+		smbd_open_foreach(client, renamed_update_one, &u);
+	}
+	talloc_free(frame);
+}
+
+struct renamed_registration {
+	struct messaging_context *msg;
+};
+
+static int renamed_registration_destructor(struct renamed_registration *r)
+{
+	messaging_deregister(r->msg, MSG_SMB_FILE_RENAMED, r);
+	return 0;
+}
+
+void smbd_share_mode_init_messages(struct smbd_client *client)
+{
+	struct renamed_registration *r;
+
+	if (client->msg == NULL) {
+		return;
+	}
+	/* a talloc child of the client: the handler finds the client as
+	 * its parent, and the registration goes with the client */
+	r = talloc_zero(client, struct renamed_registration);
+	if (r == NULL) {
+		return;
+	}
+	r->msg = client->msg;
+	if (!NT_STATUS_IS_OK(messaging_register(client->msg, r,
+						MSG_SMB_FILE_RENAMED,
+						renamed_handler))) {
+		talloc_free(r);
+		return;
+	}
+	talloc_set_destructor(r, renamed_registration_destructor);
+}
+
+static void renamed_tell_others(struct share_mode_lock *lck,
+				const struct smbd_share_entry *e)
+{
+	const struct share_mode_data *d = lck->data;
+	struct marshall_push *p;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	uint32_t i, j;
+
+	if (e->client->msg == NULL) {
+		return;
+	}
+	p = marshall_push_init(lck, REC_MSG_FILE_RENAMED,
+			       FILE_RENAMED_VERSION);
+	if (p == NULL) {
+		return;
+	}
+	marshall_push_u64(p, lck->dev);
+	marshall_push_u64(p, lck->ino);
+	marshall_push_string(p, d->share_path);
+	marshall_push_string(p, d->relpath);
+	if (!NT_STATUS_IS_OK(marshall_push_finish(p, &buf, &len))) {
+		return;
+	}
+	for (i = 0; i < d->num_entries; i++) {
+		const struct server_id *o = &d->entries[i].owner;
+
+		if (server_id_equal(o, &e->owner)) {
+			continue;
+		}
+		for (j = 0; j < i; j++) {
+			if (server_id_equal(&d->entries[j].owner, o)) {
+				break;
+			}
+		}
+		if (j < i) {
+			continue; /* told already */
+		}
+		(void)messaging_send(e->client->msg, *o, MSG_SMB_FILE_RENAMED,
+				     buf, len, NULL, 0);
+	}
+	talloc_free(buf);
+}
+
 void smbd_share_mode_renamed(struct smbd_open *op, const char *newrel)
 {
 	struct smbd_share_entry *e = op->share_entry;
@@ -441,6 +588,9 @@ void smbd_share_mode_renamed(struct smbd_open *op, const char *newrel)
 	if (!NT_STATUS_IS_OK(share_mode_lock_set_path(lck, share_path_of(op),
 						      newrel))) {
 		lck->modified = false;
+		talloc_free(lck);
+		return;
 	}
+	renamed_tell_others(lck, e);
 	talloc_free(lck);
 }

@@ -95,7 +95,12 @@ bool smbd_share_mode_delete_pending(const struct smbd_open *op);
  * smb2.rename).  Any process's opens count.
  */
 NTSTATUS smbd_share_mode_rename_check(struct smbd_open *op);
-/* op was renamed to newrel: the record follows. */
+/* op was renamed to newrel: the record follows, and the other processes
+ * with opens of the file are told (MSG_SMB_FILE_RENAMED) so their opens
+ * carry the new name. */
 void smbd_share_mode_renamed(struct smbd_open *op, const char *newrel);
+/* Receive MSG_SMB_FILE_RENAMED in this process (share_mode_db() calls it
+ * when it opens the database). */
+void smbd_share_mode_init_messages(struct smbd_client *client);
 
 #endif

@@ -27,6 +27,7 @@
 #include "dbwrap/dbwrap.h"
 #include "lib/param/loadparm.h"
 #include "lib/util/debug.h"
+#include "smbd/share_mode.h"
 #include "smbd/streams.h"
 #include "smbd/vfs/vfs_posix.h"
 
@@ -66,6 +67,8 @@ struct db_context *share_mode_db(struct smbd_client *client)
 			DBG_ERR("cannot open %s/%s\n",
 				client->conf->global.lock_directory,
 				SHARE_MODE_DB_NAME);
+		} else {
+			smbd_share_mode_init_messages(client);
 		}
 	}
 	return client->share_mode_db;

@@ -39,6 +39,7 @@ enum marshall_record_type {
 	REC_NOTIFY = 23,
 	REC_MSG_BREAK = 30,
 	REC_MSG_NOTIFY = 31,
+	REC_MSG_FILE_RENAMED = 32, /* MSG_SMB_FILE_RENAMED (share_mode.c) */
 	REC_DBWRAP_WATCHERS = 40,
 	REC_MSG_DBWRAP_MODIFIED = 41, /* watch wake-up: db name, key, instance */
 	REC_CONNECTIONS = 42, /* connections.tdb: tree connects of a share */

@@ -13,13 +13,16 @@ its peer port."""
 
 import os
 import signal
+import struct
 import time
 
 import pytest
 from impacket import nt_errors
 from impacket.smb3structs import (FILE_READ_DATA, FILE_SHARE_DELETE,
                                   FILE_SHARE_READ, FILE_SHARE_WRITE,
-                                  FILE_WRITE_DATA, SMB2_FILE_DISPOSITION_INFO,
+                                  FILE_WRITE_DATA, SMB2_FILE_ALL_INFO,
+                                  SMB2_FILE_DISPOSITION_INFO,
+                                  SMB2_FILE_RENAME_INFO,
                                   SMB2_FILE_STANDARD_INFO)
 from impacket.smbconnection import SMBConnection, SessionError
 
@@ -278,3 +281,51 @@ def test_disconnect_closes_delete_on_close_handle(two, server):
     assert st == nt_errors.STATUS_DELETE_PENDING, hex(st)
     b.closeFile(tb, fb)
     assert not exists(b, tb, name)
+
+
+def rename(c, tid, fid, new_name):
+    name = new_name.encode('utf-16-le')
+    blob = (b'\x00' + b'\x00' * 7 + b'\x00' * 8 +
+            struct.pack('<I', len(name)) + name)
+    c.getSMBServer().setInfo(tid, fid, inputBlob=blob,
+                             fileInfoClass=SMB2_FILE_RENAME_INFO)
+
+
+def name_of(c, tid, fid):
+    """The path FileAllInformation reports for the open."""
+    info = c.getSMBServer().queryInfo(tid, fid,
+                                      fileInfoClass=SMB2_FILE_ALL_INFO)
+    n = struct.unpack_from('<I', info, 96)[0]
+    return info[100:100 + n].decode('utf-16-le').lstrip('\\')
+
+
+def test_rename_seen_by_other_process(two):
+    """A renames a file that B has open: B's handle follows the file
+    (its name, and B can rename it further by its handle)."""
+    (a, ta), (b, tb) = two
+    old, mid, new = 'sm_ren_old.txt', 'sm_ren_mid.txt', 'sm_ren_new.txt'
+    for n in (old, mid, new):
+        try:
+            f = open_file(a, ta, n, DELETE, SHARE_ALL)
+            a.getSMBServer().setInfo(
+                ta, f, inputBlob=b'\x01',
+                fileInfoClass=SMB2_FILE_DISPOSITION_INFO)
+            a.closeFile(ta, f)
+        except SessionError:
+            pass
+    access = DELETE | FILE_READ_DATA | READ_ATTRIBUTES
+    fa = open_file(a, ta, old, access, SHARE_ALL, FILE_OVERWRITE_IF)
+    fb = open_file(b, tb, old, access, SHARE_ALL)
+    rename(a, ta, fa, mid)
+    deadline = time.time() + 5
+    while name_of(b, tb, fb) != mid and time.time() < deadline:
+        time.sleep(0.1)   # the other process hears of it by a message
+    assert name_of(b, tb, fb) == mid
+    rename(b, tb, fb, new)
+    assert name_of(b, tb, fb) == new
+    b.closeFile(tb, fb)
+    a.getSMBServer().setInfo(ta, fa, inputBlob=b'\x01',
+                             fileInfoClass=SMB2_FILE_DISPOSITION_INFO)
+    a.closeFile(ta, fa)
+    assert not exists(a, ta, new)
+    assert not exists(a, ta, mid)
