@@ -36,6 +36,7 @@
 #include "smbd/acl_store.h"
 #include "smbd/sec_desc.h"
 #include "smbd/smbd.h"
+#include "smbd/oplock_break.h"
 #include "smbd/streams.h"
 #include "smbd/vfs/threadpool.h"
 #include "smbd/vfs/vfs_casefold.h"
@@ -650,6 +651,8 @@ static NTSTATUS parse_file_class(struct setinfo_job *job,
 		job->kind = info_class == FSCC_FILE_END_OF_FILE_INFORMATION
 				    ? SETINFO_EOF
 				    : SETINFO_ALLOCATION;
+		/* a size change breaks level II oplocks and R leases */
+		smbd_oplock_contend_level2(op);
 		/* a new size is a write; the same size only completes a
 		 * pending update */
 		job->sticky_write_time = op->write_time.sticky;
