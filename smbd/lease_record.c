@@ -93,6 +93,7 @@ NTSTATUS lease_record_push(TALLOC_CTX *mem_ctx, const struct lease_record *r,
 		marshall_push_string(p, f->share_path);
 		marshall_push_string(p, f->relpath);
 		marshall_push_string(p, f->stream_name);
+		marshall_push_u32(p, f->opens);
 	}
 	return marshall_push_finish(p, out, out_len);
 }
@@ -123,8 +124,8 @@ NTSTATUS lease_record_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf,
 	marshall_pull_u32(&pr, &r->breaking_to_required);
 	marshall_pull_bool(&pr, &r->has_parent);
 	marshall_pull_bytes(&pr, r->parent_key, 16);
-	/* a file is at least its key and three string lengths */
-	if (!marshall_pull_count(&pr, &r->num_files, 16 + 3 * 4)) {
+	/* a file is at least its key, three string lengths and a count */
+	if (!marshall_pull_count(&pr, &r->num_files, 16 + 4 * 4)) {
 		talloc_free(r);
 		return NT_STATUS_INTERNAL_DB_CORRUPTION;
 	}
@@ -141,6 +142,7 @@ NTSTATUS lease_record_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf,
 		marshall_pull_string(&pr, r, &f->share_path);
 		marshall_pull_string(&pr, r, &f->relpath);
 		marshall_pull_string(&pr, r, &f->stream_name);
+		marshall_pull_u32(&pr, &f->opens);
 	}
 	status = marshall_pull_finish(&pr);
 	if (!NT_STATUS_IS_OK(status) || (r->version != 1 && r->version != 2) ||

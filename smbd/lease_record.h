@@ -15,10 +15,14 @@
  *   u32 breaking_to_requested, u32 breaking_to_required,
  *   bool has_parent, 16 bytes parent_key,
  *   u32 num_files, per file: 16 bytes share-mode key (dev, ino),
- *     string share_path, string relpath, string stream_name (NULL = base)
+ *     string share_path, string relpath, string stream_name (NULL = base),
+ *     u32 opens (how many opens, in any process, hold the lease on it)
  * The files are those the lease covers: a lease key names one file
  * (stream) per client; the list is what a break acknowledgement and the
- * "same key on another file" check need.  While a lease exists, its
+ * "same key on another file" check need.  The open count matters because
+ * connections of one client (same ClientGuid) can be served by several
+ * processes: the file leaves the lease when its last open, wherever it
+ * is, closes.  While a lease exists, its
  * state is this record, not anything in the share-mode entries (those
  * only say "this open holds lease (guid, key)").
  */
@@ -65,6 +69,7 @@ struct lease_file {
 	char *share_path;
 	char *relpath;
 	char *stream_name;
+	uint32_t opens;
 };
 
 struct lease_record {

@@ -19,6 +19,8 @@
 #include "lib/util/dlinklist.h"
 #include "lib/util/marshall.h"
 #include "messaging/messaging.h"
+#include "smbd/brlock.h"
+#include "smbd/share_mode.h"
 #include "smbd/share_mode_db.h"
 #include "smbd/streams.h"
 
@@ -823,6 +825,12 @@ NTSTATUS smbd_oplock_delay_for(struct smbd_client *client,
 	bool delay, have_blocker = false;
 	uint32_t k;
 
+	/* an overwrite writes (Samba adds FILE_WRITE_DATA for the
+	 * truncation): an attribute-only overwrite is no stat open */
+	if (r.will_overwrite) {
+		r.access_mask |= SEC_FILE_WRITE_DATA;
+	}
+
 	if (d->num_entries == 0) {
 		return sharing_violation ? NT_STATUS_SHARING_VIOLATION
 					 : NT_STATUS_OK;
@@ -925,24 +933,31 @@ static int open_oplock_destructor(struct smbd_open_oplock *o)
 	uint8_t fk[16];
 	int i;
 
-	if (l == NULL || --l->refs > 0) {
+	if (l == NULL) {
 		return 0;
 	}
-	/* the last open of this lease on this file is gone: the lease no
-	 * longer covers the file */
+	/* one open fewer on the file; when no open of any process holds
+	 * the lease on it any more, the lease no longer covers it */
 	ctx = l->ctx;
-	DLIST_REMOVE(ctx->leases, l);
-	rec = lease_lock(ctx, l, ctx->client->client_guid, l->key, &r);
+	rec = lease_lock(ctx, ctx, ctx->client->client_guid, l->key, &r);
 	if (rec != NULL && r != NULL) {
 		share_mode_key_push(fk, l->dev, l->ino);
 		i = lease_record_find_file(r, fk, l->stream);
 		if (i >= 0) {
-			lease_record_remove_file(r, (uint32_t)i);
+			if (r->files[i].opens > 0) {
+				r->files[i].opens--;
+			}
+			if (r->files[i].opens == 0) {
+				lease_record_remove_file(r, (uint32_t)i);
+			}
 			(void)lease_store(rec, r);
 		}
 	}
 	TALLOC_FREE(rec);
-	talloc_free(l);
+	if (--l->refs == 0) {
+		DLIST_REMOVE(ctx->leases, l);
+		talloc_free(l);
+	}
 	return 0;
 }
 
@@ -989,6 +1004,7 @@ static NTSTATUS grant_lease(struct smbd_oplock_ctx *ctx,
 	struct db_record *rec;
 	uint8_t fk[16];
 	NTSTATUS status;
+	int i;
 
 	rec = lease_lock(ctx, o, client->client_guid, want->lease.key, &r);
 	if (rec == NULL) {
@@ -1015,24 +1031,27 @@ static NTSTATUS grant_lease(struct smbd_oplock_ctx *ctx,
 	} else {
 		(void)lease_record_upgrade(r, want->lease.state, granted);
 	}
-	if (lease_record_find_file(r, fk, op->stream_name) < 0) {
+	i = lease_record_find_file(r, fk, smbd_open_stream(op));
+	if (i < 0) {
 		status = lease_record_add_file(r, fk,
 					       op->tcon->share != NULL
 						       ? op->tcon->share->path
 						       : NULL,
-					       op->relpath, op->stream_name);
+					       op->relpath, smbd_open_stream(op));
 		if (!NT_STATUS_IS_OK(status)) {
 			TALLOC_FREE(rec);
 			return status;
 		}
+		i = (int)r->num_files - 1;
 	}
+	r->files[i].opens++;
 	status = lease_store(rec, r);
 	if (!NT_STATUS_IS_OK(status)) {
 		TALLOC_FREE(rec);
 		return status;
 	}
 	o->lease = lease_get(ctx, want->lease.key, lck->dev, lck->ino,
-			     op->stream_name);
+			     smbd_open_stream(op));
 	if (o->lease == NULL) {
 		TALLOC_FREE(rec);
 		return NT_STATUS_NO_MEMORY;
@@ -1066,6 +1085,8 @@ NTSTATUS smbd_oplock_grant(struct smbd_open *op, struct share_mode_lock *lck,
 		.level2_allowed = share == NULL || share->level2_oplocks,
 		.oplocks_allowed = share == NULL || share->oplocks,
 		.was_overwritten = was_overwritten,
+		/* cached reads would miss other opens' locks */
+		.has_brlocks = !op->is_dir && smbd_brl_file_has_locks(op),
 	};
 	struct smbd_open_oplock *o;
 	struct holder_set set;
@@ -1075,6 +1096,15 @@ NTSTATUS smbd_oplock_grant(struct smbd_open *op, struct share_mode_lock *lck,
 
 	if (ctx == NULL) {
 		return NT_STATUS_NO_MEMORY;
+	}
+	if (op->create_disposition == FILE_SUPERSEDE ||
+	    op->create_disposition == FILE_OVERWRITE ||
+	    op->create_disposition == FILE_OVERWRITE_IF) {
+		r.access_mask |= SEC_FILE_WRITE_DATA;
+	}
+	if (oplock_is_stat_open(r.access_mask) && !want->have_lease) {
+		/* a stat open neither breaks nor gets an oplock */
+		r.oplock_level = SMB2_OPLOCK_LEVEL_NONE;
 	}
 	TALLOC_FREE(op->oplock);
 	o = talloc_zero(op, struct smbd_open_oplock);
@@ -1199,4 +1229,56 @@ void smbd_oplock_contend_level2(struct smbd_open *op)
 		send_breaks(ctx, lck, &set);
 	}
 	TALLOC_FREE(lck);
+}
+
+/* ---- the CREATE's share-mode step with oplocks ---- */
+
+NTSTATUS smbd_oplock_enter(struct smbd_open *op, uint64_t dev, uint64_t ino,
+			   const struct smbd_oplock_want *want,
+			   bool will_overwrite, bool first_attempt,
+			   TALLOC_CTX *mem_ctx, struct tevent_req **wait)
+{
+	struct smbd_client *client = op->tcon->session->client;
+	struct share_mode_entry entry;
+	struct share_mode_lock *lck;
+	struct server_id blocker = { 0 };
+	NTSTATUS status;
+
+	*wait = NULL;
+	lck = smbd_share_mode_lock_open(op, op, dev, ino);
+	if (lck == NULL) {
+		return NT_STATUS_INTERNAL_DB_ERROR;
+	}
+	status = smbd_share_mode_check_open(lck, op);
+	if (NT_STATUS_IS_OK(status) ||
+	    NT_STATUS_EQUAL(status, NT_STATUS_SHARING_VIOLATION)) {
+		/* oplocks and leases in the way are broken first; a
+		 * sharing violation may go away with a cached handle */
+		status = smbd_oplock_delay_for(
+			client, lck, smbd_open_stream(op), want,
+			op->access_mask, op->create_disposition,
+			!NT_STATUS_IS_OK(status), first_attempt, &blocker);
+	}
+	if (NT_STATUS_EQUAL(status, NT_STATUS_RETRY)) {
+		/* the watch is registered while the record is locked, so
+		 * no acknowledgement can slip through unseen */
+		*wait = smbd_oplock_wait_send(mem_ctx, client, lck, blocker);
+		if (*wait == NULL) {
+			status = NT_STATUS_NO_MEMORY;
+		}
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		talloc_free(lck);
+		return status;
+	}
+	smbd_share_mode_entry_init(op, &entry);
+	status = smbd_oplock_grant(op, lck, want, &entry, will_overwrite);
+	if (NT_STATUS_IS_OK(status)) {
+		status = smbd_share_mode_add_open(lck, op, &entry);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		TALLOC_FREE(op->oplock);
+	}
+	talloc_free(lck); /* stores a dead-owner cleanup, if any */
+	return status;
 }

@@ -86,6 +86,18 @@ NTSTATUS smbd_oplock_delay_for(struct smbd_client *client,
 			       bool sharing_violation, bool first_attempt,
 			       struct server_id *blocker);
 
+/*
+ * The CREATE's share-mode step (share_mode.h) with oplocks and leases:
+ * under one record lock, check share modes, break what stands in the
+ * way, grant op's oplock or lease and add op's entry.  NT_STATUS_RETRY
+ * when the open must wait for a break: *wait (on mem_ctx) completes when
+ * it is worth calling this again with first_attempt false.
+ */
+NTSTATUS smbd_oplock_enter(struct smbd_open *op, uint64_t dev, uint64_t ino,
+			   const struct smbd_oplock_want *want,
+			   bool will_overwrite, bool first_attempt,
+			   TALLOC_CTX *mem_ctx, struct tevent_req **wait);
+
 /* Wait for lck's record to change or blocker to die; registers the watch
  * while lck is still locked (free lck afterwards).  Completes OK also
  * when the wait times out (the caller simply tries again). */

@@ -24,6 +24,7 @@
  * Not yet here (next issues): oplocks and leases, durable handles.
  */
 #include "smbd/smbd.h"
+#include "smbd/oplock_break.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -99,6 +100,9 @@ struct create_contexts {
 	bool durable_reconnect;
 	const uint8_t *secd; /* "SecD": a security descriptor, unparsed */
 	uint32_t secd_len;
+	const uint8_t *rqls; /* "RqLs": lease request (oplock_break.h) */
+	uint32_t rqls_len;
+	bool have_rqls;
 };
 
 struct create_state {
@@ -109,6 +113,9 @@ struct create_state {
 	uint32_t disposition;
 	uint32_t share_access;
 	uint8_t requested_oplock;
+	struct smbd_oplock_want want; /* oplock or lease asked for */
+	bool first_attempt;	      /* no break waited for yet */
+	struct tevent_req *wait;      /* waiting for a break */
 	/* between the share-mode check and the end of an overwrite: the
 	 * open (not yet handed to the client) and its fd for the job */
 	struct smbd_open *op;
@@ -117,6 +124,7 @@ struct create_state {
 };
 
 static void create_done(struct tevent_req *subreq);
+static void create_enter(struct create_state *state, struct smbd_open *op);
 static void create_overwrite_done(struct tevent_req *subreq);
 
 /*
@@ -1003,6 +1011,10 @@ static NTSTATUS parse_create_contexts(const uint8_t *buf, uint32_t len,
 		} else if (ctx_name_is(name, name_len, CTX_SECD)) {
 			out->secd = data;
 			out->secd_len = data_len;
+		} else if (ctx_name_is(name, name_len, CTX_RQLS)) {
+			out->have_rqls = true;
+			out->rqls = data;
+			out->rqls_len = data_len;
 		} else if (ctx_name_is(name, name_len, CTX_DHNC) ||
 			   ctx_name_is(name, name_len, CTX_DH2C)) {
 			out->durable_reconnect = true;
@@ -1126,6 +1138,21 @@ NTSTATUS smbd_smb2_create(struct smbd_request *req)
 	if (!NT_STATUS_IS_OK(status)) {
 		return status;
 	}
+	if (state->ctx.have_rqls) {
+		static const uint8_t empty;
+
+		status = smbd_oplock_want_parse(
+			req, state->requested_oplock,
+			state->ctx.rqls != NULL ? state->ctx.rqls : &empty,
+			state->ctx.rqls_len, &state->want);
+	} else {
+		status = smbd_oplock_want_parse(req, state->requested_oplock,
+						NULL, 0, &state->want);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	state->first_attempt = true;
 	status = check_create_parameters(impersonation, disposition, options,
 					 attributes, access);
 	if (!NT_STATUS_IS_OK(status)) {
@@ -1146,6 +1173,14 @@ NTSTATUS smbd_smb2_create(struct smbd_request *req)
 	}
 	if (trailing_sep && (options & FILE_NON_DIRECTORY_FILE)) {
 		return NT_STATUS_OBJECT_NAME_INVALID;
+	}
+	/* a lease key names one file ([MS-SMB2] 3.3.5.9.8) */
+	status = smbd_lease_check_key(client, &state->want,
+				      tcon->share != NULL ? tcon->share->path
+							  : NULL,
+				      relpath, stream.name);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
 	}
 	if (state->ctx.durable_reconnect || state->ctx.timewarp) {
 		/* no durable handle or snapshot exists to reconnect to */
@@ -1229,8 +1264,8 @@ static NTSTATUS build_reply(struct create_state *state, struct smbd_open *op)
 	struct smbd_request *req = state->req;
 	const struct create_job *job = state->job;
 	const struct smbd_file_meta *m = &job->meta;
-	uint8_t mxac[8], qfid[32];
-	size_t ctx_len = 0, ofs;
+	uint8_t mxac[8], qfid[32], rqls[SMB2_LEASE_V2_SIZE];
+	size_t ctx_len = 0, ofs, rqls_len = 0;
 	uint8_t *out;
 
 	if (state->ctx.query_maximal_access) {
@@ -1239,13 +1274,20 @@ static NTSTATUS build_reply(struct create_state *state, struct smbd_open *op)
 	if (state->ctx.query_on_disk_id) {
 		ctx_len += 56;
 	}
+	if (state->ctx.have_rqls) {
+		/* only a granted lease is answered ([MS-SMB2] 3.3.5.9.8) */
+		rqls_len = smbd_oplock_reply_lease(op, rqls);
+		if (rqls_len > 0) {
+			ctx_len += (24 + rqls_len + 7) & ~(size_t)7;
+		}
+	}
 	out = smbd_request_reply(req, CREATE_REP_FIXED,
 				 ctx_len > 0 ? ctx_len : 1);
 	if (out == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
 	PUSH_LE16(out, 0, 89);
-	out[2] = 0; /* OplockLevel: none until leases land */
+	out[2] = smbd_oplock_reply_level(op);
 	out[3] = 0; /* Flags */
 	PUSH_LE32(out, 4, job->action);
 	PUSH_LE64(out, 8, m->creation_time);
@@ -1268,7 +1310,8 @@ static NTSTATUS build_reply(struct create_state *state, struct smbd_open *op)
 		PUSH_LE32(mxac, 0, 0); /* QueryStatus */
 		PUSH_LE32(mxac, 4, job->maximal_access);
 		ofs += put_context(out + ofs, CTX_MXAC, mxac, sizeof(mxac),
-				   !state->ctx.query_on_disk_id);
+				   !state->ctx.query_on_disk_id &&
+					   rqls_len == 0);
 	}
 	if (state->ctx.query_on_disk_id) {
 		/* DiskFileId (16): inode; VolumeId (8): device; Reserved */
@@ -1276,7 +1319,11 @@ static NTSTATUS build_reply(struct create_state *state, struct smbd_open *op)
 		PUSH_LE64(qfid, 0, m->index_number);
 		PUSH_LE64(qfid, 16, m->device);
 		ofs += put_context(out + ofs, CTX_QFID, qfid, sizeof(qfid),
-				   true);
+				   rqls_len == 0);
+	}
+	if (rqls_len > 0) {
+		ofs += put_context(out + ofs, CTX_RQLS, rqls,
+				   (uint32_t)rqls_len, true);
 	}
 	return NT_STATUS_OK;
 }
@@ -1285,6 +1332,7 @@ static NTSTATUS build_reply(struct create_state *state, struct smbd_open *op)
  * the open it was making goes (its share-mode entry with it). */
 static int create_state_destructor(struct create_state *state)
 {
+	TALLOC_FREE(state->wait);
 	TALLOC_FREE(state->subreq);
 	smbd_fd_unref(state->fdref);
 	state->fdref = NULL;
@@ -1375,11 +1423,75 @@ static void create_done(struct tevent_req *subreq)
 	op->create_options = state->create_options;
 	op->create_disposition = state->disposition;
 	op->delete_on_close = (state->create_options & FILE_DELETE_ON_CLOSE) != 0;
+	create_enter(state, op);
+}
 
-	/* against the opens of every process, before an overwrite changes
-	 * anything; a refused open's fd closes with op */
-	status = smbd_share_mode_enter(op, job->meta.device,
-				       job->meta.index_number);
+/* A break this open waited for is done (or timed out): look again. */
+static void create_wait_done(struct tevent_req *subreq)
+{
+	struct create_state *state =
+		tevent_req_callback_data(subreq, struct create_state);
+	struct smbd_open *op = state->op;
+	NTSTATUS status = smbd_oplock_wait_recv(subreq);
+
+	TALLOC_FREE(subreq);
+	state->wait = NULL;
+	state->op = NULL;
+	state->req->cancel_fn = NULL;
+	if (!NT_STATUS_IS_OK(status)) {
+		op->delete_on_close = false;
+		talloc_free(op);
+		smbd_request_done(state->req, status);
+		return;
+	}
+	create_enter(state, op);
+}
+
+/* CANCEL of an open waiting for a break ([MS-SMB2] 3.3.5.16). */
+static void create_wait_cancel(struct smbd_request *req)
+{
+	struct create_state *state = req->handler_state;
+	struct smbd_open *op = state->op;
+
+	TALLOC_FREE(state->wait);
+	state->op = NULL;
+	req->cancel_fn = NULL;
+	if (op != NULL) {
+		op->delete_on_close = false;
+		talloc_free(op);
+	}
+	smbd_request_done(req, NT_STATUS_CANCELLED);
+}
+
+/*
+ * Share modes, oplocks and leases against the opens of every process,
+ * before an overwrite changes anything; a refused open's fd closes with
+ * op.  An oplock or lease in the way is broken first and the open may
+ * wait for its holder (oplock_break.h): op, with no share-mode entry
+ * yet, waits in state->op.
+ */
+static void create_enter(struct create_state *state, struct smbd_open *op)
+{
+	struct smbd_request *req = state->req;
+	struct create_job *job = state->job;
+	struct smbd_client *client = req->conn->client;
+	struct tevent_req *wait = NULL;
+	NTSTATUS status;
+
+	status = smbd_oplock_enter(op, job->meta.device,
+				   job->meta.index_number, &state->want,
+				   job->overwrite_pending,
+				   state->first_attempt, state, &wait);
+	if (NT_STATUS_EQUAL(status, NT_STATUS_RETRY)) {
+		state->first_attempt = false;
+		state->op = op;
+		state->wait = wait;
+		talloc_set_destructor(state, create_state_destructor);
+		tevent_req_set_callback(wait, create_wait_done, state);
+		req->handler_state = state;
+		req->cancel_fn = create_wait_cancel;
+		return;
+	}
 	if (!NT_STATUS_IS_OK(status)) {
 		DBG_DEBUG("create '%s': share modes: %s\n", job->relpath,
 			  nt_errstr(status));

@@ -13,11 +13,3 @@ NTSTATUS smbd_smb2_echo(struct smbd_request *req)
 	PUSH_LE16(out, 0, 4);
 	return NT_STATUS_OK;
 }
-
-/* OPLOCK_BREAK acknowledgements: no oplock or lease is ever granted yet
- * (the cross-process share-mode database comes first), so an
- * acknowledgement can only be for something we never sent. */
-NTSTATUS smbd_smb2_oplock_break(struct smbd_request *req)
-{
-	return NT_STATUS_INVALID_OPLOCK_PROTOCOL;
-}

@@ -114,6 +114,12 @@ NTSTATUS smbd_smb2_lock(struct smbd_request *req)
 	if (!NT_STATUS_IS_OK(state->lr.flags_status)) {
 		return state->lr.flags_status;
 	}
+	/* Windows' I/O manager refuses NtLockFile on a handle without read
+	 * or write data access (Samba: INVALID_HANDLE for its stat opens) */
+	if (!(state->op->access_mask &
+	      (SEC_FILE_READ_DATA | SEC_FILE_WRITE_DATA))) {
+		return NT_STATUS_ACCESS_DENIED;
+	}
 	/* [MS-FSA] 2.1.5.8/2.1.5.9: no byte-range locks on directories */
 	if (state->op->is_dir) {
 		return NT_STATUS_INVALID_PARAMETER;

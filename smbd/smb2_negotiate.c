@@ -4,6 +4,7 @@
  * the SPNEGO hint.
  */
 #include "smbd/smbd.h"
+#include "lib/param/loadparm.h"
 
 #include <gnutls/crypto.h>
 #include <string.h>
@@ -212,6 +213,11 @@ void smbd_negotiate_apply(struct smbd_connection *conn, uint16_t dialect)
 	conn->server_capabilities = 0;
 	if (dialect >= SMB2_DIALECT_REVISION_210) {
 		conn->server_capabilities |= SMB2_CAP_LARGE_MTU;
+		/* leases (oplock_break.h) unless "smb2 leases = no" */
+		if (conn->client->conf == NULL ||
+		    conn->client->conf->global.smb2_leases) {
+			conn->server_capabilities |= SMB2_CAP_LEASING;
+		}
 	}
 	conn->signing_algo = dialect >= SMB2_DIALECT_REVISION_300
 				     ? SMB2_SIGNING_AES_CMAC

@@ -19,6 +19,7 @@
  * the delayed update.
  */
 #include "smbd/smbd.h"
+#include "smbd/oplock_break.h"
 
 #include <errno.h>
 #include <string.h>
@@ -246,6 +247,8 @@ NTSTATUS smbd_smb2_write(struct smbd_request *req)
 	if (!NT_STATUS_IS_OK(status)) {
 		return status;
 	}
+	/* other level II oplocks and R leases go ([MS-FSA] 2.1.4.12) */
+	smbd_oplock_contend_level2(op);
 	write_through = (flags & SMB2_WRITEFLAG_WRITE_THROUGH) ||
 			(op->create_options & FILE_WRITE_THROUGH);
 	if (length == 0 && !write_through) {

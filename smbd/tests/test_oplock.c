@@ -319,6 +319,7 @@ static void test_record_roundtrip(void **state)
 		lease_record_add_file(r, fk, "/srv/share", "a/b.txt", NULL)));
 	assert_true(NT_STATUS_IS_OK(
 		lease_record_add_file(r, fk2, "/srv/share", "c", "s1")));
+	r->files[1].opens = 3;
 	assert_true(NT_STATUS_IS_OK(lease_record_push(mem, r, &buf, &len)));
 	assert_true(NT_STATUS_IS_OK(lease_record_pull(mem, buf, len, &back)));
 	assert_int_equal(back->epoch, 3);
@@ -328,6 +329,7 @@ static void test_record_roundtrip(void **state)
 	assert_string_equal(back->files[0].relpath, "a/b.txt");
 	assert_null(back->files[0].stream_name);
 	assert_string_equal(back->files[1].stream_name, "s1");
+	assert_int_equal(back->files[1].opens, 3);
 	assert_int_equal(lease_record_find_file(back, fk2, "S1"), 1);
 	assert_int_equal(lease_record_find_file(back, fk2, NULL), -1);
 	lease_record_remove_file(back, 0);

@@ -243,3 +243,30 @@ def test_strict_locking_no(server_factory):
         a.close()
         b.close()
         t.stop()
+
+
+@pytest.mark.ours_only
+def test_lock_needs_data_access_and_a_file(server, share_dir):
+    """LOCK through a handle without read or write data access is
+    ACCESS_DENIED (as Windows' NtLockFile; Samba says INVALID_HANDLE for
+    its stat opens), on a directory INVALID_PARAMETER ([MS-FSA] 2.1.5.8;
+    Samba: INVALID_DEVICE_REQUEST)."""
+    c = smb2raw.login(server, USER_A, server.password(USER_A))
+    try:
+        name = share_dir.name + '\\f.dat'
+        c.create(name)
+        attr_only = c.create(name, desired_access=0x00000080)
+        r = c.request(LOCK, lock_body(attr_only, [(0, 1, EXCLUSIVE |
+                                                   FAIL_IMMEDIATELY)]))
+        assert status(r) == smb2raw.STATUS_ACCESS_DENIED
+        read_only = c.create(name, desired_access=0x00120089)
+        r = c.request(LOCK, lock_body(read_only, [(0, 1, EXCLUSIVE |
+                                                   FAIL_IMMEDIATELY)]))
+        assert status(r) == 0
+        d = c.create(share_dir.name, options=0x1,
+                     desired_access=0x00100081)
+        r = c.request(LOCK, lock_body(d, [(0, 1, SHARED |
+                                           FAIL_IMMEDIATELY)]))
+        assert status(r) == smb2raw.STATUS_INVALID_PARAMETER
+    finally:
+        c.close()

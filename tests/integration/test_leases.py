@@ -1,0 +1,247 @@
+"""Oplock and lease breaks between two smbd processes.
+
+Client A and client B are two raw SMB2 2.1 connections (smb2raw.Raw), so
+two smbd children serve them.  A holds an RWH lease (or a batch oplock)
+on a file; B opens the same file.  Checked, with the order of events on
+the wire:
+  - A receives the break notification (MessageId 0xFFFFFFFFFFFFFFFF,
+    command OPLOCK_BREAK), naming its lease key and RWH -> RH (a plain
+    second open) or the oplock level II;
+  - B's CREATE does not complete before A acknowledges (no final
+    response while A sits on the break), and completes right after;
+  - with a sharing violation (A opened without share access and holds
+    H), A's acknowledgement of the H break is not enough: B completes
+    with SHARING_VIOLATION only after A closes, or succeeds once A has
+    closed;
+  - when A never acknowledges, B's CREATE completes after the break
+    timeout ('oplock break timeout = 3' here; our parameter, Windows
+    and Samba wait 35 s), not before.
+The same checks pass against Samba 4.17 (SMB3_TARGET=samba) except the
+timeout one, which needs our parameter and is skipped there.
+"""
+
+import os
+import struct
+import time
+
+import pytest
+
+import smb2raw
+from smb2raw import (CREATE, OPLOCK_BREAK, Raw, create_body, header, nbt,
+                     parse_header)
+import smbtarget
+from smbtarget import USER_A
+
+LEASE_R, LEASE_H, LEASE_W = 1, 2, 4
+OPLOCK_NONE, OPLOCK_II, OPLOCK_BATCH, OPLOCK_LEASE = 0, 1, 9, 0xFF
+STATUS_SHARING_VIOLATION = 0xC0000043
+ACK_REQUIRED = 1
+FILE_OPEN_IF = 3
+NO_MID = 0xFFFFFFFFFFFFFFFF
+
+
+def connect(t):
+    c = Raw(t.host, t.port, timeout=10)
+    c.negotiate()
+    c.session_setup(USER_A, t.password(USER_A))
+    c.tree_connect('\\\\%s\\%s' % (t.host, t.share))
+    return c
+
+
+def lease_context(key, state):
+    """An RqLs v1 create context (MS-SMB2 2.2.13.2.8), 8-aligned."""
+    data = key + struct.pack('<IIQ', state, 0, 0)
+    # Next, NameOffset 16, NameLength 4, Reserved, DataOffset 24, DataLen
+    return struct.pack('<IHHHHI', 0, 16, 4, 0, 24, len(data)) + \
+        b'RqLs' + b'\0' * 4 + data
+
+
+def create_msg(c, name, oplock, contexts=b'', share_access=7,
+               disposition=FILE_OPEN_IF):
+    body = bytearray(create_body(name, contexts=contexts,
+                                 share_access=share_access,
+                                 disposition=disposition))
+    body[3] = oplock  # RequestedOplockLevel
+    mid = c.next_mid()
+    msg = header(CREATE, message_id=mid, session_id=c.session_id,
+                 tree_id=c.tree_id) + bytes(body)
+    return mid, c.sign(msg)
+
+
+def create_reply(msg):
+    """(status, oplock level, file id, lease state or None) of a CREATE
+    response."""
+    h = parse_header(msg)
+    if h['status'] != 0:
+        return h['status'], None, None, None
+    b = msg[64:]
+    level = b[2]
+    fid = b[64:80]
+    lease = None
+    c_off, c_len = struct.unpack('<II', b[80:88])
+    if c_len:
+        ctx = msg[c_off:c_off + c_len]
+        while ctx:
+            nxt, n_off, n_len, _, d_off, d_len = struct.unpack(
+                '<IHHHHI', ctx[:16])
+            if ctx[n_off:n_off + n_len] == b'RqLs':
+                lease = struct.unpack('<I', ctx[d_off + 16:d_off + 20])[0]
+            if not nxt:
+                break
+            ctx = ctx[nxt:]
+    return 0, level, fid, lease
+
+
+def open_file(c, name, oplock, contexts=b'', share_access=7):
+    _, msg = create_msg(c, name, oplock, contexts, share_access)
+    c.send_raw(nbt(msg))
+    return create_reply(c.recv_frame())
+
+
+def expect_break(c, timeout=5):
+    msg = c.recv_frame(timeout=timeout)
+    h = parse_header(msg)
+    assert h['command'] == OPLOCK_BREAK, h
+    assert h['message_id'] == NO_MID, h
+    assert h['flags'] & smb2raw.FLAGS_SERVER_TO_REDIR
+    return msg[64:]
+
+
+def no_answer(c, seconds):
+    """True when nothing but interim responses arrive for seconds."""
+    try:
+        c.recv_frame(timeout=seconds)
+    except TimeoutError:
+        return True
+    return False
+
+
+def lease_ack(c, key, state):
+    body = struct.pack('<HHI16sIQ', 36, 0, 0, key, state, 0)
+    r = c.request(OPLOCK_BREAK, body)
+    return parse_header(r)['status'], r[64:]
+
+
+def oplock_ack(c, fid, level):
+    body = struct.pack('<HBBI16s', 24, level, 0, 0, fid)
+    r = c.request(OPLOCK_BREAK, body)
+    return parse_header(r)['status'], r[64:]
+
+
+def close(c, fid):
+    c.request(smb2raw.CLOSE, smb2raw.close_body(fid))
+
+
+@pytest.fixture
+def clients(server):
+    a, b = connect(server), connect(server)
+    yield a, b
+    a.close()
+    b.close()
+
+
+def test_lease_break_waits_for_ack(clients):
+    a, b = clients
+    name = 'lease_%s.dat' % os.urandom(4).hex()
+    key = os.urandom(16)
+    st, level, fid_a, state = open_file(
+        a, name, OPLOCK_LEASE, lease_context(key, LEASE_R | LEASE_W | LEASE_H))
+    assert st == 0 and level == OPLOCK_LEASE
+    assert state == LEASE_R | LEASE_W | LEASE_H
+
+    _, msg = create_msg(b, name, OPLOCK_NONE)
+    b.send_raw(nbt(msg))
+    brk = expect_break(a)
+    size, epoch, flags, bkey, cur, new = struct.unpack(
+        '<HHI16sII', brk[:32])
+    assert size == 44
+    assert bkey == key
+    assert flags & ACK_REQUIRED
+    assert cur == LEASE_R | LEASE_W | LEASE_H
+    assert new == LEASE_R | LEASE_H
+
+    # B waits as long as A does not answer
+    assert no_answer(b, 1.5)
+    t_ack = time.time()
+    st, body = lease_ack(a, key, LEASE_R | LEASE_H)
+    assert st == 0
+    assert struct.unpack('<I', body[24:28])[0] == LEASE_R | LEASE_H
+    st, level, fid_b, _ = create_reply(b.recv_frame())
+    assert st == 0
+    assert time.time() - t_ack < 3
+    close(b, fid_b)
+    close(a, fid_a)
+
+
+def test_batch_oplock_break_to_level2(clients):
+    a, b = clients
+    name = 'oplock_%s.dat' % os.urandom(4).hex()
+    st, level, fid_a, _ = open_file(a, name, OPLOCK_BATCH)
+    assert st == 0 and level == OPLOCK_BATCH
+
+    _, msg = create_msg(b, name, OPLOCK_BATCH)
+    b.send_raw(nbt(msg))
+    brk = expect_break(a)
+    size, blevel = struct.unpack('<HB', brk[:3])
+    assert size == 24 and blevel == OPLOCK_II
+    assert brk[8:24] == fid_a
+    assert no_answer(b, 1.5)
+    st, body = oplock_ack(a, fid_a, OPLOCK_II)
+    assert st == 0 and body[2] == OPLOCK_II
+    st, level, fid_b, _ = create_reply(b.recv_frame())
+    assert st == 0 and level == OPLOCK_II
+    close(b, fid_b)
+    close(a, fid_a)
+
+
+def test_sharing_violation_breaks_handle(clients):
+    a, b = clients
+    name = 'lease_sv_%s.dat' % os.urandom(4).hex()
+    key = os.urandom(16)
+    st, level, fid_a, state = open_file(
+        a, name, OPLOCK_LEASE, lease_context(key, LEASE_R | LEASE_H),
+        share_access=0)
+    assert st == 0 and state == LEASE_R | LEASE_H
+
+    _, msg = create_msg(b, name, OPLOCK_NONE)
+    b.send_raw(nbt(msg))
+    brk = expect_break(a)
+    cur, new = struct.unpack('<II', brk[24:32])
+    assert (cur, new) == (LEASE_R | LEASE_H, LEASE_R)
+    assert no_answer(b, 1.0)
+    # giving up H while keeping the handle open: the violation stands
+    st, _ = lease_ack(a, key, LEASE_R)
+    assert st == 0
+    st, _, _, _ = create_reply(b.recv_frame())
+    assert st == STATUS_SHARING_VIOLATION
+    close(a, fid_a)
+
+
+@pytest.mark.ours_only  # 'oplock break timeout' is our parameter
+def test_break_timeout(server_factory):
+    t = server_factory(extra_global=['oplock break timeout = 3'])
+    a, b = connect(t), connect(t)
+    try:
+        name = 'lease_to_%s.dat' % os.urandom(4).hex()
+        key = os.urandom(16)
+        st, level, fid_a, state = open_file(
+            a, name, OPLOCK_LEASE,
+            lease_context(key, LEASE_R | LEASE_W | LEASE_H))
+        assert st == 0 and state == LEASE_R | LEASE_W | LEASE_H
+        t0 = time.time()
+        _, msg = create_msg(b, name, OPLOCK_NONE)
+        b.send_raw(nbt(msg))
+        expect_break(a)
+        # A never answers: B goes on once the timeout has passed
+        st, _, fid_b, _ = create_reply(b.recv_frame(timeout=10))
+        waited = time.time() - t0
+        assert st == 0
+        assert 2.5 <= waited < 8, waited
+        # the lease was dropped: a late acknowledgement is refused
+        st, _ = lease_ack(a, key, LEASE_R | LEASE_H)
+        assert st != 0
+        close(b, fid_b)
+        close(a, fid_a)
+    finally:
+        a.close()
+        b.close()
