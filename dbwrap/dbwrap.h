@@ -86,7 +86,10 @@ NTSTATUS dbwrap_fetch(struct db_context *db, TALLOC_CTX *mem_ctx,
 bool dbwrap_exists(struct db_context *db, struct db_data key);
 
 /* Lock the record (exists or not); NULL on failure.  Free it to unlock.
- * Holding two locks of one db at once is allowed only in key order. */
+ * Hold one record of a db at a time: record locks are hash-chain locks,
+ * which no key order can keep free of deadlocks, so while a process holds
+ * a record, fetch_locked of another one of the same db fails at once
+ * (NULL, logged) when it would have to wait. */
 struct db_record *dbwrap_fetch_locked(struct db_context *db,
 				      TALLOC_CTX *mem_ctx, struct db_data key);
 struct db_data dbwrap_record_get_key(const struct db_record *rec);

@@ -26,6 +26,8 @@
 struct db_tdb {
 	struct tdb_context *tdb;
 	bool in_transaction;
+	/* record locks this process holds (see db_tdb_fetch_locked) */
+	unsigned num_locks;
 };
 
 /* The record lock: freeing it releases the chain lock. */
@@ -76,6 +78,7 @@ static struct db_tdb *db_tdb(struct db_context *db)
 static int db_tdb_lock_destructor(struct db_tdb_lock *l)
 {
 	tdb_chainunlock(l->ctx->tdb, l->key);
+	l->ctx->num_locks--;
 	return 0;
 }
 
@@ -132,11 +135,26 @@ static NTSTATUS db_tdb_fetch_locked(struct db_context *db,
 	}
 	l->ctx = ctx;
 	l->key = tdb_key(rec->key); /* rec->key outlives l: both rec's */
-	if (tdb_chainlock(ctx->tdb, l->key) != 0) {
+	/*
+	 * A record lock is the lock of the key's hash chain, and chains do
+	 * not follow key order: two processes that each hold one record and
+	 * wait for another could deadlock whatever order they chose.  So a
+	 * process that already holds a record of this database never waits
+	 * for a second one (its own chains it may take again).
+	 */
+	if (ctx->num_locks > 0) {
+		if (tdb_chainlock_nonblock(ctx->tdb, l->key) != 0) {
+			DBG_WARNING("%s: a second record lock would wait\n",
+				    db->name);
+			talloc_free(l);
+			return NT_STATUS_POSSIBLE_DEADLOCK;
+		}
+	} else if (tdb_chainlock(ctx->tdb, l->key) != 0) {
 		status = map_tdb_error(ctx->tdb);
 		talloc_free(l);
 		return status;
 	}
+	ctx->num_locks++;
 	talloc_set_destructor(l, db_tdb_lock_destructor);
 	rec->backend_private = l;
 	return read_value(ctx, rec);

@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
+#include <tdb.h>
 
 #include "dbwrap/dbwrap.h"
 #include "dbwrap/dbwrap_private.h"
@@ -836,6 +838,95 @@ static void test_watch_contention(void **pstate)
 	talloc_free(db);
 }
 
+/*
+ * While a process holds a record, fetch_locked of another record of the
+ * same database fails at once when it would wait (chain locks do not
+ * follow key order: waiting could deadlock), and succeeds when free.
+ */
+static unsigned chain_of(const char *key, unsigned hash_size)
+{
+	TDB_DATA k = {.dptr = (uint8_t *)key, .dsize = strlen(key)};
+
+	return tdb_jenkins_hash(&k) % hash_size;
+}
+
+static void test_second_lock_never_waits(void **pstate)
+{
+	struct fixture *f = *pstate;
+	char *path = db_path(f, "two.tdb");
+	const unsigned hash_size = 131;
+	char a[16] = "a", b[16];
+	struct db_context *db;
+	struct db_record *ra, *rb, *ra2;
+	struct timespec t0, t1;
+	struct gate g;
+	int report[2], i;
+	pid_t pid;
+	char c;
+
+	/* two keys on different chains */
+	for (i = 0;; i++) {
+		snprintf(b, sizeof(b), "b%d", i);
+		if (chain_of(a, hash_size) != chain_of(b, hash_size)) {
+			break;
+		}
+	}
+	gate_init(&g);
+	assert_int_equal(pipe(report), 0);
+	pid = fork();
+	assert_int_not_equal(pid, -1);
+	if (pid == 0) {
+		TALLOC_CTX *mem = talloc_new(NULL);
+		struct db_context *cdb;
+
+		alarm(60);
+		close(report[0]);
+		gate_wait(&g);
+		cdb = db_open_tdb(mem, NULL, path, hash_size,
+				  DBWRAP_FLAG_NONE);
+		if (cdb == NULL ||
+		    dbwrap_fetch_locked(cdb, mem, db_data_string(b)) == NULL) {
+			_exit(50);
+		}
+		if (!write_full(report[1], "l", 1)) {
+			_exit(51);
+		}
+		for (;;) {
+			pause();
+		}
+	}
+	close(report[1]);
+	db = db_open_tdb(f, NULL, path, hash_size, DBWRAP_FLAG_NONE);
+	assert_non_null(db);
+	gate_open(&g, 1);
+	assert_true(read_full(report[0], &c, 1));
+	close(report[0]);
+
+	ra = dbwrap_fetch_locked(db, f, db_data_string(a));
+	assert_non_null(ra);
+	/* our own chain again: fine */
+	ra2 = dbwrap_fetch_locked(db, f, db_data_string(a));
+	assert_non_null(ra2);
+	talloc_free(ra2);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rb = dbwrap_fetch_locked(db, f, db_data_string(b));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_null(rb);
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(wait_child(pid), 128 + SIGKILL);
+	rb = dbwrap_fetch_locked(db, f, db_data_string(b));
+	assert_non_null(rb);
+	talloc_free(rb);
+	talloc_free(ra);
+	/* with nothing held, waiting is allowed again */
+	rb = dbwrap_fetch_locked(db, f, db_data_string(b));
+	assert_non_null(rb);
+	talloc_free(rb);
+	talloc_free(db);
+}
+
 /* ---- watches ------------------------------------------------------------ */
 
 static struct server_id no_blocker(void)
@@ -1233,6 +1324,8 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_lock_holder_killed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_second_lock_never_waits,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_watch_woken_by_other_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_blocker_killed,
