@@ -34,7 +34,13 @@
 #
 # Each round runs every scenario on both servers, in alternating order
 # (ours first in odd rounds, Samba first in even ones); then the medians
-# and the ratio ours/Samba are printed per scenario.
+# and the ratio ours/Samba are printed per scenario, with the median of
+# the per-round ratios (the two runs of a round saw the same load).
+# Client and servers share the machine's cores, and on a busy machine the
+# rates swing by 2x between rounds; so each run also records the server's
+# CPU time per pair (all processes of its session, from /proc: the live
+# ones and, through cutime/cstime, the connection processes that exited),
+# which depends much less on the load than the rate does.
 #
 # Environment: SMB3_BUILD (default ./build), BENCH_ROUNDS (5),
 # BENCH_SECONDS (timelimit per run, 5), BENCH_CONNS (4),
@@ -94,6 +100,7 @@ for s in $scenarios; do
 	*) die "bad scenario '$s' (one:Q or distinct:Q)" ;;
 	esac
 done
+clk_tck=$(getconf CLK_TCK)
 command -v smbtorture >/dev/null || die "smbtorture not installed (samba-testsuite)"
 
 declare -A port=() user=() pass=() spid=() sroot=() share=()
@@ -176,13 +183,26 @@ check_log() {
 	echo "$n $lat $t"
 }
 
-# run SLOT SCENARIO ROUND -> sets result="open/s avslat_ms spread_ms"
-# (in this shell, not a subshell: cleanup must see bg_pids)
+# session_procs SID -> "ticks count": CPU clock ticks used by the processes
+# of session SID (both servers run in a session of their own: smbtarget's
+# start_new_session, Samba's smbd -D), the live ones (utime+stime) and
+# those already reaped (their parents' cutime+cstime), and how many live
+session_procs() {
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v s="$1" '
+		{ sub(/^[0-9]+ \(.*\) /, "") }
+		$4 == s { t += $12 + $13 + $14 + $15; n++ }
+		END { printf "%d %d\n", t, n }'
+}
+
+# run SLOT SCENARIO ROUND -> sets result="open/s avslat_ms spread_ms
+# cpu_us_per_pair" (in this shell, not a subshell: cleanup must see
+# bg_pids)
 run() {
 	local slot=$1 what=${2%%:*} qdepth=${2#*:} r=$3 i rc res=() \
-		pids=() outs=() out
+		pids=() outs=() out cpu0 n0 cpu1 n1
 	[ "$(date +%s)" -lt "$deadline" ] ||
 		die "BENCH_BUDGET of ${budget}s used up (raise it or lower BENCH_ROUNDS)"
+	read -r cpu0 n0 < <(session_procs "${spid[$slot]}")
 	if [ "$what" = one ]; then
 		out=$work/r$r-$slot-$what-q$qdepth.log
 		torture_bg "$slot" bench.dat "$conns" "$qdepth" "$out"
@@ -202,6 +222,13 @@ run() {
 		res+=("$one")
 	done
 	bg_pids=()
+	# the connections' processes exit (and are reaped) once smbtorture has
+	# gone: then their CPU time is in their parent's cutime/cstime
+	for i in $(seq 1 50); do
+		read -r cpu1 n1 < <(session_procs "${spid[$slot]}")
+		[ "$n1" -le "$n0" ] && break
+		sleep 0.1
+	done
 	if ! server_alive "$slot"; then
 		log "the $slot server died during $2 (round $r)"
 		bad=1
@@ -212,9 +239,12 @@ run() {
 		return 1
 	fi
 	# sum of the rates, mean of the latencies, spread of the end times
-	result=$(printf '%s\n' "${res[@]}" | awk '
+	# and the server's CPU time per pair (connection setup included)
+	result=$(printf '%s\n' "${res[@]}" | awk -v c=$((cpu1 - cpu0)) \
+		-v hz="$clk_tck" -v secs="$secs" '
 		{ n += $1; lat += $2; if (NR == 1 || $3 < lo) lo = $3; if ($3 > hi) hi = $3 }
-		END { printf "%d %.3f %.0f\n", n, lat / NR * 1000, (hi - lo) * 1000 }')
+		END { printf "%d %.3f %.0f %.0f\n", n, lat / NR * 1000, (hi - lo) * 1000,
+			c / hz * 1e6 / (n * secs) }')
 }
 
 # median FORMAT: the median of the numbers on stdin
@@ -234,8 +264,8 @@ for r in $(seq 1 "$rounds"); do
 		for slot in $order; do
 			run "$slot" "$s" "$r" || exit 1
 			set -- $result
-			echo "$s $slot $1 $2" >>"$work/samples"
-			line+=$(printf '  %-5s %7s/s (%s ms' "$slot" "$1" "$2")
+			echo "$r $s $slot $1 $2 $4" >>"$work/samples"
+			line+=$(printf '  %-5s %6s/s (%s ms, %s us cpu' "$slot" "$1" "$2" "$4")
 			if [ "${s%%:*}" = distinct ]; then
 				line+=", spread $3 ms"
 				# the processes' windows overlap by less than 90 %
@@ -248,16 +278,27 @@ for r in $(seq 1 "$rounds"); do
 	done
 done
 
+# col SCENARIO SLOT FIELD: one column of the samples
+col() { awk -v s="$1" -v k="$2" -v f="$3" '$2 == s && $3 == k { print $f }' "$work/samples"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
 echo
-echo "open/close pairs per second, median of $rounds rounds of ${secs}s," \
-	"$conns connections (smb2.bench.path-contention-shared)"
-printf '%-12s %10s %10s %10s   %s\n' scenario samba ours ours/samba \
-	"avg open latency ms samba/ours"
+echo "Medians of $rounds rounds of ${secs}s, $conns connections" \
+	"(smb2.bench.path-contention-shared):"
+echo "X/s = open/close pairs per second (all connections), ratio = ours/samba,"
+echo "rnd = median of the per-round ratios ours/samba,"
+echo "cpu = the server's CPU time per pair in us (all its processes)"
+printf '%-11s %8s %8s %6s %6s | %9s %9s %6s\n' scenario "samba/s" "ours/s" \
+	ratio rnd "cpu samba" "cpu ours" ratio
 for s in $scenarios; do
-	sm=$(awk -v s="$s" '$1 == s && $2 == "samba" { print $3 }' "$work/samples" | median %.0f)
-	om=$(awk -v s="$s" '$1 == s && $2 == "ours" { print $3 }' "$work/samples" | median %.0f)
-	sl=$(awk -v s="$s" '$1 == s && $2 == "samba" { print $4 }' "$work/samples" | median %.3f)
-	ol=$(awk -v s="$s" '$1 == s && $2 == "ours" { print $4 }' "$work/samples" | median %.3f)
-	ratio=$(awk -v a="$om" -v b="$sm" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }')
-	printf '%-12s %10s %10s %10s   %s / %s\n' "$s" "$sm" "$om" "$ratio" "$sl" "$ol"
+	sm=$(col "$s" samba 4 | median %.0f)
+	om=$(col "$s" ours 4 | median %.0f)
+	sc=$(col "$s" samba 6 | median %.0f)
+	oc=$(col "$s" ours 6 | median %.0f)
+	# the two runs of a round saw the same load on the machine
+	rr=$(awk -v s="$s" '$2 == s { v[$1 " " $3] = $4 }
+		END { for (k in v) { split(k, a, " "); if (a[2] == "ours" && v[a[1] " samba"] > 0) print v[k] / v[a[1] " samba"] } }' \
+		"$work/samples" | median %.2f)
+	printf '%-11s %8s %8s %6s %6s | %9s %9s %6s\n' "$s" "$sm" "$om" \
+		"$(ratio "$om" "$sm")" "$rr" "$sc" "$oc" "$(ratio "$oc" "$sc")"
 done
