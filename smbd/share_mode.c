@@ -4,6 +4,7 @@
 #include "smbd/share_mode.h"
 
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dbwrap/dbwrap.h"
@@ -109,6 +110,16 @@ NTSTATUS smbd_share_mode_check_open(struct share_mode_lock *lck,
 		/* a dead process's delete-on-close just removed it: as if
 		 * this open had come after the delete */
 		return NT_STATUS_OBJECT_NAME_NOT_FOUND;
+	}
+	if (lck->fresh && op->fd != NULL) {
+		struct stat st;
+
+		/* no record: nobody has the file open, or the last handle
+		 * of a delete-pending file deleted it after this open's job
+		 * found it (the record goes with the delete) */
+		if (fstat(op->fd->fd, &st) == 0 && st.st_nlink == 0) {
+			return NT_STATUS_OBJECT_NAME_NOT_FOUND;
+		}
 	}
 	status = share_mode_lock_check(lck, smbd_open_stream(op),
 				       op->access_mask, op->share_access);

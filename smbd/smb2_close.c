@@ -26,7 +26,9 @@
  */
 #include "smbd/smbd.h"
 
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
@@ -68,6 +70,24 @@ struct close_state {
 
 static void close_done(struct tevent_req *subreq);
 
+/* Does job->relpath still lead to the file the open's fd is? */
+static bool name_is_file(const struct close_job *job)
+{
+	struct vfs_stat a, b;
+	bool same;
+	int pfd = -1;
+
+	if (!NT_STATUS_IS_OK(vfs_fstat(job->fd, &a)) ||
+	    !NT_STATUS_IS_OK(vfs_openat(job->share, job->relpath,
+					O_PATH | O_NOFOLLOW, 0, &pfd))) {
+		return false;
+	}
+	same = NT_STATUS_IS_OK(vfs_fstat(pfd, &b)) &&
+	       a.st.st_dev == b.st.st_dev && a.st.st_ino == b.st.st_ino;
+	close(pfd);
+	return same;
+}
+
 static void close_job_run(void *private_data)
 {
 	struct close_job *job = private_data;
@@ -105,7 +125,11 @@ static void close_job_run(void *private_data)
 			smbd_stream_meta_fixup(&job->meta);
 		}
 	}
-	if (job->delete_file) {
+	if (job->delete_file && !name_is_file(job)) {
+		/* the name was renamed over since: what it names now is
+		 * another file, which this close must not delete */
+		job->delete_status = NT_STATUS_OBJECT_NAME_NOT_FOUND;
+	} else if (job->delete_file) {
 		job->delete_status =
 			vfs_unlinkat(job->share, job->relpath, job->is_dir);
 		/* the last open of a delete-pending file may be a stream

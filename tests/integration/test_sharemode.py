@@ -329,3 +329,39 @@ def test_rename_seen_by_other_process(two):
     a.closeFile(ta, fa)
     assert not exists(a, ta, new)
     assert not exists(a, ta, mid)
+
+
+@pytest.mark.ours_only
+def test_close_deletes_only_its_own_file(two):
+    """A file is delete-pending in A; B renames another file over its
+    name (Samba allows replacing an open file).  A's last close must not
+    delete the file that now has the name.  Samba 4.17 does delete it
+    (it unlinks by name at close), hence ours only."""
+    (a, ta), (b, tb) = two
+    target, src = 'sm_repl_target.txt', 'sm_repl_src.txt'
+    fa = open_file(a, ta, target, FILE_READ_DATA | DELETE, SHARE_ALL,
+                   FILE_OVERWRITE_IF)
+    a.getSMBServer().setInfo(ta, fa, inputBlob=b'\x01',
+                             fileInfoClass=SMB2_FILE_DISPOSITION_INFO)
+    fb = open_file(b, tb, src, FILE_READ_DATA | DELETE, SHARE_ALL,
+                   FILE_OVERWRITE_IF)
+    name = target.encode('utf-16-le')
+    blob = (b'\x01' + b'\x00' * 15 + struct.pack('<I', len(name)) + name)
+    st = status_of(lambda: b.getSMBServer().setInfo(
+        tb, fb, inputBlob=blob, fileInfoClass=SMB2_FILE_RENAME_INFO))
+    if st != 0:
+        # a server may refuse to replace an open file; then there is
+        # nothing more to check
+        assert st in (nt_errors.STATUS_ACCESS_DENIED,
+                      nt_errors.STATUS_SHARING_VIOLATION), hex(st)
+        a.closeFile(ta, fa)
+        b.closeFile(tb, fb)
+        assert not exists(b, tb, target)
+        return
+    b.closeFile(tb, fb)
+    a.closeFile(ta, fa)
+    assert exists(b, tb, target)
+    fb = open_file(b, tb, target, DELETE, SHARE_ALL)
+    b.getSMBServer().setInfo(tb, fb, inputBlob=b'\x01',
+                             fileInfoClass=SMB2_FILE_DISPOSITION_INFO)
+    b.closeFile(tb, fb)
