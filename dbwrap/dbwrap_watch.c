@@ -24,7 +24,6 @@
  * on another node, server_id_is_alive() is polled once a second.
  */
 #include <errno.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
