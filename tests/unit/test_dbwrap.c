@@ -1309,6 +1309,44 @@ static void test_watch_many_stale_and_gone(void **pstate)
 	talloc_free(msg);
 }
 
+/*
+ * A blocker on another node: its death is learnt by polling
+ * server_id_is_alive(), which asks clusterd's liveness hook.
+ */
+static bool remote_alive(void *private_data, const struct server_id *id)
+{
+	int *calls = private_data;
+
+	(*calls)++;
+	return *calls < 2; /* alive at the start, dead at the first poll */
+}
+
+static void test_watch_remote_blocker(void **pstate)
+{
+	struct fixture *f = *pstate;
+	struct messaging_context *msg = messaging_init(f, f->ev, f->sockdir, 0);
+	struct server_id remote = {.node = 7, .pid = 4242, .unique = 99};
+	struct db_context *db;
+	struct tevent_req *req;
+	bool died = false;
+	int calls = 0;
+
+	assert_non_null(msg);
+	messaging_set_remote_alive_fn(msg, remote_alive, &calls);
+	db = db_open_tdb(f, msg, db_path(f, "rb.tdb"), 0, DBWRAP_FLAG_NONE);
+	assert_non_null(db);
+	req = watch_key(f, db, "k", remote);
+	assert_int_equal(calls, 1);
+	assert_true(tevent_req_is_in_progress(req));
+	assert_true(wait_req(f->ev, req, WAIT_SECS));
+	assert_true(NT_STATUS_IS_OK(dbwrap_watch_recv(req, &died)));
+	assert_true(died);
+	assert_int_equal(calls, 2);
+	talloc_free(req);
+	talloc_free(db);
+	talloc_free(msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1340,6 +1378,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_contention, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_watch_remote_blocker,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
