@@ -41,6 +41,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,7 +49,9 @@
 #include "lib/util/charset.h"
 #include "lib/util/debug.h"
 #include "lib/util/dlinklist.h"
+#include "dbwrap/dbwrap.h"
 #include "smbd/notify_inotify.h"
+#include "smbd/share_mode_db.h"
 #include "smbd/smbd.h"
 #include "smbd/vfs/threadpool.h"
 
@@ -139,6 +142,7 @@ struct notify_job_data {
 	char **start;	/* relpaths to add, talloc array */
 	bool recursive;
 	int root_err;	/* errno of the watched directory itself */
+	uint64_t dev, ino; /* of the watched directory */
 	struct notify_job_result *results; /* talloc array */
 	size_t num_results;
 	bool truncated;
@@ -902,6 +906,13 @@ static void notify_job_run(void *private_data)
 	struct notify_job_data *d = private_data;
 	size_t i, next;
 
+	struct stat st;
+
+	if (fstat(d->dirfd, &st) == 0) {
+		/* the file id of the share-mode database (dosmode.c) */
+		d->dev = ((uint64_t)major(st.st_dev) << 32) | minor(st.st_dev);
+		d->ino = st.st_ino;
+	}
 	/* breadth first over the start paths and (recursive) what lies
 	 * below them; the results array doubles as the work list */
 	for (i = 0; i < talloc_array_length(d->start); i++) {
@@ -1101,6 +1112,11 @@ static void notify_job_done(struct tevent_req *subreq)
 				inotify_rm_watch(ctx->ifd, d->results[i].wd);
 			}
 		}
+	}
+	if (w != NULL && job->is_root && d->ino != 0) {
+		w->dev = d->dev;
+		w->ino = d->ino;
+		w->have_id = true;
 	}
 	if (w != NULL && job->is_root && d->root_err != 0) {
 		w->setup_status = map_nt_error_from_unix(d->root_err);
@@ -1355,4 +1371,60 @@ size_t smbd_notify_marshall(const struct notify_change *changes, size_t num,
 		}
 	}
 	return ofs;
+}
+
+/* ---------------------------------------------------------------- */
+/* the watched directory becoming delete pending in any process */
+
+static void notify_delete_watch_done(struct tevent_req *subreq);
+
+/*
+ * [MS-FSA] 2.1.5.4: a directory marked for deletion ends the watches on
+ * it (STATUS_DELETE_PENDING; Samba does the same).  The mark lives in
+ * the share-mode record of the directory, which any process may change:
+ * while a request waits, the record is watched (dbwrap record watch) and
+ * looked at again whenever it changes.
+ */
+void smbd_notify_watch_delete(struct smbd_notify *w)
+{
+	struct smbd_client *client = w->ctx->client;
+	struct share_mode_lock *lck;
+
+	if (w->delete_watch != NULL || w->deleted || !w->have_id) {
+		return;
+	}
+	lck = share_mode_lock_get(w, client, w->dev, w->ino);
+	if (lck == NULL) {
+		DBG_DEBUG("no share-mode record lock for '%s'\n",
+			  w->op->relpath);
+		return;
+	}
+	if (share_mode_data_delete_pending(lck->data, NULL)) {
+		w->deleted = true;
+	} else if (lck->rec != NULL) {
+		w->delete_watch = dbwrap_watch_send(w, client->ev, lck->rec,
+						    (struct server_id){ 0 });
+		if (w->delete_watch != NULL) {
+			tevent_req_set_callback(w->delete_watch,
+						notify_delete_watch_done, w);
+		}
+		DBG_DEBUG("watching the share-mode record of '%s': %s\n",
+			  w->op->relpath,
+			  w->delete_watch != NULL ? "ok" : "failed");
+	}
+	talloc_free(lck);
+}
+
+static void notify_delete_watch_done(struct tevent_req *subreq)
+{
+	struct smbd_notify *w = tevent_req_callback_data(subreq,
+							 struct smbd_notify);
+	bool died = false;
+
+	(void)dbwrap_watch_recv(subreq, &died);
+	TALLOC_FREE(w->delete_watch);
+	if (w->reqs != NULL) {
+		smbd_notify_watch_delete(w);
+	}
+	smbd_notify_watch_changed(w);
 }

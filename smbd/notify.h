@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <talloc.h>
+#include <tevent.h>
 
 #include "lib/util/ntstatus.h"
 
@@ -95,6 +96,9 @@ struct smbd_notify {
 	size_t changes_bytes; /* their FILE_NOTIFY_INFORMATION size */
 	bool overflow;	      /* dropped: the next reply is ENUM_DIR */
 	bool deleted;	      /* the directory itself is delete pending */
+	uint64_t dev, ino;    /* of the directory, once the job ran */
+	bool have_id;
+	struct tevent_req *delete_watch; /* smbd_notify_watch_delete() */
 
 	struct notify_req *reqs; /* waiting CHANGE_NOTIFY requests, FIFO */
 };
@@ -126,6 +130,10 @@ size_t smbd_notify_entry_size(const char *name);
  */
 size_t smbd_notify_marshall(const struct notify_change *changes, size_t num,
 			    uint8_t *buf, size_t len);
+
+/* While requests wait: notice the directory becoming delete pending,
+ * in this process or another (w->deleted, then watch_changed). */
+void smbd_notify_watch_delete(struct smbd_notify *w);
 
 /* smb2_notify.c: w has news (changes, readiness, deletion): answer the
  * first waiting request if there is something to say. */

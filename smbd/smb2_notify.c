@@ -172,6 +172,9 @@ void smbd_notify_watch_changed(struct smbd_notify *w)
 				/* set up now, and waiting: interim reply */
 				smbd_request_go_async(nr->req);
 			}
+			if (smbd_notify_ready(w)) {
+				smbd_notify_watch_delete(w);
+			}
 			continue;
 		}
 		notify_finish(nr, status);
@@ -272,6 +275,10 @@ NTSTATUS smbd_smb2_notify(struct smbd_request *req)
 	if (smbd_notify_ready(w)) {
 		/* a wait of unknown length: tell the client now */
 		smbd_request_go_async(req);
+		smbd_notify_watch_delete(w);
+		if (w->deleted) {
+			smbd_notify_watch_changed(w);
+		}
 	}
 	return NT_STATUS_PENDING;
 }

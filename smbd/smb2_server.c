@@ -466,7 +466,9 @@ static void smbd_process_cancel(struct smbd_connection *conn,
 	for (r = conn->pending; r != NULL; r = r->next) {
 		bool match = (flags & SMB2_HDR_FLAG_ASYNC)
 				     ? (r->async && r->async_id == async_id)
-				     : (!r->async && r->mid == mid);
+				     /* by MessageId, also once it went
+				      * async ([MS-SMB2] 3.3.5.16) */
+				     : r->mid == mid;
 
 		if (match) {
 			DBG_DEBUG("cancel of %s mid %llu\n",

@@ -31,6 +31,7 @@
 #include "smbd/dosmode.h"
 #include "smbd/ea.h"
 #include "smbd/fscc_info.h"
+#include "smbd/notify.h"
 #include "smbd/ntname.h"
 #include "smbd/share_mode.h"
 #include "smbd/acl_store.h"
@@ -896,6 +897,45 @@ static void setinfo_note_write_time(struct smbd_open *op,
 	}
 }
 
+/*
+ * Tell change notify watches what this SET_INFO changed: the kernel
+ * reports these as a bare IN_ATTRIB (notify.h).  A time of 0 or -1 is
+ * "keep" ([MS-FSCC] 2.4.7).
+ */
+static void setinfo_notify(struct smbd_open *op,
+			   const struct setinfo_job *job)
+{
+	static const uint32_t time_filter[4] = {
+		FILE_NOTIFY_CHANGE_CREATION, FILE_NOTIFY_CHANGE_LAST_ACCESS,
+		FILE_NOTIFY_CHANGE_LAST_WRITE, 0 /* change time: none */
+	};
+	uint32_t filter = 0;
+	unsigned i;
+
+	switch (job->kind) {
+	case SETINFO_BASIC:
+		if (job->attributes != 0) {
+			filter |= FILE_NOTIFY_CHANGE_ATTRIBUTES;
+		}
+		for (i = 0; i < 4; i++) {
+			if (job->times[i] != 0 && job->times[i] != UINT64_MAX) {
+				filter |= time_filter[i];
+			}
+		}
+		break;
+	case SETINFO_SECURITY:
+		filter = FILE_NOTIFY_CHANGE_SECURITY;
+		break;
+	case SETINFO_EA:
+		filter = FILE_NOTIFY_CHANGE_EA;
+		break;
+	default:
+		return;
+	}
+	smbd_notify_post(op->tcon, op->relpath, NULL,
+			 filter != 0 ? FILE_ACTION_MODIFIED : 0, filter);
+}
+
 static void setinfo_done(struct tevent_req *subreq)
 {
 	struct setinfo_state *state =
@@ -921,6 +961,7 @@ static void setinfo_done(struct tevent_req *subreq)
 			      state->volatile_id);
 	if (op != NULL) {
 		setinfo_note_write_time(op, job);
+		setinfo_notify(op, job);
 		if (job->kind == SETINFO_DISPOSITION) {
 			/* the unlink itself happens at the last CLOSE; the
 			 * mark is the file's, for every process */
@@ -932,6 +973,10 @@ static void setinfo_done(struct tevent_req *subreq)
 			}
 			op->delete_on_close = job->delete_pending;
 			op->delete_pending = job->delete_pending;
+			if (job->delete_pending) {
+				smbd_notify_delete_pending(op->tcon,
+							   op->relpath);
+			}
 		} else if (job->kind == SETINFO_STREAM_RENAME) {
 			status = smbd_open_set_stream(op, job->new_stream_name);
 			if (!NT_STATUS_IS_OK(status)) {
