@@ -1072,7 +1072,8 @@ static NTSTATUS grant_lease(struct smbd_oplock_ctx *ctx,
 
 NTSTATUS smbd_oplock_grant(struct smbd_open *op, struct share_mode_lock *lck,
 			   const struct smbd_oplock_want *want,
-			   struct share_mode_entry *e, bool was_overwritten)
+			   struct share_mode_entry *e, bool was_overwritten,
+			   bool created)
 {
 	struct smbd_client *client = op->tcon->session->client;
 	struct smbd_oplock_ctx *ctx = oplock_ctx(client);
@@ -1102,8 +1103,10 @@ NTSTATUS smbd_oplock_grant(struct smbd_open *op, struct share_mode_lock *lck,
 	    op->create_disposition == FILE_OVERWRITE_IF) {
 		r.access_mask |= SEC_FILE_WRITE_DATA;
 	}
-	if (oplock_is_stat_open(r.access_mask) && !want->have_lease) {
-		/* a stat open neither breaks nor gets an oplock */
+	if (!created && oplock_is_stat_open(r.access_mask) &&
+	    !want->have_lease) {
+		/* a stat open of an existing file gets no oplock (a lease
+		 * it may get), as in Samba; one that creates the file does */
 		r.oplock_level = SMB2_OPLOCK_LEVEL_NONE;
 	}
 	TALLOC_FREE(op->oplock);
@@ -1235,8 +1238,9 @@ void smbd_oplock_contend_level2(struct smbd_open *op)
 
 NTSTATUS smbd_oplock_enter(struct smbd_open *op, uint64_t dev, uint64_t ino,
 			   const struct smbd_oplock_want *want,
-			   bool will_overwrite, bool first_attempt,
-			   TALLOC_CTX *mem_ctx, struct tevent_req **wait)
+			   bool will_overwrite, bool created,
+			   bool first_attempt, TALLOC_CTX *mem_ctx,
+			   struct tevent_req **wait)
 {
 	struct smbd_client *client = op->tcon->session->client;
 	struct share_mode_entry entry;
@@ -1272,7 +1276,8 @@ NTSTATUS smbd_oplock_enter(struct smbd_open *op, uint64_t dev, uint64_t ino,
 		return status;
 	}
 	smbd_share_mode_entry_init(op, &entry);
-	status = smbd_oplock_grant(op, lck, want, &entry, will_overwrite);
+	status = smbd_oplock_grant(op, lck, want, &entry, will_overwrite,
+				   created);
 	if (NT_STATUS_IS_OK(status)) {
 		status = smbd_share_mode_add_open(lck, op, &entry);
 	}
@@ -1281,4 +1286,175 @@ NTSTATUS smbd_oplock_enter(struct smbd_open *op, uint64_t dev, uint64_t ino,
 	}
 	talloc_free(lck); /* stores a dead-owner cleanup, if any */
 	return status;
+}
+
+/* ---- rename ---- */
+
+void smbd_oplock_renamed(struct smbd_open *op, const char *newrel)
+{
+	struct smbd_client *client = op->tcon->session->client;
+	struct smbd_open_oplock *o = op->oplock;
+	struct smbd_oplock_ctx *ctx = client->oplocks;
+	struct share_mode_lock *lck;
+	uint8_t fk[16];
+	uint32_t i, j;
+
+	if (o == NULL || ctx == NULL) {
+		return;
+	}
+	lck = share_mode_lock_get(o, client, o->dev, o->ino);
+	if (lck == NULL) {
+		return;
+	}
+	share_mode_key_push(fk, o->dev, o->ino);
+	for (i = 0; i < lck->data->num_entries; i++) {
+		const struct share_mode_entry *e = &lck->data->entries[i];
+		struct lease_record *r = NULL;
+		struct db_record *rec;
+		bool changed = false;
+
+		if (e->oplock_type != SHARE_MODE_OPLOCK_LEASE) {
+			continue;
+		}
+		/* a lease names its file: the name follows the rename so
+		 * that the key can open the file under its new name */
+		rec = lease_lock(ctx, lck, e->client_guid, e->lease_key, &r);
+		for (j = 0; r != NULL && j < r->num_files; j++) {
+			struct lease_file *f = &r->files[j];
+
+			if (memcmp(f->file_key, fk, 16) != 0 ||
+			    strcmp(f->relpath, newrel) == 0) {
+				continue;
+			}
+			talloc_free(f->relpath);
+			f->relpath = talloc_strdup(r, newrel);
+			changed = f->relpath != NULL;
+		}
+		if (changed) {
+			(void)lease_store(rec, r);
+		}
+		TALLOC_FREE(rec);
+	}
+	TALLOC_FREE(lck);
+}
+
+/*
+ * Before a rename: the other leases with H on the file are broken to
+ * lose H and the rename waits for them ([MS-SMB2] 3.3.5.21.1 via
+ * [MS-FSA] 2.1.5.14.11; smbtorture smb2.lease.rename_wait, v2_rename).
+ * The renamer's own lease keeps its H.  Oplocks are left alone, as
+ * Samba does.
+ */
+struct handle_breaks_state {
+	/* the open by its ids: it may be closed while the rename waits */
+	uint64_t persistent_id, volatile_id;
+	struct smbd_client *client;
+};
+
+static void handle_breaks_step(struct tevent_req *req);
+static void handle_breaks_waited(struct tevent_req *subreq);
+
+struct tevent_req *smbd_oplock_rename_breaks_send(TALLOC_CTX *mem_ctx,
+						  struct smbd_open *op)
+{
+	struct smbd_client *client = op->tcon->session->client;
+	struct handle_breaks_state *state;
+	struct tevent_req *req;
+
+	req = tevent_req_create(mem_ctx, &state, struct handle_breaks_state);
+	if (req == NULL) {
+		return NULL;
+	}
+	state->persistent_id = op->persistent_id;
+	state->volatile_id = op->volatile_id;
+	state->client = client;
+	handle_breaks_step(req);
+	if (!tevent_req_is_in_progress(req)) {
+		return tevent_req_post(req, client->ev);
+	}
+	return req;
+}
+
+static void handle_breaks_step(struct tevent_req *req)
+{
+	struct handle_breaks_state *state =
+		tevent_req_data(req, struct handle_breaks_state);
+	struct smbd_open *op = smbd_open_lookup(
+		state->client, state->persistent_id, state->volatile_id);
+	struct smbd_open_oplock *o = op != NULL ? op->oplock : NULL;
+	struct smbd_oplock_ctx *ctx = oplock_ctx(state->client);
+	struct smbd_oplock_want own = { 0 };
+	struct share_mode_lock *lck;
+	struct holder_set set;
+	struct server_id blocker = { 0 };
+	struct tevent_req *subreq;
+	bool delay = false;
+	uint32_t k;
+
+	if (o == NULL || ctx == NULL) {
+		tevent_req_done(req);
+		return;
+	}
+	lck = share_mode_lock_get(state, state->client, o->dev, o->ino);
+	if (lck == NULL) {
+		tevent_req_done(req);
+		return;
+	}
+	if (o->lease != NULL) {
+		own.have_lease = true;
+		own.level = SMB2_OPLOCK_LEVEL_LEASE;
+		memcpy(own.lease.key, o->lease->key, 16);
+	}
+	if (!holders_of(ctx, lck, lck, smbd_open_stream(op), &own, &set)) {
+		TALLOC_FREE(lck);
+		tevent_req_error(req, NT_STATUS_V(NT_STATUS_NO_MEMORY));
+		return;
+	}
+	for (k = 0; k < set.n; k++) {
+		struct oplock_holder *h = &set.h[k];
+
+		if (h->oplock_level != SMB2_OPLOCK_LEVEL_LEASE ||
+		    h->same_lease || h->stale ||
+		    !(h->state & SMB2_LEASE_HANDLE)) {
+			continue;
+		}
+		h->send_break = true;
+		h->break_to = h->state & ~SMB2_LEASE_HANDLE;
+		if (!delay) {
+			blocker = lck->data->entries[set.idx[k]].owner;
+		}
+		delay = true;
+	}
+	if (!delay) {
+		TALLOC_FREE(lck);
+		tevent_req_done(req);
+		return;
+	}
+	send_breaks(ctx, lck, &set);
+	subreq = smbd_oplock_wait_send(state, state->client, lck, blocker);
+	TALLOC_FREE(lck);
+	if (subreq == NULL) {
+		tevent_req_error(req, NT_STATUS_V(NT_STATUS_NO_MEMORY));
+		return;
+	}
+	tevent_req_set_callback(subreq, handle_breaks_waited, req);
+}
+
+static void handle_breaks_waited(struct tevent_req *subreq)
+{
+	struct tevent_req *req =
+		tevent_req_callback_data(subreq, struct tevent_req);
+	NTSTATUS status = smbd_oplock_wait_recv(subreq);
+
+	TALLOC_FREE(subreq);
+	if (!NT_STATUS_IS_OK(status)) {
+		tevent_req_error(req, NT_STATUS_V(status));
+		return;
+	}
+	handle_breaks_step(req);
+}
+
+NTSTATUS smbd_oplock_rename_breaks_recv(struct tevent_req *req)
+{
+	return smbd_oplock_wait_recv(req);
 }

@@ -95,8 +95,9 @@ NTSTATUS smbd_oplock_delay_for(struct smbd_client *client,
  */
 NTSTATUS smbd_oplock_enter(struct smbd_open *op, uint64_t dev, uint64_t ino,
 			   const struct smbd_oplock_want *want,
-			   bool will_overwrite, bool first_attempt,
-			   TALLOC_CTX *mem_ctx, struct tevent_req **wait);
+			   bool will_overwrite, bool created,
+			   bool first_attempt, TALLOC_CTX *mem_ctx,
+			   struct tevent_req **wait);
 
 /* Wait for lck's record to change or blocker to die; registers the watch
  * while lck is still locked (free lck afterwards).  Completes OK also
@@ -114,7 +115,8 @@ NTSTATUS smbd_oplock_wait_recv(struct tevent_req *req);
  */
 NTSTATUS smbd_oplock_grant(struct smbd_open *op, struct share_mode_lock *lck,
 			   const struct smbd_oplock_want *want,
-			   struct share_mode_entry *e, bool was_overwritten);
+			   struct share_mode_entry *e, bool was_overwritten,
+			   bool created);
 
 /* OplockLevel of the CREATE reply. */
 uint8_t smbd_oplock_reply_level(const struct smbd_open *op);
@@ -125,6 +127,16 @@ size_t smbd_oplock_reply_lease(const struct smbd_open *op, uint8_t *buf);
 /* A write, truncation or byte-range lock through op: every other level
  * II oplock and R lease of the file goes to none ([MS-FSA] 2.1.4.12). */
 void smbd_oplock_contend_level2(struct smbd_open *op);
+
+/* op's file was renamed to newrel: the leases on it follow, so that
+ * their keys open the file by its new name. */
+void smbd_oplock_renamed(struct smbd_open *op, const char *newrel);
+
+/* Before renaming op's file: break the H of every other lease on it
+ * and complete once none holds H any more. */
+struct tevent_req *smbd_oplock_rename_breaks_send(TALLOC_CTX *mem_ctx,
+						  struct smbd_open *op);
+NTSTATUS smbd_oplock_rename_breaks_recv(struct tevent_req *req);
 
 /* smb2_break.c: acknowledgements and notifications */
 bool smbd_oplock_is_breaking(const struct smbd_open *op);

@@ -1481,6 +1481,7 @@ static void create_enter(struct create_state *state, struct smbd_open *op)
 	status = smbd_oplock_enter(op, job->meta.device,
 				   job->meta.index_number, &state->want,
 				   job->overwrite_pending,
+				   job->action == FILE_WAS_CREATED,
 				   state->first_attempt, state, &wait);
 	if (NT_STATUS_EQUAL(status, NT_STATUS_RETRY)) {
 		state->first_attempt = false;

@@ -14,6 +14,7 @@
  * cancel-logoff).
  */
 #include "smbd/smbd.h"
+#include "smbd/oplock_break.h"
 
 #include "dbwrap/dbwrap.h"
 #include "lib/util/byteorder.h"
@@ -58,6 +59,11 @@ static NTSTATUS lock_reply(struct smbd_request *req)
 /* Success: remember the lock sequence, build the reply. */
 static NTSTATUS lock_success(struct lock_state *state)
 {
+	if (!state->lr.is_unlock) {
+		/* a byte-range lock breaks level II oplocks and R leases,
+		 * the locker's own level II too ([MS-FSA] 2.1.4.12) */
+		smbd_oplock_contend_level2(state->op);
+	}
 	if (state->lock_sequence != NULL) {
 		smb2_lock_sequence_done(state->lock_sequence, state->seq_idx,
 					state->lr.sequence);

@@ -764,6 +764,9 @@ static NTSTATUS parse_file_class(struct setinfo_job *job,
 	}
 }
 
+static NTSTATUS setinfo_send_job(struct setinfo_state *state);
+static void setinfo_rename_ready(struct tevent_req *subreq);
+
 NTSTATUS smbd_smb2_setinfo(struct smbd_request *req)
 {
 	const uint8_t *b = req->in_body;
@@ -773,7 +776,6 @@ NTSTATUS smbd_smb2_setinfo(struct smbd_request *req)
 	uint16_t buf_ofs = PULL_LE16(b, 8);
 	uint32_t additional = PULL_LE32(b, 12);
 	const uint8_t *buf = NULL;
-	struct smbd_client *client = req->conn->client;
 	struct smbd_open *op;
 	struct setinfo_state *state;
 	struct setinfo_job *job;
@@ -868,13 +870,48 @@ NTSTATUS smbd_smb2_setinfo(struct smbd_request *req)
 	job->fd = op->fd->fd;
 	talloc_set_destructor(job, setinfo_job_destructor);
 	state->job = job;
+	if (job->kind == SETINFO_RENAME) {
+		/* other leases with H are broken first (oplock_break.h) */
+		subreq = smbd_oplock_rename_breaks_send(state, op);
+		if (subreq == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		tevent_req_set_callback(subreq, setinfo_rename_ready, state);
+		return NT_STATUS_PENDING;
+	}
+	return setinfo_send_job(state);
+}
+
+static NTSTATUS setinfo_send_job(struct setinfo_state *state)
+{
+	struct smbd_request *req = state->req;
+	struct smbd_client *client = req->conn->client;
+	struct tevent_req *subreq;
+
 	subreq = vfs_job_send(state, client->ev, client->pool,
-			      req->session->creds, setinfo_job_run, job);
+			      req->session->creds, setinfo_job_run,
+			      state->job);
 	if (subreq == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
 	tevent_req_set_callback(subreq, setinfo_done, state);
 	return NT_STATUS_PENDING;
+}
+
+/* The H leases a rename waited for are gone: rename now. */
+static void setinfo_rename_ready(struct tevent_req *subreq)
+{
+	struct setinfo_state *state =
+		tevent_req_callback_data(subreq, struct setinfo_state);
+	NTSTATUS status = smbd_oplock_rename_breaks_recv(subreq);
+
+	TALLOC_FREE(subreq);
+	if (NT_STATUS_IS_OK(status)) {
+		status = setinfo_send_job(state);
+	}
+	if (!NT_STATUS_EQUAL(status, NT_STATUS_PENDING)) {
+		smbd_request_done(state->req, status);
+	}
 }
 
 /* What the job did to the write time, back on the open. */
@@ -993,6 +1030,7 @@ static void setinfo_done(struct tevent_req *subreq)
 			smbd_open_foreach(req->conn->client, fixup_renamed,
 					  &rf);
 			smbd_share_mode_renamed(op, job->newrel);
+			smbd_oplock_renamed(op, job->newrel);
 		}
 	}
 	out = smbd_request_reply(req, SETINFO_REP_FIXED, 0);
