@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <talloc.h>
 
 #include "lib/util/ntstatus.h"
@@ -176,6 +177,23 @@ bool brl_key_parse(TALLOC_CTX *mem_ctx, const uint8_t *key, size_t key_len,
 struct smbd_open;
 struct smbd_client;
 struct db_record;
+
+/*
+ * brlock.tdb in lock_dir, for processes without an smbd_client (the smbd
+ * parent); NULL on failure (logged).  Children open theirs on first use.
+ */
+struct db_context *brl_db_open(TALLOC_CTX *mem_ctx,
+			       struct messaging_context *msg,
+			       const char *lock_dir);
+
+/*
+ * Remove every lock of process (node, pid): the parent calls it for a
+ * child that died without cleaning up (kill -9, crash), so that its locks
+ * do not wait for the next update of each record and a recycled pid can
+ * never revive them.  Stores wake the watchers (blocked LOCKs retry).
+ * Returns the number of locks removed.
+ */
+int brl_cleanup_owner(struct db_context *db, uint32_t node, pid_t pid);
 
 /* The process's lock owner id for op. */
 struct brl_owner smbd_brl_owner(const struct smbd_open *op);

@@ -47,22 +47,34 @@ struct smbd_brl_open {
 	struct brl_waiter *waiters;
 };
 
-static struct db_context *brl_db(struct smbd_client *client)
-{
-	char *path;
+#define BRL_DB_NAME "brlock.tdb"
 
-	if (client->brlock_db != NULL) {
-		return client->brlock_db;
-	}
-	path = talloc_asprintf(client, "%s/brlock.tdb",
-			       client->conf->global.lock_directory);
+struct db_context *brl_db_open(TALLOC_CTX *mem_ctx,
+			       struct messaging_context *msg,
+			       const char *lock_dir)
+{
+	struct db_context *db;
+	char *path = talloc_asprintf(mem_ctx, "%s/%s", lock_dir, BRL_DB_NAME);
+
 	if (path == NULL) {
 		return NULL;
 	}
 	/* volatile: cleared when the first process opens it after boot */
-	client->brlock_db = db_open_tdb(client, client->msg, path, 0,
-					DBWRAP_FLAG_NONE);
+	db = db_open_tdb(mem_ctx, msg, path, 0, DBWRAP_FLAG_NONE);
+	if (db == NULL) {
+		DBG_ERR("cannot open %s\n", path);
+	}
 	talloc_free(path);
+	return db;
+}
+
+static struct db_context *brl_db(struct smbd_client *client)
+{
+	if (client->brlock_db == NULL) {
+		client->brlock_db = brl_db_open(
+			client, client->msg,
+			client->conf->global.lock_directory);
+	}
 	return client->brlock_db;
 }
 
@@ -504,4 +516,60 @@ bool smbd_brl_file_has_locks(struct smbd_open *op)
 		return false;
 	}
 	return !NT_STATUS_IS_OK(c.status);
+}
+
+struct brl_cleanup_state {
+	uint32_t node;
+	uint32_t pid;
+	int removed;
+};
+
+static bool brl_not_that_process(const struct server_id *pid,
+				 void *private_data)
+{
+	struct brl_cleanup_state *c = private_data;
+
+	return pid->node != c->node || pid->pid != c->pid;
+}
+
+static int brl_cleanup_one(struct db_record *rec, void *private_data)
+{
+	struct brl_cleanup_state *c = private_data;
+	TALLOC_CTX *frame = talloc_new(NULL);
+	struct db_data value = dbwrap_record_get_value(rec);
+	struct brl_set set;
+	uint32_t removed;
+	uint8_t *buf;
+	size_t len;
+
+	if (frame == NULL ||
+	    !NT_STATUS_IS_OK(brl_set_decode(frame, value.dptr, value.dsize,
+					    &set))) {
+		talloc_free(frame);
+		return 0;
+	}
+	removed = brl_set_remove_dead(&set, brl_not_that_process, c);
+	if (removed > 0) {
+		c->removed += (int)removed;
+		if (set.num == 0) {
+			(void)dbwrap_record_delete(rec);
+		} else if (NT_STATUS_IS_OK(brl_set_encode(frame, &set, &buf,
+							  &len))) {
+			(void)dbwrap_record_store(rec,
+						  db_data_make(buf, len));
+		}
+	}
+	talloc_free(frame);
+	return 0;
+}
+
+int brl_cleanup_owner(struct db_context *db, uint32_t node, pid_t pid)
+{
+	struct brl_cleanup_state c = { .node = node, .pid = (uint32_t)pid };
+
+	if (db == NULL) {
+		return 0;
+	}
+	(void)dbwrap_traverse(db, brl_cleanup_one, &c, NULL);
+	return c.removed;
 }

@@ -24,6 +24,7 @@
 #include "lib/util/debug.h"
 #include "lib/util/dlinklist.h"
 #include "messaging/messaging.h"
+#include "smbd/brlock.h"
 #include "smbd/share_mode_db.h"
 #include "smbd/smbXsrv_global.h"
 #include "smbd/smbd_settings.h"
@@ -64,6 +65,7 @@ struct smbd_parent {
 	 * and the parent removes a dead child's records from them. */
 	struct smbXsrv_global_dbs *globals;
 	struct db_context *share_modes; /* locking.tdb, share_mode_db.h */
+	struct db_context *brlocks;	/* brlock.tdb, brlock.h */
 	/* <lock directory>/msg.sock; each child re-initialises it */
 	struct messaging_context *msg;
 	bool shutting_down;
@@ -194,6 +196,7 @@ static void smbd_accept(struct tevent_context *ev, struct tevent_fd *fde,
 		 * opens its own (smbXsrv_global.c) */
 		TALLOC_FREE(parent->globals);
 		TALLOC_FREE(parent->share_modes);
+		TALLOC_FREE(parent->brlocks);
 		child = talloc_zero(NULL, struct smbd_child_context);
 		if (child == NULL) {
 			_exit(1);
@@ -245,6 +248,12 @@ static void smbd_cleanup_child_records(struct smbd_parent *parent, pid_t pid)
 	removed = share_mode_cleanup_owner(parent->share_modes, 0, pid);
 	if (removed > 0) {
 		DBG_NOTICE("removed %d share-mode entries of dead child %d\n",
+			   removed, (int)pid);
+	}
+	/* its byte-range locks (a LOCK waiting behind one retries) */
+	removed = brl_cleanup_owner(parent->brlocks, 0, pid);
+	if (removed > 0) {
+		DBG_NOTICE("removed %d byte-range locks of dead child %d\n",
 			   removed, (int)pid);
 	}
 }
@@ -635,6 +644,11 @@ int smbd_parent_run(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
 		DBG_ERR("cannot open the share-mode database in %s\n",
 			parent->conf->global.lock_directory);
 		return 1;
+	}
+	parent->brlocks = brl_db_open(parent, parent->msg,
+				      parent->conf->global.lock_directory);
+	if (parent->brlocks == NULL) {
+		return 1; /* logged */
 	}
 	if (!smbd_open_listeners(parent)) {
 		DBG_ERR("no listening socket could be opened\n");

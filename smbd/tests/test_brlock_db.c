@@ -4,7 +4,9 @@
  * READ/WRITE check, release when an open is freed (its talloc
  * destructor), waiters told when their open goes, and the locks of a
  * process killed with SIGKILL (a forked child) ignored by I/O and dropped
- * by the next update.  No messaging context: liveness by kill(pid, 0).
+ * by the next update, or removed by brl_cleanup_owner (what the smbd
+ * parent does for a child it reaps).  No messaging context: liveness by
+ * kill(pid, 0).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -200,40 +203,17 @@ static void test_waiters_told_when_open_goes(void **state)
 	talloc_free(tcon);
 }
 
+static pid_t locking_child(struct fixture *f, uint64_t start);
+
 static void test_killed_holder(void **state)
 {
 	struct fixture *f = *state;
 	struct smbd_tcon *tcon = make_tcon(f);
 	struct smbd_open *op = make_open(tcon, f->file, 1);
 	struct server_id blocker = { 0 };
-	int ready[2];
-	pid_t child;
-	char c;
-
-	assert_int_equal(pipe(ready), 0);
-	child = fork();
-	assert_true(child >= 0);
-	if (child == 0) {
-		/* another smbd: its own client and database handle */
-		struct fixture cf = *f;
-		struct smbd_tcon *ct;
-		struct smbd_open *cop;
-
-		cf.mem = talloc_new(NULL);
-		ct = make_tcon(&cf);
-		cop = make_open(ct, f->file, 1); /* same id, other process */
-		if (!NT_STATUS_IS_OK(lock(cop, 100, 10, BRL_OP_EXCLUSIVE,
-					  NULL))) {
-			_exit(1);
-		}
-		(void)write(ready[1], "x", 1);
-		for (;;) {
-			pause();
-		}
-	}
-	close(ready[1]);
-	assert_int_equal(read(ready[0], &c, 1), 1);
-	close(ready[0]);
+	/* another smbd (its own client and database handle) holds
+	 * [100, 110) through an open with the same persistent id */
+	pid_t child = locking_child(f, 100);
 
 	/* the same persistent id in another process is another owner */
 	ST_EQ(lock(op, 105, 1, BRL_OP_SHARED, &blocker),
@@ -258,6 +238,66 @@ static void test_killed_holder(void **state)
 	talloc_free(tcon);
 }
 
+/* A child that locks [start, start+10) and waits to be killed. */
+static pid_t locking_child(struct fixture *f, uint64_t start)
+{
+	int ready[2];
+	pid_t child;
+	char c;
+
+	assert_int_equal(pipe(ready), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct fixture cf = *f;
+		struct smbd_open *cop;
+
+		cf.mem = talloc_new(NULL);
+		cop = make_open(make_tcon(&cf), f->file, 1);
+		if (!NT_STATUS_IS_OK(lock(cop, start, 10, BRL_OP_EXCLUSIVE,
+					  NULL))) {
+			_exit(1);
+		}
+		(void)write(ready[1], "x", 1);
+		for (;;) {
+			pause();
+		}
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	return child;
+}
+
+/* What the smbd parent does for a child it reaps after a kill -9. */
+static void test_cleanup_owner(void **state)
+{
+	struct fixture *f = *state;
+	struct db_context *db;
+	struct stat st;
+	uint8_t *key;
+	size_t len;
+	pid_t a, b;
+
+	a = locking_child(f, 0);
+	b = locking_child(f, 100);
+	db = brl_db_open(f->mem, NULL, f->dir);
+	assert_non_null(db);
+	assert_int_equal(stat(f->file, &st), 0);
+	key = brl_key_make(f->mem, st.st_dev, st.st_ino, NULL, &len);
+	kill(a, SIGKILL);
+	assert_int_equal(waitpid(a, NULL, 0), a);
+	assert_int_equal(brl_cleanup_owner(db, 0, a), 1);
+	assert_int_equal(brl_cleanup_owner(db, 0, a), 0);
+	assert_int_equal(brl_cleanup_owner(db, 1, b), 0); /* other node */
+	assert_true(dbwrap_exists(db, db_data_make(key, len)));
+	kill(b, SIGKILL);
+	assert_int_equal(waitpid(b, NULL, 0), b);
+	assert_int_equal(brl_cleanup_owner(db, 0, b), 1);
+	/* the last lock gone, the record too */
+	assert_false(dbwrap_exists(db, db_data_make(key, len)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +306,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_waiters_told_when_open_goes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killed_holder, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_cleanup_owner, setup,
 						teardown),
 	};
 
