@@ -197,6 +197,9 @@ NTSTATUS brl_set_apply(TALLOC_CTX *mem_ctx, struct brl_set *set,
 		return status;
 	}
 
+	if (num_elems > BRL_MAX_LOCKS_PER_STREAM - set->num) {
+		return NT_STATUS_INSUFFICIENT_RESOURCES;
+	}
 	if (!brl_set_grow(mem_ctx, set, num_elems)) {
 		return NT_STATUS_NO_MEMORY;
 	}

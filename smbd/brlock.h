@@ -103,6 +103,15 @@ bool brl_conflicts(const struct brl_lock *held, const struct brl_owner *owner,
 		   bool lock_intent);
 
 /*
+ * The most locks one stream may hold.  Every lock request is checked
+ * against every lock of the stream and every READ/WRITE decodes the
+ * record, so an unbounded list would let one client make the file slow
+ * for all (a single LOCK may carry 65535 elements).  Windows' own limit
+ * is memory; smbtorture needs a few hundred.
+ */
+#define BRL_MAX_LOCKS_PER_STREAM 10000
+
+/*
  * Apply the elements of one LOCK request of owner to set.
  *
  * Locks (is_unlock false): every element is granted or none is: on the
@@ -117,7 +126,9 @@ bool brl_conflicts(const struct brl_lock *held, const struct brl_owner *owner,
  * BRL_OP_INVALID); those done stay done ([MS-SMB2] 3.3.5.14.1).
  *
  * *changed (may be NULL) tells whether set differs afterwards.  The
- * locks array is reallocated on mem_ctx.
+ * locks array is reallocated on mem_ctx.  A lock request that would
+ * take the stream past BRL_MAX_LOCKS_PER_STREAM is refused whole with
+ * INSUFFICIENT_RESOURCES.
  */
 NTSTATUS brl_set_apply(TALLOC_CTX *mem_ctx, struct brl_set *set,
 		       const struct brl_owner *owner,

@@ -232,6 +232,35 @@ static void test_io_check(void **state)
 	talloc_free(mem);
 }
 
+static void test_limit(void **state)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct brl_set set = { 0 };
+	struct brl_elem *e = talloc_array(mem, struct brl_elem,
+					  BRL_MAX_LOCKS_PER_STREAM);
+	uint32_t i;
+
+	for (i = 0; i < BRL_MAX_LOCKS_PER_STREAM; i++) {
+		e[i] = (struct brl_elem){ .start = 2 * (uint64_t)i,
+					  .length = 1,
+					  .op = BRL_OP_SHARED };
+	}
+	ST_EQ(brl_set_apply(mem, &set, &A, e, BRL_MAX_LOCKS_PER_STREAM - 1,
+			    false, NULL, NULL),
+	      NT_STATUS_OK);
+	/* two more do not fit: refused whole */
+	ST_EQ(brl_set_apply(mem, &set, &B, e, 2, false, NULL, NULL),
+	      NT_STATUS_INSUFFICIENT_RESOURCES);
+	assert_int_equal(set.num, BRL_MAX_LOCKS_PER_STREAM - 1);
+	ST_EQ(brl_set_apply(mem, &set, &B, e, 1, false, NULL, NULL),
+	      NT_STATUS_OK);
+	ST_EQ(lock1(mem, &set, &B, 1, 1, S), NT_STATUS_INSUFFICIENT_RESOURCES);
+	/* unlocking is always possible */
+	ST_EQ(lock1(mem, &set, &B, 0, 1, U), NT_STATUS_OK);
+	ST_EQ(lock1(mem, &set, &B, 1, 1, S), NT_STATUS_OK);
+	talloc_free(mem);
+}
+
 static bool alive_not_200(const struct server_id *pid, void *private_data)
 {
 	int *asked = private_data;
@@ -469,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_lock_sequence),
 		cmocka_unit_test(test_key),
+		cmocka_unit_test(test_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
