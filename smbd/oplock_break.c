@@ -746,6 +746,41 @@ NTSTATUS smbd_oplock_want_parse(struct smbd_request *req, uint8_t level,
 	return NT_STATUS_OK;
 }
 
+struct lease_use {
+	const uint8_t *guid, *key;
+	bool found;
+};
+
+static bool entries_use_lease(const struct share_mode_data *d,
+			      const uint8_t guid[16], const uint8_t key[16])
+{
+	uint32_t i;
+
+	for (i = 0; i < d->num_entries; i++) {
+		const struct share_mode_entry *e = &d->entries[i];
+
+		if (e->oplock_type == SHARE_MODE_OPLOCK_LEASE &&
+		    memcmp(e->client_guid, guid, 16) == 0 &&
+		    memcmp(e->lease_key, key, 16) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void lease_use_parser(struct db_data key, struct db_data data,
+			     void *private_data)
+{
+	struct lease_use *u = private_data;
+	struct share_mode_data *d = NULL;
+
+	if (NT_STATUS_IS_OK(share_mode_record_pull(NULL, data.dptr, data.dsize,
+						   &d))) {
+		u->found = entries_use_lease(d, u->guid, u->key);
+		talloc_free(d);
+	}
+}
+
 static bool str_equal(const char *a, const char *b, bool ci)
 {
 	if (a == NULL || b == NULL) {
@@ -782,16 +817,28 @@ NTSTATUS smbd_lease_check_key(struct smbd_client *client,
 		talloc_free(frame);
 		return NT_STATUS_OK; /* a new lease key */
 	}
-	status = r->num_files == 0 ? NT_STATUS_OK
-				   : NT_STATUS_INVALID_PARAMETER;
+	status = NT_STATUS_OK;
 	for (i = 0; i < r->num_files; i++) {
 		const struct lease_file *f = &r->files[i];
+		struct db_context *db = share_mode_db(client);
+		struct lease_use u = { .guid = client->client_guid,
+				       .key = want->lease.key };
 
 		if (str_equal(f->share_path, share_path, false) &&
 		    str_equal(f->relpath, relpath, true) &&
 		    str_equal(f->stream_name, stream, true)) {
 			status = NT_STATUS_OK;
 			break;
+		}
+		/* another file, unless no open holds the lease there any
+		 * more (a dead process's leftovers; no record: no open) */
+		if (db != NULL) {
+			(void)dbwrap_parse_record(
+				db, db_data_make(f->file_key, 16),
+				lease_use_parser, &u);
+		}
+		if (db == NULL || u.found) {
+			status = NT_STATUS_INVALID_PARAMETER;
 		}
 	}
 	talloc_free(frame);
@@ -991,6 +1038,43 @@ static struct smbd_lease *lease_get(struct smbd_oplock_ctx *ctx,
 	return l;
 }
 
+/*
+ * Drop the files of a lease record that no open holds the lease on any
+ * more: what a process killed with its opens leaves behind (its
+ * share-mode entries are cleaned, its lease counts are not).  The file
+ * of lck is judged by lck's entries (locked), others by a plain read.
+ */
+static void lease_drop_stale_files(struct smbd_oplock_ctx *ctx,
+				   struct lease_record *r,
+				   struct share_mode_lock *lck,
+				   const uint8_t guid[16],
+				   const uint8_t key[16])
+{
+	struct db_context *db = share_mode_db(ctx->client);
+	uint8_t fk[16];
+	uint32_t i = 0;
+
+	share_mode_key_push(fk, lck->dev, lck->ino);
+	while (i < r->num_files) {
+		struct lease_use u = { .guid = guid, .key = key };
+
+		if (memcmp(r->files[i].file_key, fk, 16) == 0) {
+			u.found = entries_use_lease(lck->data, guid, key);
+		} else if (db == NULL ||
+			   !NT_STATUS_IS_OK(dbwrap_parse_record(
+				   db,
+				   db_data_make(r->files[i].file_key, 16),
+				   lease_use_parser, &u))) {
+			u.found = db == NULL; /* keep it if we cannot tell */
+		}
+		if (u.found) {
+			i++;
+			continue;
+		}
+		lease_record_remove_file(r, i);
+	}
+}
+
 /* The lease part of the grant: create the record or join/upgrade it. */
 static NTSTATUS grant_lease(struct smbd_oplock_ctx *ctx,
 			    struct smbd_open_oplock *o,
@@ -1011,6 +1095,14 @@ static NTSTATUS grant_lease(struct smbd_oplock_ctx *ctx,
 		return NT_STATUS_INTERNAL_DB_ERROR;
 	}
 	share_mode_key_push(fk, lck->dev, lck->ino);
+	if (r != NULL) {
+		lease_drop_stale_files(ctx, r, lck, client->client_guid,
+				       want->lease.key);
+		if (r->num_files == 0) {
+			/* nothing left of it: a new lease */
+			TALLOC_FREE(r);
+		}
+	}
 	if (r == NULL) {
 		r = talloc_zero(rec, struct lease_record);
 		if (r == NULL) {

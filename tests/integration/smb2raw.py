@@ -420,9 +420,11 @@ class Raw:
 
     # -- the happy path, so that hostile requests reach deep parsers --
 
-    def negotiate(self, dialects=(DIALECT_202, DIALECT_210)):
+    def negotiate(self, dialects=(DIALECT_202, DIALECT_210),
+                  client_guid=None):
         r = self.request(NEGOTIATE, negotiate_body(
-            list(dialects), security_mode=SIGNING_REQUIRED | SIGNING_ENABLED))
+            list(dialects), security_mode=SIGNING_REQUIRED | SIGNING_ENABLED,
+            client_guid=client_guid))
         h = parse_header(r)
         if h is None or h['status'] != 0:
             raise RuntimeError('negotiate failed: %r' % h)

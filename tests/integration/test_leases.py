@@ -15,12 +15,16 @@ the wire:
     closed;
   - when A never acknowledges, B's CREATE completes after the break
     timeout ('oplock break timeout = 3' here; our parameter, Windows
-    and Samba wait 35 s), not before.
+    and Samba wait 35 s), not before;
+  - when A's smbd process is killed (kill -9) while B waits, B's CREATE
+    completes at once, and the same lease key works again.
 The same checks pass against Samba 4.17 (SMB3_TARGET=samba) except the
-timeout one, which needs our parameter and is skipped there.
+timeout one, which needs our parameter, and the kill one (Samba waits for
+the 35 s timeout there), both skipped for Samba.
 """
 
 import os
+import signal
 import struct
 import time
 
@@ -40,9 +44,9 @@ FILE_OPEN_IF = 3
 NO_MID = 0xFFFFFFFFFFFFFFFF
 
 
-def connect(t):
+def connect(t, client_guid=None):
     c = Raw(t.host, t.port, timeout=10)
-    c.negotiate()
+    c.negotiate(client_guid=client_guid)
     c.session_setup(USER_A, t.password(USER_A))
     c.tree_connect('\\\\%s\\%s' % (t.host, t.share))
     return c
@@ -132,9 +136,12 @@ def close(c, fid):
     c.request(smb2raw.CLOSE, smb2raw.close_body(fid))
 
 
+GUID_A = os.urandom(16)
+
+
 @pytest.fixture
 def clients(server):
-    a, b = connect(server), connect(server)
+    a, b = connect(server, GUID_A), connect(server)
     yield a, b
     a.close()
     b.close()
@@ -245,3 +252,65 @@ def test_break_timeout(server_factory):
     finally:
         a.close()
         b.close()
+
+
+def child_of(t, sock):
+    """The smbd child serving the TCP connection of sock (its peer port
+    is sock's local port)."""
+    port = sock.getsockname()[1]
+    inodes = set()
+    for table in ('/proc/net/tcp', '/proc/net/tcp6'):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if int(fields[2].rsplit(':', 1)[1], 16) == port:
+                        inodes.add(fields[9])
+        except OSError:
+            continue
+    for pid in smbtarget.connection_pids(t.pid()):
+        try:
+            for fd in os.listdir('/proc/%d/fd' % pid):
+                link = os.readlink('/proc/%d/fd/%s' % (pid, fd))
+                if link.startswith('socket:[') and link[8:-1] in inodes:
+                    return pid
+        except OSError:
+            continue
+    return None
+
+
+# Samba 4.17 does not watch the holder process: its waiting open only
+# goes on after the 35 s break timeout.
+@pytest.mark.ours_only
+def test_holder_killed(server, clients):
+    a, b = clients
+    name = 'lease_kill_%s.dat' % os.urandom(4).hex()
+    key = os.urandom(16)
+    st, _, _, state = open_file(
+        a, name, OPLOCK_LEASE, lease_context(key, LEASE_R | LEASE_W | LEASE_H))
+    assert st == 0 and state == LEASE_R | LEASE_W | LEASE_H
+    pid = child_of(server, a.sock)
+    assert pid is not None
+
+    _, msg = create_msg(b, name, OPLOCK_NONE)
+    b.send_raw(nbt(msg))
+    expect_break(a)
+    assert no_answer(b, 1.0)
+    t0 = time.time()
+    os.kill(pid, signal.SIGKILL)
+    st, _, fid_b, _ = create_reply(b.recv_frame(timeout=10))
+    assert st == 0
+    assert time.time() - t0 < 5
+    close(b, fid_b)
+
+    # the dead holder's lease is gone: the same client (ClientGuid)
+    # reconnecting may use its key for another file
+    c = connect(server, GUID_A)
+    try:
+        st, level, fid_c, state = open_file(
+            c, name + '.2', OPLOCK_LEASE, lease_context(key, LEASE_R))
+        assert st == 0 and level == OPLOCK_LEASE and state == LEASE_R
+        close(c, fid_c)
+    finally:
+        c.close()
