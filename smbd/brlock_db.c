@@ -68,13 +68,40 @@ struct db_context *brl_db_open(TALLOC_CTX *mem_ctx,
 	return db;
 }
 
+/*
+ * The client forgets its handle when the handle goes: opens freed later
+ * in the same teardown (a harness freeing the client as a whole) must
+ * not use it.  smbd frees the sessions, and so the opens, first.
+ */
+struct brl_db_ref {
+	struct smbd_client *client;
+};
+
+static int brl_db_ref_destructor(struct brl_db_ref *r)
+{
+	r->client->brlock_db = NULL;
+	return 0;
+}
+
 static struct db_context *brl_db(struct smbd_client *client)
 {
-	if (client->brlock_db == NULL) {
-		client->brlock_db = brl_db_open(
-			client, client->msg,
-			client->conf->global.lock_directory);
+	struct brl_db_ref *ref;
+
+	if (client->brlock_db != NULL) {
+		return client->brlock_db;
 	}
+	client->brlock_db = brl_db_open(client, client->msg,
+					client->conf->global.lock_directory);
+	if (client->brlock_db == NULL) {
+		return NULL;
+	}
+	ref = talloc(client->brlock_db, struct brl_db_ref);
+	if (ref == NULL) {
+		TALLOC_FREE(client->brlock_db);
+		return NULL;
+	}
+	ref->client = client;
+	talloc_set_destructor(ref, brl_db_ref_destructor);
 	return client->brlock_db;
 }
 

@@ -238,6 +238,19 @@ static void test_killed_holder(void **state)
 	talloc_free(tcon);
 }
 
+/* Freeing a client as a whole (its database handle may go before its
+ * opens) must not touch the freed handle. */
+static void test_client_freed_whole(void **state)
+{
+	struct fixture *f = *state;
+	struct smbd_tcon *tcon = make_tcon(f);
+	struct smbd_open *op = make_open(tcon, f->file, 1);
+
+	talloc_set_destructor(op, fd_close);
+	ST_EQ(lock(op, 0, 1, BRL_OP_EXCLUSIVE, NULL), NT_STATUS_OK);
+	talloc_free(tcon->session->client);
+}
+
 /* A child that locks [start, start+10) and waits to be killed. */
 static pid_t locking_child(struct fixture *f, uint64_t start)
 {
@@ -309,6 +322,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cleanup_owner, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_client_freed_whole,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
