@@ -43,6 +43,11 @@ enum marshall_record_type {
 	REC_DBWRAP_WATCHERS = 40,
 	REC_MSG_DBWRAP_MODIFIED = 41, /* watch wake-up: db name, key, instance */
 	REC_CONNECTIONS = 42, /* connections.tdb: tree connects of a share */
+	REC_CLUSTERD_HELLO = 50, /* clusterd over CPG: membership round */
+	REC_CLUSTERD_STATE = 51, /* clusterd over CPG: a node's health */
+	REC_CLUSTERD_CTRL_REQ = 52, /* clusterctl -> clusterd request */
+	REC_CLUSTERD_CTRL_STATUS = 53, /* clusterd -> clusterctl status */
+	REC_CLUSTERD_CTRL_RESULT = 54, /* clusterd -> clusterctl: NTSTATUS */
 };
 
 struct marshall_push;
