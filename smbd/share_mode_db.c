@@ -456,10 +456,19 @@ NTSTATUS share_mode_lock_check(const struct share_mode_lock *lck,
 	for (i = 0; i < d->num_entries; i++) {
 		const struct share_mode_entry *e = &d->entries[i];
 
-		if (!share_mode_stream_equal(e->stream_name, stream)) {
+		if (!(e->access_mask & SHARE_RELEVANT_ACCESS)) {
 			continue;
 		}
-		if (!(e->access_mask & SHARE_RELEVANT_ACCESS)) {
+		if (stream == NULL && e->stream_name != NULL &&
+		    (access & SEC_STD_DELETE) &&
+		    !(e->share_access & FILE_SHARE_DELETE)) {
+			/* deleting the file deletes its streams: a stream
+			 * open that does not share delete refuses DELETE
+			 * on the base file (smb2.streams.delete; Samba's
+			 * open_streams_for_delete) */
+			return NT_STATUS_SHARING_VIOLATION;
+		}
+		if (!share_mode_stream_equal(e->stream_name, stream)) {
 			continue;
 		}
 		if (access_conflicts(access, e->share_access) ||

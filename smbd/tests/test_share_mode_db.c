@@ -194,6 +194,30 @@ static void test_check(void **state)
 	talloc_free(lck);
 }
 
+/* Deleting the file deletes its streams: a stream open that does not
+ * share delete refuses DELETE on the base file (smb2.streams.delete),
+ * not on another stream. */
+static void test_stream_refuses_base_delete(void **state)
+{
+	struct fixture *f = *state;
+	struct share_mode_entry st =
+		entry(getpid(), 2, SEC_FILE_READ_DATA,
+		      FILE_SHARE_READ | FILE_SHARE_WRITE, "t:$DATA");
+	struct share_mode_lock *lck;
+
+	add_and_store(f, 3, 5, &st);
+	lck = share_mode_lock_get(f, f->client, 3, 5);
+	assert_non_null(lck);
+	assert_true(NT_STATUS_EQUAL(
+		share_mode_lock_check(lck, NULL, SEC_STD_DELETE, 7),
+		NT_STATUS_SHARING_VIOLATION));
+	assert_true(NT_STATUS_IS_OK(
+		share_mode_lock_check(lck, NULL, SEC_FILE_WRITE_DATA, 7)));
+	assert_true(NT_STATUS_IS_OK(
+		share_mode_lock_check(lck, "u:$DATA", SEC_STD_DELETE, 7)));
+	talloc_free(lck);
+}
+
 static void test_dead_owner_dropped(void **state)
 {
 	struct fixture *f = *state;
@@ -306,6 +330,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_reload, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream_refuses_base_delete,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_owner_dropped, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
