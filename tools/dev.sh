@@ -30,7 +30,9 @@ py=/usr/bin/python3
 packages=(meson ninja-build pkg-config gcc libtalloc-dev libtevent-dev
 	libtdb-dev libgnutls28-dev nettle-dev libtasn1-6-dev libjansson-dev libcmocka-dev
 	smbclient samba samba-testsuite python3-impacket python3-pytest
-	tdb-tools iproute2 procps clang libclang-rt-14-dev)
+	tdb-tools iproute2 procps clang libclang-rt-14-dev
+	corosync libcorosync-common-dev libcpg-dev libquorum-dev libvotequorum-dev
+	libcmap-dev)
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'dev.sh: %s\n' "$*" >&2; exit 1; }
@@ -60,7 +62,8 @@ cmd_deps() {
 	fi
 	local samba_new=no policy_created=no
 	for p in "${missing[@]}"; do
-		[ "$p" = samba ] && samba_new=yes
+		# corosync too: the cluster tests run their own, never the service
+		case $p in samba|corosync) samba_new=yes ;; esac
 	done
 	# Debian starts smbd/nmbd when the samba package is installed; a
 	# policy-rc.d that says "no" (101) prevents it, if none exists yet.
@@ -76,7 +79,7 @@ cmd_deps() {
 	if [ $samba_new = yes ]; then
 		# only the Debian services of the package we just installed
 		local svc
-		for svc in smbd nmbd; do
+		for svc in smbd nmbd corosync; do
 			if command -v service >/dev/null 2>&1 &&
 				service "$svc" status >/dev/null 2>&1; then
 				say "stopping Debian's $svc service (started by the package install)"
