@@ -32,7 +32,7 @@ packages=(meson ninja-build pkg-config gcc libtalloc-dev libtevent-dev
 	smbclient samba samba-testsuite python3-impacket python3-pytest
 	tdb-tools iproute2 procps clang libclang-rt-14-dev
 	corosync libcorosync-common-dev libcpg-dev libquorum-dev libvotequorum-dev
-	libcmap-dev)
+	libcmap-dev iputils-arping)
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'dev.sh: %s\n' "$*" >&2; exit 1; }
