@@ -20,13 +20,15 @@ import pytest
 
 import smb2raw
 import smbtarget
-from smb2raw import (CLOSE, FLAGS_ASYNC, LOCK, STATUS_PENDING, WRITE,
-                     close_body, header, nbt, parse_header, write_body)
+from smb2raw import (CANCEL, CLOSE, FLAGS_ASYNC, LOCK, STATUS_PENDING,
+                     WRITE, close_body, header, nbt, parse_header,
+                     write_body)
 from smbtarget import USER_A
 
 STATUS_LOCK_NOT_GRANTED = 0xC0000055
 STATUS_FILE_LOCK_CONFLICT = 0xC0000054
 STATUS_RANGE_NOT_LOCKED = 0xC000007E
+STATUS_CANCELLED = 0xC0000120
 
 SHARED, EXCLUSIVE, UNLOCK, FAIL_IMMEDIATELY = 0x1, 0x2, 0x4, 0x10
 
@@ -177,6 +179,28 @@ def test_blocked_lock_granted_when_holder_closes(two_clients):
     r = a.request(CLOSE, close_body(fa))
     assert status(r) == 0
     assert recv_final(b, mid) == 0
+
+
+def test_cancel_blocked_lock(two_clients):
+    """CANCEL ends a blocked lock with STATUS_CANCELLED, named by its
+    AsyncId once the interim answer arrived, or by its MessageId when
+    the client sends it before seeing that answer."""
+    t, a, fa, b, fb, _ = two_clients
+    r = a.request(LOCK, lock_body(fa, [(0, 10, EXCLUSIVE)]))
+    assert status(r) == 0
+    mid = send(b, LOCK, lock_body(fb, [(0, 10, SHARED)]))
+    # at once, by MessageId (sync header, no credit)
+    b.send_raw(nbt(b.sign(header(CANCEL, message_id=mid,
+                                 session_id=b.session_id,
+                                 tree_id=b.tree_id, credit_request=0) +
+                          struct.pack('<HH', 4, 0))))
+    assert recv_final(b, mid) == STATUS_CANCELLED
+    # the lock was not taken: B can still lock elsewhere, A is alone
+    r = a.request(LOCK, lock_body(fa, [(0, 10, UNLOCK)]))
+    assert status(r) == 0
+    r = b.request(LOCK, lock_body(fb, [(0, 10, EXCLUSIVE |
+                                        FAIL_IMMEDIATELY)]))
+    assert status(r) == 0
 
 
 def test_kill_releases_locks(two_clients):
