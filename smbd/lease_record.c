@@ -146,7 +146,9 @@ NTSTATUS lease_record_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf,
 	}
 	status = marshall_pull_finish(&pr);
 	if (!NT_STATUS_IS_OK(status) || (r->version != 1 && r->version != 2) ||
-	    (r->current_state & ~SMB2_LEASE_MASK) != 0) {
+	    ((r->current_state | r->breaking_to_requested |
+	      r->breaking_to_required) &
+	     ~SMB2_LEASE_MASK) != 0) {
 		talloc_free(r);
 		return NT_STATUS_IS_OK(status) ? NT_STATUS_INTERNAL_DB_CORRUPTION
 					       : status;
@@ -277,7 +279,7 @@ NTSTATUS lease_record_ack(struct lease_record *r, uint32_t new_state,
 	 * break.  Windows breaks again, keeping R while W or H are
 	 * still to go (smb2.lease.breaking3, v2_breaking3).
 	 */
-	further = r->breaking_to_required;
+	further = r->breaking_to_required & new_state;
 	if (new_state & (SMB2_LEASE_WRITE | SMB2_LEASE_HANDLE)) {
 		further |= SMB2_LEASE_READ;
 		further &= new_state;

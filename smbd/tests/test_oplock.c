@@ -348,6 +348,10 @@ static void test_record_roundtrip(void **state)
 	r->current_state = 0x10;
 	assert_true(NT_STATUS_IS_OK(lease_record_push(mem, r, &buf, &len)));
 	assert_false(NT_STATUS_IS_OK(lease_record_pull(mem, buf, len, &back)));
+	r->current_state = R;
+	r->breaking_to_required = 0x20;
+	assert_true(NT_STATUS_IS_OK(lease_record_push(mem, r, &buf, &len)));
+	assert_false(NT_STATUS_IS_OK(lease_record_pull(mem, buf, len, &back)));
 	talloc_free(mem);
 }
 
