@@ -186,6 +186,9 @@ totem {
 	cluster_name: $PREFIX
 	transport: ${SMB3C_TRANSPORT:-knet}
 	token: ${SMB3C_TOKEN:-1000}
+	# the token timeout does not grow with the node count: failure
+	# detection is token + consensus (1.2 x token), about 2.2 s
+	token_coefficient: 0
 	keyfile: $ROOT/authkey
 EOF
 	if [ "${SMB3C_TRANSPORT:-knet}" = knet ]; then
