@@ -33,6 +33,7 @@ struct lock_state {
 	int seq_idx;
 	uint8_t *lock_sequence; /* NULL: no replay detection */
 	struct tevent_req *watch;
+	bool watch_failed; /* poll from then on, never spin on errors */
 	struct tevent_timer *poll;
 	void *waiter; /* registration with the open (brlock.h) */
 };
@@ -188,7 +189,7 @@ static NTSTATUS lock_wait(struct lock_state *state, struct db_record *rec,
 		/* our own process: no death to watch for */
 		blocker = (struct server_id){ 0 };
 	}
-	if (client->msg != NULL) {
+	if (client->msg != NULL && !state->watch_failed) {
 		state->watch = dbwrap_watch_send(state, client->ev, rec,
 						 blocker);
 	}
@@ -243,9 +244,10 @@ static void lock_watch_done(struct tevent_req *subreq)
 	TALLOC_FREE(subreq);
 	state->watch = NULL;
 	if (!NT_STATUS_IS_OK(status)) {
-		/* the watch itself failed: fall back to polling rather than
-		 * failing a lock that may soon be granted */
+		/* the watch itself failed: poll from now on rather than fail
+		 * a lock that may soon be granted (or retry in a loop) */
 		DBG_NOTICE("brlock watch: %s\n", nt_errstr(status));
+		state->watch_failed = true;
 	}
 	lock_retry(state);
 }
