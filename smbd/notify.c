@@ -1312,68 +1312,6 @@ void smbd_notify_delete_pending(struct smbd_tcon *tcon, const char *relpath)
 }
 
 /* ---------------------------------------------------------------- */
-/* FILE_NOTIFY_INFORMATION ([MS-FSCC] 2.4.42) */
-
-#define NOTIFY_ENTRY_FIXED 12
-
-size_t smbd_notify_entry_size(const char *name)
-{
-	ssize_t n = utf8_utf16le_len(name);
-
-	if (n <= 0 || (size_t)n > UINT32_MAX - NOTIFY_ENTRY_FIXED - 3) {
-		return 0;
-	}
-	return ((size_t)n + NOTIFY_ENTRY_FIXED + 3) & ~(size_t)3;
-}
-
-size_t smbd_notify_marshall(const struct notify_change *changes, size_t num,
-			    uint8_t *buf, size_t len)
-{
-	size_t ofs = 0, i;
-
-	for (i = 0; i < num; i++) {
-		size_t entry = smbd_notify_entry_size(changes[i].name);
-		ssize_t n;
-		uint8_t *p;
-		char *q;
-
-		if (entry == 0 || ofs + NOTIFY_ENTRY_FIXED > len) {
-			return 0;
-		}
-		p = buf + ofs;
-		n = utf8_to_utf16le_buf(changes[i].name, p + NOTIFY_ENTRY_FIXED,
-					len - ofs - NOTIFY_ENTRY_FIXED);
-		if (n <= 0) {
-			return 0;
-		}
-		/* path separators on the wire are '\\' (UTF-16 code unit
-		 * 0x002F becomes 0x005C; no other unit has those bytes) */
-		for (q = (char *)p + NOTIFY_ENTRY_FIXED;
-		     q < (char *)p + NOTIFY_ENTRY_FIXED + n; q += 2) {
-			if (q[0] == '/' && q[1] == 0) {
-				q[0] = '\\';
-			}
-		}
-		PUSH_LE32(p, 4, changes[i].action);
-		PUSH_LE32(p, 8, (uint32_t)n);
-		if (i + 1 < num) {
-			/* entries start on 4-byte boundaries */
-			if (ofs + entry > len) {
-				return 0;
-			}
-			memset(p + NOTIFY_ENTRY_FIXED + n, 0,
-			       entry - NOTIFY_ENTRY_FIXED - (size_t)n);
-			PUSH_LE32(p, 0, (uint32_t)entry);
-			ofs += entry;
-		} else {
-			PUSH_LE32(p, 0, 0);
-			ofs += NOTIFY_ENTRY_FIXED + (size_t)n;
-		}
-	}
-	return ofs;
-}
-
-/* ---------------------------------------------------------------- */
 /* the watched directory becoming delete pending in any process */
 
 static void notify_delete_watch_done(struct tevent_req *subreq);
