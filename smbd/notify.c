@@ -65,6 +65,7 @@
 /* How long an IN_ATTRIB after a file's creation or after smbd's own
  * metadata change counts as part of that operation. */
 #define NOTIFY_QUIET_MS 200
+#define NOTIFY_MAX_QUIET 4096
 /* How long a MOVED_FROM at the end of a read waits for its MOVED_TO. */
 #define NOTIFY_MOVE_WAIT_MS 20
 
@@ -111,7 +112,8 @@ struct smbd_notify_ctx {
 	struct notify_wd *wds[NOTIFY_WD_BUCKETS];
 	struct smbd_notify *watches; /* DLIST */
 	struct notify_job *job_list; /* DLIST */
-	struct notify_quiet *quiet;  /* DLIST */
+	struct notify_quiet *quiet;  /* DLIST, newest first */
+	size_t num_quiet;
 	/* a MOVED_FROM that ended a read, waiting for its MOVED_TO */
 	struct notify_kevent held;
 	char *held_name;
@@ -418,27 +420,50 @@ static void notify_quiet_add(struct smbd_notify_ctx *ctx,
 	q->watch = w;
 	q->expiry = notify_after_ms(NOTIFY_QUIET_MS);
 	DLIST_ADD(ctx->quiet, q);
+	ctx->num_quiet++;
+	if (ctx->num_quiet > NOTIFY_MAX_QUIET) {
+		/* a burst of creations: forget the oldest (their IN_ATTRIB
+		 * may then be reported) rather than grow without bound */
+		struct notify_quiet *last = q;
+
+		while (last->next != NULL) {
+			last = last->next;
+		}
+		DLIST_REMOVE(ctx->quiet, last);
+		talloc_free(last);
+		ctx->num_quiet--;
+	}
 }
 
+/*
+ * The list is newest first and every entry lives equally long, so the
+ * first expired entry and all after it are stale: they go here.  An
+ * IN_ATTRIB usually follows its creation in the same read, so the match
+ * is found near the head.
+ */
 static bool notify_quiet_match(struct smbd_notify_ctx *ctx,
 			       struct smbd_notify *w, const char *name)
 {
 	struct timespec now = notify_now();
 	struct notify_quiet *q, *next;
-	bool found = false;
 
 	for (q = ctx->quiet; q != NULL; q = next) {
 		next = q->next;
 		if (notify_expired(&q->expiry, &now)) {
-			DLIST_REMOVE(ctx->quiet, q);
-			talloc_free(q);
-			continue;
+			while (q != NULL) {
+				next = q->next;
+				DLIST_REMOVE(ctx->quiet, q);
+				talloc_free(q);
+				ctx->num_quiet--;
+				q = next;
+			}
+			return false;
 		}
 		if (q->watch == w && strcmp(q->name, name) == 0) {
-			found = true;
+			return true;
 		}
 	}
-	return found;
+	return false;
 }
 
 static void notify_quiet_forget(struct smbd_notify_ctx *ctx,
@@ -451,6 +476,7 @@ static void notify_quiet_forget(struct smbd_notify_ctx *ctx,
 		if (q->watch == w) {
 			DLIST_REMOVE(ctx->quiet, q);
 			talloc_free(q);
+			ctx->num_quiet--;
 		}
 	}
 }
@@ -495,9 +521,11 @@ static void notify_event_ref(struct smbd_notify_ctx *ctx,
 	char *rel;
 
 	if (name == NULL) {
-		/* the watched directory itself */
-		if ((e->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) &&
-		    r->relpath[0] == '\0' && (e->mask & IN_DELETE_SELF)) {
+		/* An event on a watched directory itself: only the removal of
+		 * the watch's own directory matters (its other changes are
+		 * not reported, as on Windows; a subdirectory's removal was
+		 * reported by its parent). */
+		if ((e->mask & IN_DELETE_SELF) && r->relpath[0] == '\0') {
 			w->deleted = true;
 		}
 		talloc_free(frame);

@@ -59,7 +59,7 @@ static NTSTATUS notify_reply(struct notify_req *nr)
 	uint8_t *out;
 	size_t used;
 
-	if (w->overflow || w->changes_bytes > limit) {
+	if (w->overflow) {
 		smbd_notify_clear(w);
 		return NT_STATUS_NOTIFY_ENUM_DIR;
 	}
@@ -70,8 +70,11 @@ static NTSTATUS notify_reply(struct notify_req *nr)
 	used = smbd_notify_marshall(w->changes, w->num_changes,
 				    out + NOTIFY_REP_FIXED, w->changes_bytes);
 	smbd_notify_clear(w);
-	if (used == 0) {
+	if (used == 0 || used > limit) {
+		/* more than the client can take: it re-reads the directory
+		 * ([MS-SMB2] 3.3.5.19) */
 		TALLOC_FREE(req->out_body);
+		req->out_body_len = 0;
 		return NT_STATUS_NOTIFY_ENUM_DIR;
 	}
 	/* trailing padding of the last entry is not sent */
