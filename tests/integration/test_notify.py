@@ -8,7 +8,9 @@ names.  Raw SMB2 (smb2raw.py), so that the request can stay outstanding
 while the other side acts.  Every wait is bounded."""
 
 import os
+import select
 import struct
+import subprocess
 import time
 
 import pytest
@@ -311,3 +313,36 @@ def test_notify_on_a_file_is_invalid(server, share_dir, a):
     status, _ = recv_notify(a, mid)
     assert status == R.STATUS_INVALID_PARAMETER
     a.request(R.CLOSE, R.close_body(h))
+
+
+def test_smbclient_sees_another_clients_file(server, share_dir, b):
+    """A real client: smbclient's "notify" command keeps CHANGE_NOTIFY
+    requests going and prints "action name" per change; client B (another
+    connection, another smbd process) creates a file."""
+    args = ['stdbuf', '-oL', 'smbclient', server.unc(''), '-p',
+            str(server.port), '-U', '%s%%%s' % (USER_A,
+                                                server.password(USER_A)),
+            '-d', '0', '-c', 'notify %s' % share_dir.name]
+    p = subprocess.Popen(args, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         text=True)
+    try:
+        # smbclient prints nothing before the first change: give it time
+        # to connect and send its request, then act
+        time.sleep(1.5)
+        h = b.create(share_dir.name + '\\from-b.txt', disposition=2,
+                     options=FILE_NON_DIRECTORY_FILE)
+        b.request(R.CLOSE, R.close_body(h))
+        out = ''
+        deadline = time.time() + WAIT
+        while 'from-b.txt' not in out and time.time() < deadline:
+            r, _, _ = select.select([p.stdout], [], [], 0.5)
+            if r:
+                line = p.stdout.readline()
+                if not line:
+                    break
+                out += line
+        assert '0001 from-b.txt' in out, out
+    finally:
+        p.kill()
+        p.wait(timeout=10)
