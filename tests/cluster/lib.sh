@@ -1,0 +1,100 @@
+# tests/cluster/lib.sh - sourced by the cluster tests (bash).
+#
+# A test starts with
+#
+#	. "$(dirname "$0")/lib.sh"
+#	cluster_test_main "$@"
+#	... the test body: "$C" up 3, checks with ok/fail/poll ...
+#
+# cluster_test_main runs the rest of the script again as a child under
+# timeout (SMB3C_TEST_LIMIT seconds, default 110), then always runs
+# "cluster.sh down", checks that no namespace is left, and prints one
+# "NAME: PASS|FAIL in S s" line; the script's exit status is the body's
+# (non-zero on failure or timeout).  Each test gets its own namespace
+# prefix, subnet and state root unless the caller set them, so it never
+# touches a cluster someone has up (default prefix smb3ct, 10.215).
+
+CLUSTER_TEST_NAME=$(basename "$0" .sh)
+CLUSTER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+C=$CLUSTER_DIR/cluster.sh
+export SMB3C_PREFIX=${SMB3C_PREFIX:-smb3ct}
+export SMB3C_NET=${SMB3C_NET:-10.215}
+export SMB3C_ROOT=${SMB3C_ROOT:-/var/tmp/$SMB3C_PREFIX}
+
+cluster_test_main() {
+	local limit=${SMB3C_TEST_LIMIT:-110} t0=$SECONDS rc
+	[ "${1:-}" = __body ] && return 0
+	[ "$(id -u)" = 0 ] || { echo "SKIP: $CLUSTER_TEST_NAME needs root"; exit 77; }
+	timeout -k 5 "$limit" "$0" __body
+	rc=$?
+	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+		echo "FAIL: not done within $limit s"
+	fi
+	"$C" down >/dev/null 2>&1
+	if ip netns list | grep -q "^$SMB3C_PREFIX-"; then
+		echo "FAIL: namespaces left after down"
+		rc=1
+	fi
+	echo "$CLUSTER_TEST_NAME: $([ $rc -eq 0 ] && echo PASS || echo FAIL) in $((SECONDS - t0)) s"
+	exit $rc
+}
+
+# fail WHY: print it with the cluster's status, end the test
+fail() {
+	echo "FAIL: $*"
+	"$C" status 2>&1 | sed 's/^/  | /'
+	exit 1
+}
+
+ok() { echo "ok: $*"; }
+
+# seconds (one decimal) from epoch time $1 to now
+since() {
+	awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f\n", b - a }'
+}
+
+# poll SECS CMD... : run CMD every 0.3 s until it succeeds (prints the
+# seconds it took) or SECS have passed (returns 1)
+poll() {
+	local limit=$1 e0=$EPOCHREALTIME t0=$SECONDS
+	shift
+	while ! "$@"; do
+		[ $((SECONDS - t0)) -ge "$limit" ] && return 1
+		sleep 0.3
+	done
+	since "$e0"
+}
+
+# "members quorate expected-votes total-votes" as node $1's corosync
+# reports them, e.g. "3 Yes 3 3"
+corosync_view() {
+	"$C" exec "$1" timeout 5 corosync-quorumtool -s 2>/dev/null | awk -F: '
+		{ gsub(/ /, "", $2) }
+		/^Nodes/ { m = $2 } /^Quorate/ { q = $2 }
+		/^Expected votes/ { e = $2 } /^Total votes/ { t = $2 }
+		END { print m, q, e, t }'
+}
+
+# view_is "NODES" "VIEW": every node of NODES sees VIEW (for poll)
+view_is() {
+	local n
+	for n in $1; do
+		[ "$(corosync_view "$n")" = "$2" ] || return 1
+	done
+}
+
+# views "NODES": "node K: VIEW" for each, for failure messages
+views() {
+	local n
+	for n in $1; do
+		echo -n "node $n: '$(corosync_view "$n")' "
+	done
+}
+
+# smb_ls IP [CMD]: one smbclient connection from the client namespace with
+# the cluster's user (default command: ls); quiet, status only
+smb_ls() {
+	"$C" client timeout 10 smbclient "//$1/$("$C" info SHARE)" \
+		-U "$("$C" info SMB_USER)%$("$C" info SMB_PASS)" \
+		-c "${2:-ls}" >/dev/null 2>&1
+}
