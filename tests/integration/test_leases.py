@@ -314,3 +314,41 @@ def test_holder_killed(server, clients):
         close(c, fid_c)
     finally:
         c.close()
+
+
+def test_config_switches(server_factory):
+    """'oplocks = no' grants nothing; 'level2 oplocks = no' turns the
+    level II a second open would get into none; 'smb2 leases = no' (a
+    global) ignores lease requests (no RqLs answer, no oplock)."""
+    t = server_factory(extra_share=['oplocks = no'])
+    c = connect(t)
+    try:
+        st, level, fid, _ = open_file(c, 'cfg1.dat', OPLOCK_BATCH)
+        assert st == 0 and level == OPLOCK_NONE
+        close(c, fid)
+    finally:
+        c.close()
+
+    t = server_factory(extra_share=['level2 oplocks = no'])
+    a, b = connect(t), connect(t)
+    try:
+        st, level, fid_a, _ = open_file(a, 'cfg2.dat', OPLOCK_NONE)
+        assert st == 0
+        st, level, fid_b, _ = open_file(b, 'cfg2.dat', OPLOCK_II)
+        assert st == 0 and level == OPLOCK_NONE
+        close(b, fid_b)
+        close(a, fid_a)
+    finally:
+        a.close()
+        b.close()
+
+    t = server_factory(extra_global=['smb2 leases = no'])
+    c = connect(t)
+    try:
+        st, level, fid, state = open_file(
+            c, 'cfg3.dat', OPLOCK_LEASE,
+            lease_context(os.urandom(16), LEASE_R | LEASE_H))
+        assert st == 0 and level == OPLOCK_NONE and state is None
+        close(c, fid)
+    finally:
+        c.close()
