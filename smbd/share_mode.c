@@ -3,8 +3,11 @@
  */
 #include "smbd/share_mode.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "dbwrap/dbwrap.h"
@@ -14,6 +17,8 @@
 #include "smbd/share_mode_db.h"
 #include "smbd/streams.h"
 #include "smbd/vfs/impersonate.h"
+#include "smbd/vfs/threadpool.h"
+#include "smbd/vfs/vfs_posix.h"
 
 struct smbd_share_entry {
 	struct smbd_client *client;
@@ -40,11 +45,156 @@ static uint32_t uid_of(const struct smbd_open *op)
 				      : UINT32_MAX;
 }
 
+static bool other_entry_of(const struct share_mode_data *d,
+			   const struct smbd_share_entry *e, bool any_name);
+static int smbd_share_entry_destructor(struct smbd_share_entry *e);
+
+/*
+ * The delete owed by an open that went away without CLOSE (tree
+ * disconnect, logoff) as the last handle of a delete-pending name: run
+ * as its session's user in a job, like a CLOSE, with a copy of its entry
+ * kept in the record meanwhile (new opens see DELETE_PENDING).  If the
+ * process ends first, the kept entry's destructor (or, after a crash,
+ * the dead-owner cleanup) does it as root.
+ */
+struct orphan_delete {
+	struct smbd_share_entry *keep;
+	struct vfs_share *share;
+	char *relpath;
+	char *stream; /* delete this stream of relpath (NULL: none) */
+	bool delete_file;
+	uint64_t dev, ino; /* what relpath must still lead to */
+	NTSTATUS status;
+};
+
+/* Worker thread, as the user. */
+static void orphan_delete_run(void *private_data)
+{
+	struct orphan_delete *od = private_data;
+	struct vfs_stat st;
+	int pfd = -1, fd = -1;
+
+	od->status = vfs_openat(od->share, od->relpath, O_PATH | O_NOFOLLOW,
+				0, &pfd);
+	if (NT_STATUS_IS_OK(od->status)) {
+		od->status = vfs_fstat(pfd, &st);
+		close(pfd);
+	}
+	if (!NT_STATUS_IS_OK(od->status)) {
+		return;
+	}
+	if ((((uint64_t)major(st.st.st_dev) << 32) |
+	     (uint64_t)minor(st.st.st_dev)) != od->dev ||
+	    (uint64_t)st.st.st_ino != od->ino) {
+		od->status = NT_STATUS_OBJECT_NAME_NOT_FOUND; /* replaced */
+		return;
+	}
+	if (od->stream != NULL) {
+		od->status = vfs_openat(od->share, od->relpath,
+					(S_ISDIR(st.st.st_mode) ? O_DIRECTORY
+								: 0) |
+						O_RDONLY | O_NOFOLLOW |
+						O_NONBLOCK,
+					0, &fd);
+		if (NT_STATUS_IS_OK(od->status)) {
+			od->status = smbd_stream_delete(fd, od->stream);
+			close(fd);
+		}
+	}
+	if (od->delete_file) {
+		od->status = vfs_unlinkat(od->share, od->relpath,
+					  S_ISDIR(st.st.st_mode));
+	}
+}
+
+static void orphan_delete_done(struct tevent_req *subreq)
+{
+	struct orphan_delete *od =
+		tevent_req_callback_data(subreq, struct orphan_delete);
+	int err = vfs_job_recv(subreq);
+
+	TALLOC_FREE(subreq);
+	if (err != 0 || !NT_STATUS_IS_OK(od->status)) {
+		DBG_NOTICE("'%s': delete-on-close of a handle closed by "
+			   "disconnect: %s\n", od->relpath,
+			   err != 0 ? strerror(err) : nt_errstr(od->status));
+	}
+	smbd_share_mode_close_end(od->keep);
+	od->keep = NULL;
+	talloc_free(od);
+}
+
+/* lck is e's record, locked; true if the delete job was started (e's
+ * entry stays, taken over by the job). */
+static bool orphan_delete_start(struct smbd_share_entry *e,
+				struct share_mode_lock *lck)
+{
+	struct smbd_open *op = e->op;
+	struct smbd_client *client = e->client;
+	const struct share_mode_data *d = lck->data;
+	const struct vfs_creds *creds = op->tcon->session->creds;
+	bool del_stream = e->stream != NULL &&
+			  share_mode_data_delete_pending(d, e->stream) &&
+			  !other_entry_of(d, e, false);
+	bool del_file = share_mode_data_delete_pending(d, NULL) &&
+			!other_entry_of(d, e, true);
+	struct orphan_delete *od;
+	struct tevent_req *subreq;
+
+	if ((!del_stream && !del_file) || client->pool == NULL ||
+	    creds == NULL || d->share_path == NULL || d->relpath == NULL ||
+	    d->relpath[0] == '\0') {
+		return false;
+	}
+	od = talloc_zero(client, struct orphan_delete);
+	if (od == NULL) {
+		return false;
+	}
+	od->keep = talloc_zero(od, struct smbd_share_entry);
+	od->relpath = talloc_strdup(od, d->relpath);
+	if (od->keep == NULL || od->relpath == NULL ||
+	    !NT_STATUS_IS_OK(vfs_share_open(od, d->share_path, false,
+					    &od->share))) {
+		talloc_free(od);
+		return false;
+	}
+	*od->keep = (struct smbd_share_entry){
+		.client = client,
+		.dev = e->dev,
+		.ino = e->ino,
+		.file_id = e->file_id,
+		.owner = e->owner,
+		.removed = true, /* until the job runs */
+	};
+	if (e->stream != NULL) {
+		od->keep->stream = talloc_strdup(od->keep, e->stream);
+		od->stream = del_stream ? od->keep->stream : NULL;
+		if (od->keep->stream == NULL) {
+			talloc_free(od);
+			return false;
+		}
+	}
+	od->delete_file = del_file;
+	od->dev = e->dev;
+	od->ino = e->ino;
+	subreq = vfs_job_send(od, client->ev, client->pool, creds,
+			      orphan_delete_run, od);
+	if (subreq == NULL) {
+		talloc_free(od);
+		return false;
+	}
+	tevent_req_set_callback(subreq, orphan_delete_done, od);
+	od->keep->removed = false;
+	talloc_set_destructor(od->keep, smbd_share_entry_destructor);
+	return true;
+}
+
 /*
  * An open goes away without CLOSE (tree disconnect, logoff, the
  * connection ends, or the CREATE failed after the entry was added):
- * remove its entry, mark its delete-on-close, and carry out a delete
- * nobody is left to do (as the database does for a dead owner).
+ * remove its entry and mark its delete-on-close; a delete it was the
+ * last handle for runs as its user (orphan_delete_start) or, when the
+ * process is ending, here as root, as for a dead owner.
  */
 static int smbd_share_entry_destructor(struct smbd_share_entry *e)
 {
@@ -64,6 +214,10 @@ static int smbd_share_entry_destructor(struct smbd_share_entry *e)
 		(void)share_mode_data_set_delete(lck->data, e->stream, true,
 						 uid_of(e->op));
 		lck->modified = true;
+	}
+	if (e->op != NULL && orphan_delete_start(e, lck)) {
+		talloc_free(lck); /* stores the mark; the entry stays */
+		return 0;
 	}
 	(void)share_mode_lock_remove(lck, &e->owner, e->file_id);
 	share_mode_lock_delete_orphaned(lck);

@@ -18,6 +18,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -117,6 +119,64 @@ static bool any_entry_of(const struct share_mode_data *d, const char *name)
  * base file (with its streams) when no open of the file is left at all.
  * As root; see the comment at the top.
  */
+/*
+ * Would the kernel let uid do what the delete needs (want: W_OK on st)?
+ * These deletes run as root, so the unix permission check the user's
+ * own CLOSE would have met is made here: owner, group (primary and
+ * supplementary, from the passwd/group databases) and other bits; no
+ * POSIX ACLs (a user they would let through just keeps the file).
+ */
+static bool uid_may_write(uint32_t uid, const struct stat *st)
+{
+	struct passwd pw, *pwp = NULL;
+	char buf[4096];
+	gid_t groups[256];
+	int ngroups = 256, i;
+
+	if (uid == 0) {
+		return true;
+	}
+	if (uid == UINT32_MAX) {
+		return false; /* who marked it is unknown */
+	}
+	if (st->st_uid == uid) {
+		return (st->st_mode & S_IWUSR) != 0;
+	}
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL) {
+		return (st->st_mode & S_IWOTH) != 0;
+	}
+	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &ngroups) < 0) {
+		ngroups = 0;
+	}
+	for (i = 0; i < ngroups; i++) {
+		if (groups[i] == st->st_gid) {
+			return (st->st_mode & S_IWGRP) != 0;
+		}
+	}
+	if (pw.pw_gid == st->st_gid) {
+		return (st->st_mode & S_IWGRP) != 0;
+	}
+	return (st->st_mode & S_IWOTH) != 0;
+}
+
+/* May uid unlink the file st (whose directory is dir)?  Write and
+ * search on the directory, and with the sticky bit, own one of them. */
+static bool uid_may_unlink(uint32_t uid, const struct stat *dir,
+			   const struct stat *st)
+{
+	if (uid == 0) {
+		return true;
+	}
+	if (!uid_may_write(uid, dir)) {
+		return false;
+	}
+	if ((dir->st_mode & S_ISVTX) && dir->st_uid != uid &&
+	    st->st_uid != uid) {
+		return false;
+	}
+	return true;
+}
+
 static bool delete_orphaned(uint64_t dev, uint64_t ino,
 			    struct share_mode_data *d)
 {
@@ -160,7 +220,8 @@ static bool delete_orphaned(uint64_t dev, uint64_t ino,
 			i++;
 			continue;
 		}
-		if (fd != -1 && !is_dir) {
+		if (fd != -1 && !is_dir &&
+		    uid_may_write(d->deletes[i].uid, &vst.st)) {
 			int rfd = -1;
 			/* xattr calls need a real fd, not O_PATH */
 			if (NT_STATUS_IS_OK(vfs_openat(share, d->relpath,
@@ -173,7 +234,27 @@ static bool delete_orphaned(uint64_t dev, uint64_t ino,
 		(void)share_mode_data_set_delete(d, name, false, 0);
 	}
 	if (share_mode_data_delete_pending(d, NULL) && d->num_entries == 0) {
-		status = vfs_unlinkat(share, d->relpath, is_dir);
+		uint32_t uid = UINT32_MAX;
+		const char *last;
+		struct stat dst;
+		int dirfd = -1;
+
+		for (i = 0; i < d->num_deletes; i++) {
+			if (d->deletes[i].name[0] == '\0') {
+				uid = d->deletes[i].uid;
+			}
+		}
+		status = vfs_open_parent(share, d->relpath, &dirfd, &last);
+		if (NT_STATUS_IS_OK(status)) {
+			if (fstat(dirfd, &dst) != 0 ||
+			    !uid_may_unlink(uid, &dst, &vst.st)) {
+				status = NT_STATUS_ACCESS_DENIED;
+			}
+			close(dirfd);
+		}
+		if (NT_STATUS_IS_OK(status)) {
+			status = vfs_unlinkat(share, d->relpath, is_dir);
+		}
 		deleted = NT_STATUS_IS_OK(status);
 		DBG_NOTICE("'%s/%s': delete-on-close after its owner died: "
 			   "%s\n", d->share_path, d->relpath,

@@ -280,6 +280,65 @@ static void test_dead_owner_delete_carried_out(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 }
 
+/* The dead owner's user could not have deleted the file (its directory
+ * is root's and not writable by others): the cleanup, which runs as
+ * root, keeps it too. */
+static void test_dead_owner_delete_needs_permission(void **state)
+{
+	struct fixture *f = *state;
+	char path[160];
+	struct stat st;
+	struct share_mode_entry e;
+	struct share_mode_lock *lck;
+	uint64_t dev;
+	FILE *fp;
+
+	assert_int_equal(chmod(f->share, 0755), 0);
+	snprintf(path, sizeof(path), "%s/f", f->share);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(stat(path, &st), 0);
+	dev = ((uint64_t)major(st.st_dev) << 32) | minor(st.st_dev);
+
+	e = entry(dead_pid(), 9, SEC_STD_DELETE, 7, NULL);
+	lck = share_mode_lock_get(f, f->client, dev, st.st_ino);
+	assert_non_null(lck);
+	assert_true(NT_STATUS_IS_OK(share_mode_lock_set_path(lck, f->share,
+							     "f")));
+	assert_true(NT_STATUS_IS_OK(share_mode_lock_add_entry(lck, &e)));
+	assert_true(NT_STATUS_IS_OK(
+		share_mode_data_set_delete(lck->data, "", true, 65534)));
+	assert_true(NT_STATUS_IS_OK(share_mode_lock_store(lck)));
+	talloc_free(lck);
+
+	lck = share_mode_lock_get(f, f->client, dev, st.st_ino);
+	assert_non_null(lck);
+	assert_false(lck->file_deleted);
+	assert_int_equal(lck->data->num_entries, 0);
+	talloc_free(lck);
+	assert_int_equal(access(path, F_OK), 0);
+
+	/* with the directory writable for everyone, the same goes */
+	assert_int_equal(chmod(f->share, 0777), 0);
+	e = entry(dead_pid(), 10, SEC_STD_DELETE, 7, NULL);
+	lck = share_mode_lock_get(f, f->client, dev, st.st_ino);
+	assert_non_null(lck);
+	assert_true(NT_STATUS_IS_OK(share_mode_lock_set_path(lck, f->share,
+							     "f")));
+	assert_true(NT_STATUS_IS_OK(share_mode_lock_add_entry(lck, &e)));
+	assert_true(NT_STATUS_IS_OK(
+		share_mode_data_set_delete(lck->data, "", true, 65534)));
+	assert_true(NT_STATUS_IS_OK(share_mode_lock_store(lck)));
+	talloc_free(lck);
+	lck = share_mode_lock_get(f, f->client, dev, st.st_ino);
+	assert_non_null(lck);
+	assert_true(lck->file_deleted);
+	talloc_free(lck);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
 static int count_fn(uint64_t dev, uint64_t ino,
 		    const struct share_mode_data *d, void *private_data)
 {
@@ -336,6 +395,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_dead_owner_delete_carried_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_dead_owner_delete_needs_permission, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_cleanup_owner_and_forall,
 						setup, teardown),
 	};

@@ -365,3 +365,57 @@ def test_close_deletes_only_its_own_file(two):
     b.getSMBServer().setInfo(tb, fb, inputBlob=b'\x01',
                              fileInfoClass=SMB2_FILE_DISPOSITION_INFO)
     b.closeFile(tb, fb)
+
+
+def test_tree_disconnect_deletes_delete_on_close_file(two):
+    """A tree disconnect closes the tree's handles: the last handle of a
+    FILE_DELETE_ON_CLOSE file deletes it (as its user, in that process,
+    which lives on)."""
+    (a, ta), (b, tb) = two
+    name = 'sm_doc_tdis.txt'
+    a.createFile(ta, name, desiredAccess=FILE_READ_DATA | DELETE,
+                 shareMode=SHARE_ALL,
+                 creationOption=NON_DIRECTORY | 0x00001000,
+                 creationDisposition=FILE_OVERWRITE_IF)
+    assert exists(b, tb, name)
+    a.disconnectTree(ta)
+    deadline = time.time() + 10
+    while exists(b, tb, name) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not exists(b, tb, name)
+
+
+@pytest.mark.ours_only
+def test_disconnect_delete_runs_as_the_user(server):
+    """The delete owed by a handle closed through a tree disconnect runs
+    as the session's user, like a CLOSE: in a directory the user may not
+    write, the user's own file stays (a delete as root would remove
+    it)."""
+    import pwd
+    pw = pwd.getpwnam(USER_A)
+    d = os.path.join(server.share_path, 'sm_ro_dir')
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o755)              # root's, not writable by the user
+    path = os.path.join(d, 'mine.txt')
+    with open(path, 'w') as f:
+        f.write('x')
+    os.chown(path, pw.pw_uid, pw.pw_gid)
+    a, ta = connect(server)
+    try:
+        st = status_of(lambda: a.createFile(
+            ta, 'sm_ro_dir\\mine.txt', desiredAccess=FILE_READ_DATA | DELETE,
+            shareMode=SHARE_ALL, creationOption=NON_DIRECTORY | 0x00001000,
+            creationDisposition=FILE_OPEN))
+        # the owner is granted DELETE (unix permissions: the owner may
+        # change the file's metadata), so the open itself succeeds
+        assert st == 0, hex(st)
+        a.disconnectTree(ta)
+        time.sleep(1)
+        assert os.path.exists(path)
+    finally:
+        try:
+            a.close()
+        except Exception:
+            pass
+        os.unlink(path)
+        os.rmdir(d)
