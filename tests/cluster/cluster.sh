@@ -526,7 +526,13 @@ cmd_up() {
 	[ -z "$(our_namespaces)" ] ||
 		die "namespaces $PREFIX-* exist: run '$0 down' first"
 	ensure_build
-	# a fresh cluster: earlier node state (databases, logs) goes
+	# a fresh cluster: earlier node state (databases, logs) goes - but
+	# only from a directory that is a state root of ours
+	case "$ROOT" in /?*/?*) ;; *) die "SMB3C_ROOT=$ROOT: too short a path" ;; esac
+	if [ -e "$ROOT" ] && [ ! -e "$ROOT/cluster.env" ] &&
+		[ -n "$(ls -A "$ROOT" 2>/dev/null)" ]; then
+		die "$ROOT exists and is not a cluster state root (no cluster.env)"
+	fi
 	rm -rf "$ROOT"
 	N=$n
 	write_cluster "$n" || die "cannot write $ROOT"
