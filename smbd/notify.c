@@ -782,6 +782,11 @@ static void notify_read(struct smbd_notify_ctx *ctx)
 		n = notify_inotify_parse(frame, buf, (size_t)len, &ev);
 		notify_dispatch(ctx, ev, n);
 		talloc_free(frame);
+		if (ctx->jobs > 0) {
+			/* a new subdirectory is being watched: what follows
+			 * in the kernel queue may name its wd already */
+			break;
+		}
 	}
 	ctx->reading = false;
 }
