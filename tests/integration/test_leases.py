@@ -352,3 +352,65 @@ def test_config_switches(server_factory):
         close(c, fid)
     finally:
         c.close()
+
+
+STATUS_INVALID_PARAMETER = 0xC000000D
+STATUS_INVALID_OPLOCK_PROTOCOL = 0xC00000E3
+STATUS_OBJECT_NAME_NOT_FOUND = 0xC0000034
+STATUS_UNSUCCESSFUL = 0xC0000001
+STATUS_REQUEST_NOT_ACCEPTED = 0xC00000D0
+STATUS_FILE_CLOSED = 0xC0000128
+
+
+def test_ack_validation(clients):
+    """[MS-SMB2] 3.3.5.22: what an acknowledgement may not say."""
+    a, b = clients
+    name = 'ack_%s.dat' % os.urandom(4).hex()
+    key = os.urandom(16)
+
+    # an OPLOCK_BREAK of another size than 24 or 36
+    r = a.request(OPLOCK_BREAK, struct.pack('<HBBI16s', 30, 0, 0, 0,
+                                            b'\0' * 16) + b'\0' * 6)
+    assert parse_header(r)['status'] == STATUS_INVALID_PARAMETER
+    # acks for what does not exist or is not breaking
+    st, _ = oplock_ack(a, b'\x11' * 16, OPLOCK_II)
+    assert st == STATUS_FILE_CLOSED
+    st, _ = lease_ack(a, os.urandom(16), LEASE_R)
+    assert st == STATUS_OBJECT_NAME_NOT_FOUND
+    st, level, fid, state = open_file(
+        a, name, OPLOCK_LEASE, lease_context(key, LEASE_R | LEASE_W | LEASE_H))
+    assert st == 0 and state == LEASE_R | LEASE_W | LEASE_H
+    st, _ = lease_ack(a, key, LEASE_R)
+    assert st == STATUS_UNSUCCESSFUL
+    st, _ = oplock_ack(a, fid, OPLOCK_II)
+    assert st == STATUS_INVALID_OPLOCK_PROTOCOL
+
+    # breaking RWH -> RH: W back is no ack, RH is
+    _, msg = create_msg(b, name, OPLOCK_NONE)
+    b.send_raw(nbt(msg))
+    expect_break(a)
+    st, _ = lease_ack(a, key, LEASE_R | LEASE_W)
+    assert st == STATUS_REQUEST_NOT_ACCEPTED
+    st, _ = lease_ack(a, key, LEASE_R | LEASE_H)
+    assert st == 0
+    st, _, fid_b, _ = create_reply(b.recv_frame())
+    assert st == 0
+    close(b, fid_b)
+    close(a, fid)
+
+    # a batch oplock: a level that is no ack level is refused while the
+    # break is outstanding, then the right one is taken
+    name2 = name + '.b'
+    st, level, fid, _ = open_file(a, name2, OPLOCK_BATCH)
+    assert st == 0 and level == OPLOCK_BATCH
+    _, msg = create_msg(b, name2, OPLOCK_NONE)
+    b.send_raw(nbt(msg))
+    expect_break(a)
+    st, _ = oplock_ack(a, fid, OPLOCK_BATCH)
+    assert st == STATUS_INVALID_PARAMETER
+    st, body = oplock_ack(a, fid, OPLOCK_NONE)
+    assert st == 0 and body[2] == OPLOCK_NONE
+    st, _, fid_b, _ = create_reply(b.recv_frame())
+    assert st == 0
+    close(b, fid_b)
+    close(a, fid)
