@@ -124,6 +124,12 @@ net_up() {
 		ip -n "$NS_SW" link set "n$n" master br0 up
 		ip -n "$ns" link set lo up
 		ip -n "$ns" addr add "$(node_ip "$n")/24" dev eth0
+		# Public IPs share one /24: the first one added is the primary
+		# address, and deleting a primary deletes its secondaries too
+		# unless they are promoted (what every CTDB admin sets).
+		ip netns exec "$ns" sysctl -q -w \
+			net.ipv4.conf.all.promote_secondaries=1 \
+			net.ipv4.conf.eth0.promote_secondaries=1 || return 1
 		ip -n "$ns" link set eth0 up
 	done
 	ip netns add "$NS_CL" || return 1
@@ -385,6 +391,14 @@ start_node() {
 	echo "$pid" >"$d/init.pid"
 	node_spawn "$n" corosync corosync -f -c "$d/corosync.conf" ||
 		{ log "node $n: corosync did not start"; return 1; }
+	# clusterd connects once at start: wait (bounded) until corosync's
+	# IPC answers, as a service manager would
+	for i in $(seq 1 50); do
+		node_exec "$n" timeout 2 corosync-cmapctl -g totem.cluster_name \
+			>/dev/null 2>&1 && break
+		[ "$i" = 50 ] && { log "node $n: corosync does not answer"; return 1; }
+		sleep 0.2
+	done
 	if [ "${CLUSTERD:-no}" = yes ]; then
 		# shellcheck disable=SC2046
 		node_spawn "$n" clusterd $(clusterd_cmd "$n") ||
@@ -506,7 +520,7 @@ wait_healthy() {
 show_log_tails() {
 	local n f
 	for n in $(nodes); do
-		for f in "$(node_dir "$n")"/log/{corosync.log,corosync.out,clusterd.out,smbd.out,smbd.log,init.log}; do
+		for f in "$(node_dir "$n")"/log/{corosync.log,corosync.out,clusterd.log,clusterd.out,smbd.out,smbd.log,init.log}; do
 			[ -s "$f" ] || continue
 			echo "---- $f (last 15 lines)"
 			tail -n 15 "$f"
