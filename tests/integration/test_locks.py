@@ -33,6 +33,16 @@ STATUS_CANCELLED = 0xC0000120
 SHARED, EXCLUSIVE, UNLOCK, FAIL_IMMEDIATELY = 0x1, 0x2, 0x4, 0x10
 
 
+def login(t):
+    """smb2raw.login with a patient timeout: a loaded machine (CI,
+    parallel builds) must not turn a slow answer into a test error."""
+    c = smb2raw.Raw(t.host, t.port, timeout=30.0)
+    c.negotiate()
+    c.session_setup(USER_A, t.password(USER_A))
+    c.tree_connect('\\\\%s\\%s' % (t.host, t.share))
+    return c
+
+
 def lock_body(file_id, elements, sequence=0):
     """MS-SMB2 2.2.26: elements are (offset, length, flags)."""
     b = struct.pack('<HHI16s', 48, len(elements), sequence, file_id)
@@ -54,7 +64,7 @@ def send(c, command, body):
     return mid
 
 
-def recv_interim(c, mid, timeout=5.0):
+def recv_interim(c, mid, timeout=20.0):
     """The interim STATUS_PENDING answer of request mid."""
     deadline = time.time() + timeout
     while True:
@@ -70,7 +80,7 @@ def recv_interim(c, mid, timeout=5.0):
         return
 
 
-def recv_final(c, mid, timeout=10.0):
+def recv_final(c, mid, timeout=30.0):
     msg = c.recv_frame(timeout=timeout)
     h = parse_header(msg)
     assert h['message_id'] == mid, h
@@ -114,8 +124,8 @@ def serving_pid(t, c):
 
 @pytest.fixture
 def two_clients(server, share_dir):
-    a = smb2raw.login(server, USER_A, server.password(USER_A))
-    b = smb2raw.login(server, USER_A, server.password(USER_A))
+    a = login(server)
+    b = login(server)
     name = share_dir.name + '\\locked.dat'
     fa = a.create(name)
     fb = b.create(name)
@@ -238,7 +248,7 @@ def test_kill_wakes_blocked_lock(two_clients):
     recv_interim(b, mid)
     assert no_answer_within(b, 0.5)
     os.kill(pa, signal.SIGKILL)
-    assert recv_final(b, mid, timeout=15.0) == 0
+    assert recv_final(b, mid) == 0
     r = b.request(WRITE, write_body(fb, b'z' * 10, offset=0))
     assert status(r) == 0
 
@@ -247,8 +257,8 @@ def test_strict_locking_no(server_factory):
     """'strict locking = no': READ and WRITE ignore byte-range locks; a
     LOCK request is still refused."""
     t = server_factory(extra_share=['strict locking = no'])
-    a = smb2raw.login(t, USER_A, t.password(USER_A))
-    b = smb2raw.login(t, USER_A, t.password(USER_A))
+    a = login(t)
+    b = login(t)
     try:
         d = os.path.join(t.share_path, 'sl_%s' % os.urandom(4).hex())
         os.mkdir(d)
@@ -275,7 +285,7 @@ def test_lock_needs_data_access_and_a_file(server, share_dir):
     ACCESS_DENIED (as Windows' NtLockFile; Samba says INVALID_HANDLE for
     its stat opens), on a directory INVALID_PARAMETER ([MS-FSA] 2.1.5.8;
     Samba: INVALID_DEVICE_REQUEST)."""
-    c = smb2raw.login(server, USER_A, server.password(USER_A))
+    c = login(server)
     try:
         name = share_dir.name + '\\f.dat'
         c.create(name)
