@@ -169,7 +169,9 @@ static void cpg_confchg(cpg_handle_t handle, const struct cpg_name *group,
 	}
 	status = cluster_state_make_hello(cd->st, cd,
 					  cd->want_healthy && !cd->take_failed,
-					  cd->want_stopped, &buf, &len);
+					  cd->want_stopped,
+					  ip_takeover_held_array(cd), &buf,
+					  &len);
 	if (NT_STATUS_IS_OK(status)) {
 		status = clusterd_cpg_send(cd, buf, len);
 	}

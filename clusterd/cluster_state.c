@@ -157,7 +157,8 @@ NTSTATUS cluster_state_confchg(struct cluster_state *st,
 
 NTSTATUS cluster_state_make_hello(struct cluster_state *st,
 				  TALLOC_CTX *mem_ctx, bool healthy,
-				  bool stopped, uint8_t **buf, size_t *len)
+				  bool stopped, const bool *held,
+				  uint8_t **buf, size_t *len)
 {
 	struct clmsg_hello h = {
 		.nodeid = st->my_id,
@@ -179,10 +180,10 @@ NTSTATUS cluster_state_make_hello(struct cluster_state *st,
 		TALLOC_FREE(frame);
 		return NT_STATUS_NO_MEMORY;
 	}
-	/* Claim what we hold: a node without quorum holds nothing. */
-	for (size_t i = 0; i < st->ips->num; i++) {
-		if (st->committed && st->quorate &&
-		    st->owner[i] == st->my_id) {
+	/* Claim what is really configured here, not what the last view
+	 * assigned us: a node that just gained quorum has taken nothing. */
+	for (size_t i = 0; held != NULL && i < st->ips->num; i++) {
+		if (held[i]) {
 			h.claims[h.num_claims++] = st->ips->ips[i].addr;
 		}
 	}

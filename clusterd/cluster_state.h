@@ -95,10 +95,12 @@ NTSTATUS cluster_state_set_configured(struct cluster_state *st, uint32_t id,
 NTSTATUS cluster_state_confchg(struct cluster_state *st,
 			       const struct clmsg_member *members, size_t n);
 
-/* Our HELLO for the open round; healthy/stopped are our wishes. */
+/* Our HELLO for the open round; healthy/stopped are our wishes, held[i]
+ * says whether IP i is configured on this node now (NULL: none). */
 NTSTATUS cluster_state_make_hello(struct cluster_state *st,
 				  TALLOC_CTX *mem_ctx, bool healthy,
-				  bool stopped, uint8_t **buf, size_t *len);
+				  bool stopped, const bool *held,
+				  uint8_t **buf, size_t *len);
 
 /*
  * A delivered message (raw bytes), from CPG sender (nodeid, pid).

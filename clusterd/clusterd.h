@@ -80,6 +80,8 @@ NTSTATUS ip_takeover_init(struct clusterd *cd);
  * event queue; a call while a pass runs starts another pass after it. */
 void ip_takeover_reconcile(struct clusterd *cd);
 bool ip_takeover_held(const struct clusterd *cd, size_t i);
+/* held[i] for every public IP (for HELLO), or NULL before init. */
+const bool *ip_takeover_held_array(const struct clusterd *cd);
 bool ip_takeover_busy(const struct clusterd *cd);
 size_t ip_takeover_num_held(const struct clusterd *cd);
 

@@ -57,6 +57,11 @@ bool ip_takeover_held(const struct clusterd *cd, size_t i)
 	       cd->takeover->held[i];
 }
 
+const bool *ip_takeover_held_array(const struct clusterd *cd)
+{
+	return cd->takeover != NULL ? cd->takeover->held : NULL;
+}
+
 bool ip_takeover_busy(const struct clusterd *cd)
 {
 	return cd->takeover != NULL && cd->takeover->busy;
@@ -76,6 +81,19 @@ static bool want(const struct clusterd *cd, size_t i)
 {
 	return !cd->shutting_down && cd->st != NULL &&
 	       cluster_state_should_hold(cd->st, i);
+}
+
+/*
+ * While a membership round is open the assignment is the previous view's:
+ * taking by it could grab an IP that a node of the new view holds, and
+ * releasing by it would drop IPs that the round will most likely leave
+ * where they are.  So nothing moves until the round commits, unless we
+ * lost quorum or are shutting down (then everything goes).
+ */
+static bool frozen(const struct clusterd *cd)
+{
+	return !cd->shutting_down && cd->st != NULL && cd->st->round_open &&
+	       cd->st->quorate;
 }
 
 void ip_takeover_reconcile(struct clusterd *cd)
@@ -117,6 +135,10 @@ static void takeover_step(struct ip_takeover *t)
 	struct tevent_req *subreq = NULL;
 	bool found = false;
 
+	if (frozen(cd)) {
+		takeover_finish(t); /* the commit calls us again */
+		return;
+	}
 	/* releases first, then takes */
 	for (size_t i = 0; i < cd->ips->num && !found; i++) {
 		if (t->held[i] && !want(cd, i) && !t->tried[i]) {

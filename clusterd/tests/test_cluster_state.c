@@ -194,6 +194,14 @@ static void sim_confchg(struct sim *s)
 			k++;
 		}
 	}
+	/* what each node holds when the change arrives */
+	bool held[MAXN + 1][8] = { { false } };
+	assert_true(s->ips->num <= 8);
+	for (uint32_t n = 1; n <= MAXN; n++) {
+		for (size_t i = 0; s->up[n] && i < s->ips->num; i++) {
+			held[n][i] = cluster_state_should_hold(s->st[n], i);
+		}
+	}
 	for (uint32_t n = 1; n <= MAXN; n++) {
 		if (s->up[n]) {
 			assert_true(NT_STATUS_IS_OK(
@@ -207,7 +215,8 @@ static void sim_confchg(struct sim *s)
 			continue;
 		}
 		assert_true(NT_STATUS_IS_OK(cluster_state_make_hello(
-			s->st[n], NULL, s->healthy[n], false, &buf, &len)));
+			s->st[n], NULL, s->healthy[n], false, held[n], &buf,
+			&len)));
 		sim_deliver(s, n, buf, len);
 		talloc_free(buf);
 	}
@@ -368,7 +377,7 @@ static void test_state_stale_hello_dropped(void **state)
 	sim_start(&s, 2);
 	/* node 2's HELLO for the 2-node view arrives after node 3 joined */
 	assert_true(NT_STATUS_IS_OK(cluster_state_make_hello(
-		s.st[2], NULL, true, false, &buf, &len)));
+		s.st[2], NULL, true, false, NULL, &buf, &len)));
 	sim_start(&s, 3);
 	sim_check(&s, 3, 1);
 	assert_true(NT_STATUS_IS_OK(cluster_state_deliver(
