@@ -344,28 +344,6 @@ static int walk(struct smbXsrv_global_dbs *dbs, enum smbXsrv_global_db which,
 	return 0;
 }
 
-static struct smb_conf *load_conf(TALLOC_CTX *mem_ctx,
-				  const struct status_opts *o)
-{
-	struct smb_conf *conf = NULL;
-	char *errors = NULL;
-	NTSTATUS status;
-
-	status = smb_conf_load(mem_ctx, o->config, &conf, &errors);
-	if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_NOT_FOUND) &&
-	    !o->config_given) {
-		status = smb_conf_load_string(mem_ctx, "(built-in defaults)",
-					      "", &conf, &errors);
-	}
-	if (!NT_STATUS_IS_OK(status)) {
-		fputs(errors != NULL ? errors : "", stderr);
-		fprintf(stderr, "smbstatus: cannot use configuration %s (%s)\n",
-			o->config, nt_errstr(status));
-		return NULL;
-	}
-	return conf;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -415,7 +393,8 @@ int main(int argc, char **argv)
 	if (!o.processes && !o.shares && !o.locks) {
 		o.processes = o.shares = o.locks = true;
 	}
-	conf = load_conf(mem_ctx, &o);
+	conf = smb_conf_load_for_tool(mem_ctx, o.config, o.config_given,
+				      "smbstatus");
 	if (conf == NULL) {
 		return 1;
 	}

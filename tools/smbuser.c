@@ -161,26 +161,14 @@ static bool hash_password(const struct options *o, uint8_t hash[16])
 /* Where the database is; NULL (message printed) on failure. */
 static const char *passdb_path(TALLOC_CTX *mem_ctx, const struct options *o)
 {
-	struct smb_conf *conf = NULL;
-	char *errors = NULL;
-	NTSTATUS status;
+	struct smb_conf *conf;
 
 	if (o->passdb != NULL) {
 		return o->passdb;
 	}
-	status = smb_conf_load(mem_ctx, o->config, &conf, &errors);
-	if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_NOT_FOUND) &&
-	    !o->config_given) {
-		status = smb_conf_load_string(mem_ctx, "(built-in defaults)",
-					      "", &conf, &errors);
-	}
-	if (!NT_STATUS_IS_OK(status)) {
-		fputs(errors != NULL ? errors : "", stderr);
-		fprintf(stderr, "smbuser: cannot use configuration %s (%s)\n",
-			o->config, nt_errstr(status));
-		return NULL;
-	}
-	return conf->global.passdb_path;
+	conf = smb_conf_load_for_tool(mem_ctx, o->config, o->config_given,
+				      "smbuser");
+	return conf != NULL ? conf->global.passdb_path : NULL;
 }
 
 static int report(NTSTATUS status, const char *what, const char *name,

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <string.h>
 #include <strings.h>
@@ -633,4 +634,28 @@ const struct smb_conf_share *smb_conf_find_share(const struct smb_conf *conf,
 		return NULL;
 	}
 	return find_share(conf, name);
+}
+
+struct smb_conf *smb_conf_load_for_tool(TALLOC_CTX *mem_ctx, const char *path,
+					bool path_given, const char *tool)
+{
+	struct smb_conf *conf = NULL;
+	char *errors = NULL;
+	NTSTATUS status;
+
+	status = smb_conf_load(mem_ctx, path, &conf, &errors);
+	if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_NOT_FOUND) &&
+	    !path_given) {
+		TALLOC_FREE(errors);
+		status = smb_conf_load_string(mem_ctx, "(built-in defaults)",
+					      "", &conf, &errors);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		fputs(errors != NULL ? errors : "", stderr);
+		fprintf(stderr, "%s: cannot use configuration %s (%s)\n", tool,
+			path, nt_errstr(status));
+		talloc_free(errors);
+		return NULL;
+	}
+	return conf;
 }

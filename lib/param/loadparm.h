@@ -367,6 +367,15 @@ NTSTATUS smb_conf_load_string(TALLOC_CTX *mem_ctx, const char *name,
 			      const char *text, struct smb_conf **out,
 			      char **errors);
 
+/*
+ * What the command-line tools do: load path; when that file does not
+ * exist and the user did not name it (path_given false), the built-in
+ * defaults.  On failure the parser's messages and one line naming the
+ * tool and the file go to stderr, and NULL is returned.
+ */
+struct smb_conf *smb_conf_load_for_tool(TALLOC_CTX *mem_ctx, const char *path,
+					bool path_given, const char *tool);
+
 /* The share called name (case-insensitive), or NULL. */
 const struct smb_conf_share *smb_conf_find_share(const struct smb_conf *conf,
 						 const char *name);
