@@ -12,7 +12,9 @@
 #      it comes back -> IPs back;
 #   3. clusterctl stop / continue;
 #   4. SIGTERM: clusterd releases the IPs and exits 0; clusterctl then
-#      says "not running" with exit code 3.
+#      says "not running" with exit code 3;
+#   5. restarted, it takes the IPs again; corosync killed -9: clusterd
+#      releases them and exits 1.
 # Bounded: the whole run is under `timeout 120`; the PID namespace takes
 # every process with it when the script ends, also after a failure.
 # Needs root, corosync, iproute2, python3.
@@ -92,6 +94,7 @@ log level = 3
 EOC
 
 corosync -f -c "$T/corosync.conf" >"$T/corosync.out" 2>&1 &
+COROSYNC=$!
 for i in $(seq 1 100); do
 	corosync-quorumtool -s 2>/dev/null | grep -q 'Quorate: *Yes' && break
 	sleep 0.1
@@ -175,6 +178,21 @@ out=$($CTL status 2>&1); rc=$?
 [ $rc = 3 ] || fail "4: clusterctl exit $rc without clusterd, want 3"
 case $out in *"not running"*) ;; *) fail "4: message '$out'" ;; esac
 echo "ok 4 - SIGTERM releases the IPs; clusterctl says not running (exit 3)"
+
+"$BUILD/clusterd/clusterd" -c "$T/cluster.conf" -F >>"$T/clusterd.log" 2>&1 &
+CLUSTERD=$!
+wait_for 30 "$ALL_HERE" || fail "5: clusterd restarted without its IPs"
+kill -9 "$COROSYNC"
+wait "$COROSYNC" 2>/dev/null
+for i in $(seq 1 100); do
+	kill -0 "$CLUSTERD" 2>/dev/null || break
+	sleep 0.1
+done
+kill -0 "$CLUSTERD" 2>/dev/null && fail "5: clusterd still running 10 s after corosync died"
+wait "$CLUSTERD"; rc=$?
+[ $rc = 1 ] || fail "5: clusterd exit code $rc after losing corosync, want 1"
+[ -z "$(addrs)" ] || fail "5: pub0 still has '$(addrs)' after corosync died"
+echo "ok 5 - corosync killed: clusterd releases the IPs and exits 1"
 [ -n "${VERBOSE:-}" ] && cat "$T/clusterd.log"
-echo "4 passed, 0 failed"
+echo "5 passed, 0 failed"
 exit 0
