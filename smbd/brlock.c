@@ -5,6 +5,7 @@
 #include "smbd/brlock.h"
 
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #include "lib/util/byteorder.h"
 #include "lib/util/marshall.h"
@@ -351,6 +352,11 @@ NTSTATUS brl_set_decode(TALLOC_CTX *mem_ctx, const uint8_t *buf, size_t len,
 	}
 	set->num = count;
 	return NT_STATUS_OK;
+}
+
+uint64_t brl_file_dev(dev_t dev)
+{
+	return ((uint64_t)major(dev) << 32) | (uint64_t)minor(dev);
 }
 
 uint8_t *brl_key_make(TALLOC_CTX *mem_ctx, uint64_t dev, uint64_t ino,

@@ -171,12 +171,15 @@ NTSTATUS brl_set_decode(TALLOC_CTX *mem_ctx, const uint8_t *buf, size_t len,
 
 /*
  * The record key of a stream: the file's dev and ino as two little-endian
- * u64, then for a named stream ':' and the stream name.  brl_key_make
+ * u64 (dev as major << 32 | minor, brl_file_dev(), the file id that
+ * locking.tdb and the rest of smbd use, so that the two databases key a
+ * file alike), then for a named stream ':' and the stream name.  brl_key_make
  * returns it talloc'd (NULL on allocation failure); brl_key_parse splits
  * one (false if it is not a brlock key), *stream NULL for the file's own
  * data (a talloc copy otherwise).
  */
 #define BRL_KEY_FILE_ID_SIZE 16
+uint64_t brl_file_dev(dev_t dev);
 uint8_t *brl_key_make(TALLOC_CTX *mem_ctx, uint64_t dev, uint64_t ino,
 		      const char *stream, size_t *key_len);
 bool brl_key_parse(TALLOC_CTX *mem_ctx, const uint8_t *key, size_t key_len,

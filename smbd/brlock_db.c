@@ -268,7 +268,7 @@ static NTSTATUS brl_open_key(struct smbd_brl_open *b)
 	if (fstat(op->fd->fd, &st) != 0) {
 		return map_nt_error_from_unix(errno);
 	}
-	b->key = brl_key_make(b, (uint64_t)st.st_dev, (uint64_t)st.st_ino,
+	b->key = brl_key_make(b, brl_file_dev(st.st_dev), (uint64_t)st.st_ino,
 			      stream, &b->key_len);
 	if (b->key == NULL) {
 		return NT_STATUS_NO_MEMORY;

@@ -189,8 +189,12 @@ static int show_share_modes(TALLOC_CTX *mem_ctx, const struct smb_conf *conf,
 	}
 	if (!NT_STATUS_IS_OK(dbwrap_traverse_read(db, share_mode_fn, &w,
 						  NULL))) {
+		talloc_free(db);
 		return -1;
 	}
+	/* closed again: tdb refuses a second open of one file in a
+	 * process, and the byte-range lock section opens it to name files */
+	talloc_free(db);
 	return 0;
 }
 

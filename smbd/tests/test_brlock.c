@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #include <cmocka.h>
 
@@ -481,6 +482,8 @@ static void test_key(void **state)
 	assert_false(brl_key_parse(mem, k, 17, &dev, &ino, &stream));
 	k[16] = 'x';
 	assert_false(brl_key_parse(mem, k, len, &dev, &ino, &stream));
+	/* the file id's device as the share-mode database has it */
+	assert_true(brl_file_dev(makedev(254, 3)) == ((254ull << 32) | 3));
 	talloc_free(mem);
 }
 

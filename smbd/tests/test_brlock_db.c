@@ -131,7 +131,8 @@ static bool record_exists(struct smbd_client *client, const char *file)
 	bool ret;
 
 	assert_int_equal(stat(file, &st), 0);
-	key = brl_key_make(NULL, st.st_dev, st.st_ino, NULL, &len);
+	key = brl_key_make(NULL, brl_file_dev(st.st_dev), st.st_ino, NULL,
+			   &len);
 	ret = dbwrap_exists(client->brlock_db, db_data_make(key, len));
 	talloc_free(key);
 	return ret;
@@ -297,7 +298,8 @@ static void test_cleanup_owner(void **state)
 	db = brl_db_open(f->mem, NULL, f->dir);
 	assert_non_null(db);
 	assert_int_equal(stat(f->file, &st), 0);
-	key = brl_key_make(f->mem, st.st_dev, st.st_ino, NULL, &len);
+	key = brl_key_make(f->mem, brl_file_dev(st.st_dev), st.st_ino,
+			   NULL, &len);
 	kill(a, SIGKILL);
 	assert_int_equal(waitpid(a, NULL, 0), a);
 	assert_int_equal(brl_cleanup_owner(db, 0, a), 1);

@@ -11,9 +11,11 @@ locks are dropped).  Every check passes against Samba 4.17 too (SMB3_TARGET=samb
 except the wake-up of a lock blocked behind a killed process (ours only).
 """
 
+import json
 import os
 import signal
 import struct
+import subprocess
 import time
 
 import pytest
@@ -304,3 +306,33 @@ def test_lock_needs_data_access_and_a_file(server, share_dir):
         assert status(r) == smb2raw.STATUS_INVALID_PARAMETER
     finally:
         c.close()
+
+
+@pytest.mark.ours_only
+def test_smbstatus_lists_locks(two_clients):
+    """smbstatus -L --json shows the locks of every process with the
+    file's name (joined with its share-mode record), and a lock is gone
+    from it once unlocked."""
+    t, a, fa, b, fb, pa = two_clients
+
+    def locks():
+        r = subprocess.run([os.path.join(t.build, 'tools', 'smbstatus'),
+                            '-s', t.conf, '-L', '--json'],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        return [l for l in json.loads(r.stdout)['byte_range_locks']
+                if l['path'].endswith('locked.dat')]
+
+    r = a.request(LOCK, lock_body(fa, [(100, 50, EXCLUSIVE |
+                                        FAIL_IMMEDIATELY)]))
+    assert status(r) == 0
+    r = b.request(LOCK, lock_body(fb, [(0, 0, SHARED | FAIL_IMMEDIATELY)]))
+    assert status(r) == 0
+    got = sorted((l['pid'], l['type'], l['start'], l['length'])
+                 for l in locks())
+    pb = serving_pid(t, b)
+    assert got == sorted([(pa, 'exclusive', '100', '50'),
+                          (pb, 'shared', '0', '0')]), got
+    r = a.request(LOCK, lock_body(fa, [(100, 50, UNLOCK)]))
+    assert status(r) == 0
+    assert [(l['pid'], l['type']) for l in locks()] == [(pb, 'shared')]
