@@ -20,6 +20,8 @@
 #                                is healthy (see "up")
 #   cluster.sh exec NODE CMD...  run CMD inside node NODE (all its namespaces)
 #   cluster.sh client CMD...     run CMD in the client namespace
+#   cluster.sh ctl NODE ARGS...  clusterctl with node NODE's cluster.conf,
+#                                inside the node (e.g. ctl 2 status --json)
 #   cluster.sh info [KEY]        print the cluster's settings (N, user,
 #                                password, addresses...) as KEY=VALUE lines
 #
@@ -714,6 +716,13 @@ wait)
 	wait_healthy "${1:-60}" ;;
 exec) shift; check_node "${1:-}"; n=$1; shift; node_exec "$n" "$@" ;;
 client) shift; ip netns exec "$NS_CL" "$@" ;;
+ctl)
+	shift
+	check_node "${1:-}"
+	[ -x "$BUILD/clusterd/clusterctl" ] || die "$BUILD/clusterd/clusterctl not built"
+	n=$1
+	shift
+	clusterctl "$n" "$@" ;;
 info) shift; cmd_info "$@" ;;
 __init) shift; node_init "$1" ;;
 *)

@@ -98,3 +98,71 @@ smb_ls() {
 		-U "$("$C" info SMB_USER)%$("$C" info SMB_PASS)" \
 		-c "${2:-ls}" >/dev/null 2>&1
 }
+
+# ---- clusterd (tests that need it: skip unless it is built)
+
+need_clusterd() {
+	local b=${SMB3_BUILD:-$CLUSTER_DIR/../../build}
+	[ -x "$b/clusterd/clusterd" ] && [ -x "$b/clusterd/clusterctl" ] &&
+		[ -z "${SMB3C_NO_CLUSTERD:-}" ] && return 0
+	echo "SKIP: $CLUSTER_TEST_NAME needs clusterd ($b/clusterd/clusterd)"
+	exit 77
+}
+
+# ctl_get K EXPR: evaluate the Python expression EXPR on node K's
+# "clusterctl status --json" (as s) and print it; fails if clusterctl
+# gives no JSON.  e.g.  ctl_get 1 's["leader"]'
+ctl_get() {
+	"$C" ctl "$1" status --json 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+try:
+    s = json.load(sys.stdin)
+except ValueError:
+    sys.exit(1)
+v = eval(sys.argv[1])
+print(" ".join(map(str, v)) if isinstance(v, list) else v)' "$2"
+}
+
+# node K's state as node J sees it ("ok", "disconnected", ...)
+node_state() { # J K
+	ctl_get "$1" "[n['state'] for n in s['nodes'] if n['id'] == $2][0]"
+}
+
+# holders IP: the nodes whose eth0 carries IP right now (numbers, sorted)
+holders() {
+	local n
+	for n in $("$C" info N | xargs seq 1); do
+		ip -n "$SMB3C_PREFIX-n$n" -o -4 addr show dev eth0 2>/dev/null |
+			awk -v ip="$1" '{ split($4, a, "/"); if (a[1] == ip) f = 1 }
+				END { exit !f }' && echo -n "$n "
+	done | sed 's/ $//'
+}
+
+# ips_on "NODES": every public IP is on exactly one node's eth0, and that
+# node is one of NODES (for poll)
+ips_on() {
+	local ip h
+	for ip in $("$C" info PUBLIC_IPS); do
+		h=$(holders "$ip")
+		case " $1 " in *" $h "*) ;; *) return 1 ;; esac
+	done
+}
+
+# ips_balanced: with every node up, each node holds exactly one public IP
+# (3 IPs over 3 nodes)
+ips_balanced() {
+	local ip all=""
+	for ip in $("$C" info PUBLIC_IPS); do
+		all="$all $(holders "$ip")"
+	done
+	[ "$(echo $all | tr ' ' '\n' | sort -u | wc -l)" -eq "$("$C" info N)" ] &&
+		[ "$(echo $all | wc -w)" -eq "$("$C" info N)" ]
+}
+
+# where: "ip->holders ..." for failure messages
+where() {
+	local ip
+	for ip in $("$C" info PUBLIC_IPS); do
+		echo -n "$ip->[$(holders "$ip")] "
+	done
+}
