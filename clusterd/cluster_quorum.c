@@ -88,12 +88,14 @@ NTSTATUS clusterd_quorum_start(struct clusterd *cd)
 	talloc_set_destructor(q, quorum_destructor);
 	cd->quorum = q;
 
+	/* The state now; CS_TRACK_CURRENT below repeats it through the
+	 * callback, so a change between the two calls is not lost. */
 	if (votequorum_getinfo(q->handle, cd->st->my_id, &info) == CS_OK) {
 		cluster_state_set_quorate(cd->st,
 			(info.flags & VOTEQUORUM_INFO_QUORATE) != 0);
 	}
 	err = votequorum_trackstart(q->handle, (uint64_t)(uintptr_t)q,
-				    CS_TRACK_CHANGES);
+				    CS_TRACK_CURRENT | CS_TRACK_CHANGES);
 	if (err != CS_OK || votequorum_fd_get(q->handle, &fd) != CS_OK) {
 		DBG_ERR("votequorum_trackstart: error %d\n", err);
 		return NT_STATUS_CONNECTION_DISCONNECTED;

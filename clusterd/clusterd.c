@@ -181,9 +181,11 @@ void clusterd_takeover_idle(struct clusterd *cd)
 	static const char *const no_args[] = { NULL };
 	struct tevent_req *subreq = NULL;
 
-	if (!cd->shutting_down || ip_takeover_num_held(cd) > 0) {
+	if (!cd->shutting_down || ip_takeover_num_held(cd) > 0 ||
+	    cd->shutdown_event_started) {
 		return;
 	}
+	cd->shutdown_event_started = true;
 	if (cd->mon != NULL) {
 		/* no more monitors; a running one is cancelled */
 		TALLOC_FREE(cd->mon);
@@ -213,9 +215,8 @@ static void begin_shutdown(struct clusterd *cd)
 	if (cd->shutting_down) {
 		return;
 	}
-	clusterd_announce(cd); /* while shutting_down is still false... */
 	cd->shutting_down = true;
-	clusterd_announce(cd); /* ...and this one says "stopped" */
+	clusterd_announce(cd); /* "stopped": the others take our IPs now */
 	/* every release and the shutdown event may use a full timeout */
 	limit = cd->conf->event_timeout * (ip_takeover_num_held(cd) + 2) + 5;
 	tevent_add_timer(cd->ev, cd, tevent_timeval_current_ofs(limit, 0),

@@ -44,6 +44,7 @@ struct clusterd {
 	bool take_failed;  /* a takeip failed: unhealthy until a monitor passes */
 
 	bool shutting_down; /* release everything, then leave */
+	bool shutdown_event_started;
 	int exit_code;
 	bool done; /* leave the tevent loop */
 };
