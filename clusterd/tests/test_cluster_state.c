@@ -300,7 +300,7 @@ static void test_state_join_leave(void **state)
 	sim_check(&s, 2, 1);
 	sim_start(&s, 3);
 	sim_check(&s, 3, 1);
-	assert_int_equal(cluster_node_state_name(cluster_state_node_state(
+	assert_string_equal(cluster_node_state_name(cluster_state_node_state(
 		s.st[1], cluster_state_find(s.st[1], 3))), "ok");
 
 	/* the leader dies: only its IPs move */
