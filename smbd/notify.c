@@ -653,10 +653,14 @@ static void notify_event(struct smbd_notify_ctx *ctx,
 		return; /* removed by us, or added by a job orphaned */
 	}
 	if (e->mask & IN_IGNORED) {
-		/* the kernel dropped the watch (directory deleted) */
-		while (k->refs != NULL) {
+		/* the kernel dropped the watch (directory deleted); freeing
+		 * the last ref frees k as well */
+		bool last;
+
+		do {
+			last = k->refs->next == NULL;
 			notify_ref_free(k->refs, true);
-		}
+		} while (!last);
 		return;
 	}
 	if (e->mask & (IN_MOVED_FROM | IN_MOVED_TO)) {
@@ -1103,8 +1107,11 @@ static NTSTATUS notify_start_job(struct smbd_notify *w, const char **paths,
 	job->watch = w;
 	job->data = d;
 	job->is_root = is_root;
-	/* events queued until now belong to the watches that exist now */
-	notify_read(ctx);
+	/* events queued until now belong to the watches that exist now
+	 * (a subdirectory's job starts while those events are dispatched) */
+	if (is_root) {
+		notify_read(ctx);
+	}
 	job->subreq = vfs_job_send(job, ctx->client->ev, ctx->client->pool,
 				   op->tcon->session->creds, notify_job_run,
 				   d);
@@ -1362,6 +1369,9 @@ void smbd_notify_watch_delete(struct smbd_notify *w)
 	struct share_mode_lock *lck;
 
 	if (w->delete_watch != NULL || w->deleted || !w->have_id) {
+		DBG_DEBUG("'%s': watching=%d deleted=%d have_id=%d\n",
+			  w->op->relpath, w->delete_watch != NULL, w->deleted,
+			  w->have_id);
 		return;
 	}
 	lck = share_mode_lock_get(w, client, w->dev, w->ino);

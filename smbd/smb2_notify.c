@@ -169,14 +169,15 @@ void smbd_notify_watch_changed(struct smbd_notify *w)
 		NTSTATUS status;
 
 		next = nr->next;
+		if (smbd_notify_ready(w)) {
+			/* may find the directory delete pending already */
+			smbd_notify_watch_delete(w);
+		}
 		status = notify_answer(nr);
 		if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING)) {
 			if (smbd_notify_ready(w) && !nr->req->async) {
 				/* set up now, and waiting: interim reply */
 				smbd_request_go_async(nr->req);
-			}
-			if (smbd_notify_ready(w)) {
-				smbd_notify_watch_delete(w);
 			}
 			continue;
 		}
@@ -268,6 +269,9 @@ NTSTATUS smbd_smb2_notify(struct smbd_request *req)
 
 	/* changes that the kernel queued before this request count */
 	smbd_notify_sync(w->ctx);
+	if (smbd_notify_ready(w)) {
+		smbd_notify_watch_delete(w);
+	}
 	status = notify_answer(nr);
 	if (!NT_STATUS_EQUAL(status, NT_STATUS_PENDING)) {
 		talloc_free(nr);
@@ -278,10 +282,6 @@ NTSTATUS smbd_smb2_notify(struct smbd_request *req)
 	if (smbd_notify_ready(w)) {
 		/* a wait of unknown length: tell the client now */
 		smbd_request_go_async(req);
-		smbd_notify_watch_delete(w);
-		if (w->deleted) {
-			smbd_notify_watch_changed(w);
-		}
 	}
 	return NT_STATUS_PENDING;
 }

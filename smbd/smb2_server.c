@@ -97,7 +97,9 @@ static void smbd_process_cancel(struct smbd_connection *conn,
 				const uint8_t *hdr);
 static void smbd_request_pend(struct smbd_request *req);
 static void smbd_request_arm_interim(struct smbd_request *req);
-static void smbd_request_unpend(struct smbd_request *req);
+static bool smbd_request_counts_as_pending(const struct smbd_request *req);
+static void smbd_unpend_objects(struct smbd_tcon *tcon,
+				struct smbd_session *session);
 
 /*
  * Payload size a command moves, for the credit charge check of
@@ -726,6 +728,9 @@ static void smbd_request_complete(struct smbd_request *req, NTSTATUS status)
 void smbd_request_done(struct smbd_request *req, NTSTATUS status)
 {
 	struct smbd_connection *conn = req->conn;
+	struct smbd_tcon *tcon = req->tcon;
+	struct smbd_session *session = req->session;
+	bool counted = smbd_request_counts_as_pending(req);
 
 	if (req->done) {
 		return;
@@ -734,8 +739,13 @@ void smbd_request_done(struct smbd_request *req, NTSTATUS status)
 	req->cancel_fn = NULL;
 	TALLOC_FREE(req->interim_timer);
 	smbd_request_complete(req, status);
-	smbd_request_unpend(req);
+	/* The reply names the tree and is signed with the session: send it
+	 * before a TREE_DISCONNECT or LOGOFF that waited for this request
+	 * frees them.  req may be gone afterwards. */
 	smbd_compound_run(req->compound);
+	if (counted) {
+		smbd_unpend_objects(tcon, session);
+	}
 }
 
 static void smbd_request_interim_timer(struct tevent_context *ev,
@@ -788,14 +798,9 @@ static void smbd_request_pend(struct smbd_request *req)
 	}
 }
 
-static void smbd_request_unpend(struct smbd_request *req)
+static void smbd_unpend_objects(struct smbd_tcon *tcon,
+				struct smbd_session *session)
 {
-	struct smbd_tcon *tcon = req->tcon;
-	struct smbd_session *session = req->session;
-
-	if (!smbd_request_counts_as_pending(req)) {
-		return;
-	}
 	if (tcon != NULL && --tcon->pending == 0 &&
 	    tcon->disconnect_req != NULL) {
 		struct smbd_request *d = tcon->disconnect_req;
