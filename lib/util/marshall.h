@@ -48,6 +48,7 @@ enum marshall_record_type {
 	REC_CLUSTERD_CTRL_REQ = 52, /* clusterctl -> clusterd request */
 	REC_CLUSTERD_CTRL_STATUS = 53, /* clusterd -> clusterctl status */
 	REC_CLUSTERD_CTRL_RESULT = 54, /* clusterd -> clusterctl: NTSTATUS */
+	REC_CLUSTERD_RELEASED = 55, /* clusterd over CPG: an IP was released */
 };
 
 struct marshall_push;
