@@ -46,7 +46,7 @@
 #   SMB3C_PREFIX     namespace name prefix (default smb3c)
 #   SMB3C_NET        first two octets of the subnets (default 10.214)
 #   SMB3C_UP_TIMEOUT seconds "up" waits for health (default 60)
-#   SMB3C_TOKEN      corosync totem token timeout in ms (default 1000)
+#   SMB3C_TOKEN      corosync totem token timeout in ms (default 500)
 #   SMB3C_TRANSPORT  knet (default) or udpu
 #   SMB3C_NO_CLUSTERD=1  do not start clusterd even if it was built
 #   SMB3C_LOGLEVEL   smbd "log level" (default 1)
@@ -193,9 +193,9 @@ totem {
 	version: 2
 	cluster_name: $PREFIX
 	transport: ${SMB3C_TRANSPORT:-knet}
-	token: ${SMB3C_TOKEN:-1000}
+	token: ${SMB3C_TOKEN:-500}
 	# the token timeout does not grow with the node count: failure
-	# detection is token + consensus (1.2 x token), about 2.2 s
+	# detection is token + consensus (1.2 x token), about 1.1 s
 	token_coefficient: 0
 	keyfile: $ROOT/authkey
 EOF
