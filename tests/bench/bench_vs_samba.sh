@@ -5,7 +5,10 @@
 # Debian defaults otherwise), once with signing off and once with signing
 # mandatory.  For each mode, smbclient puts and gets a 1 GiB random file,
 # alternating between the servers, ROUNDS times; the medians in MB/s
-# (10^6 bytes/s) and the ratio ours/Samba are printed.  Then one idle
+# (10^6 bytes/s) and the ratio ours/Samba are printed, and the CPU time the
+# server spent per MiB (user+system of the process that served the
+# transfer, in ms/MiB: steadier than MB/s on a loaded machine, lower is
+# better; ratio Samba/ours so that above 1 means ours is cheaper).  Then one idle
 # smbclient session is opened against each server and the resident set
 # size (VmRSS) of the server process serving it is printed.
 #
@@ -79,15 +82,42 @@ stop() {
 	rm -rf "$root"
 }
 
-# transfer PORT USER PASS MODE put|get -> prints MB/s
+# children_cpu PID -> clock ticks of user+system time of the reaped
+# children of PID (cutime + cstime, /proc/PID/stat fields 16 and 17)
+children_cpu() {
+	local f
+	f=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+	f=${f##*) }     # the fields after the command name
+	set -- $f
+	echo $((${14} + ${15}))
+}
+
+# wait_reaped PID N: until PID has at most N children (the connection's
+# child has exited and been reaped, so its CPU time is in cutime/cstime)
+wait_reaped() {
+	local i
+	for i in $(seq 1 100); do
+		[ "$(pgrep -P "$1" | wc -l)" -le "$2" ] && return 0
+		sleep 0.05
+	done
+	log "server $1: connection process not reaped after 5 s"
+}
+
+# transfer PID PORT USER PASS MODE put|get -> prints "MB/s cpu-ms/MiB"
+# (the CPU time is that of the connection process, which each smbclient
+# run forks anew and which the parent reaps when smbclient leaves)
 transfer() {
+	local spid=$1; shift
 	local port=$1 user=$2 pass=$3 mode=$4 op=$5 cmd t0 t1 prot=()
+	local kids c0 c1
 	[ "$mode" = mandatory ] && prot=(--client-protection=sign)
 	if [ "$op" = put ]; then
 		cmd="put $work/src.bin bench.bin"
 	else
 		cmd="get bench.bin $work/dst.bin"
 	fi
+	kids=$(pgrep -P "$spid" | wc -l)
+	c0=$(children_cpu "$spid")
 	t0=$(date +%s.%N)
 	timeout -k 5 "$per_transfer" smbclient //127.0.0.1/share -p "$port" \
 		-U "$user%$pass" "${prot[@]}" -c "$cmd" >"$work/smbclient.out" 2>&1 ||
@@ -95,8 +125,11 @@ transfer() {
 	t1=$(date +%s.%N)
 	grep -q NT_STATUS_ "$work/smbclient.out" &&
 		{ log "smbclient $op:"; cat "$work/smbclient.out" >&2; return 1; }
+	wait_reaped "$spid" "$kids"
+	c1=$(children_cpu "$spid")
 	awk -v b=$((size_mb * 1048576)) -v a="$t0" -v c="$t1" \
-		'BEGIN { printf "%.1f\n", b / (c - a) / 1e6 }'
+		-v ticks=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v mb="$size_mb" \
+		'BEGIN { printf "%.1f %.2f\n", b / (c - a) / 1e6, ticks * 1000 / hz / mb }'
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -137,20 +170,23 @@ log "creating a ${size_mb} MiB random file"
 head -c $((size_mb * 1048576)) /dev/urandom >"$work/src.bin" || exit 1
 
 results=()
+cpu_results=()
 for mode in $modes; do
-	declare -A port=() user=() pass=()
+	declare -A port=() user=() pass=() spid=()
 	for kind in samba ours; do
 		start "$kind" "$mode" || { log "cannot start $kind"; exit 1; }
 		port[$kind]=$S_PORT user[$kind]=$S_USER pass[$kind]=$S_PASS
+		spid[$kind]=$S_PID
 	done
 	: >"$work/samples"
 	for r in $(seq 1 "$rounds"); do
 		for kind in samba ours; do
 			for op in put get; do
-				v=$(transfer "${port[$kind]}" "${user[$kind]}" \
-					"${pass[$kind]}" "$mode" "$op") || exit 1
+				v=$(transfer "${spid[$kind]}" "${port[$kind]}" \
+					"${user[$kind]}" "${pass[$kind]}" "$mode" \
+					"$op") || exit 1
 				echo "$kind $op $v" >>"$work/samples"
-				log "round $r signing=$mode $kind $op: $v MB/s"
+				log "round $r signing=$mode $kind $op: ${v% *} MB/s, ${v#* } ms CPU/MiB"
 			done
 			rm -f "$work/dst.bin"
 		done
@@ -160,19 +196,27 @@ for mode in $modes; do
 		o=$(awk -v o=$op '$1 == "ours" && $2 == o { print $3 }' "$work/samples" | median)
 		ratio=$(awk -v a="$o" -v b="$s" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }')
 		results+=("$(printf '%-10s %-4s %10s %10s %8s' "$mode" "$op" "$s" "$o" "$ratio")")
+		s=$(awk -v o=$op '$1 == "samba" && $2 == o { print $4 }' "$work/samples" | median)
+		o=$(awk -v o=$op '$1 == "ours" && $2 == o { print $4 }' "$work/samples" | median)
+		ratio=$(awk -v a="$o" -v b="$s" 'BEGIN { if (a + 0 > 0) printf "%.2f", b / a; else print "n/a" }')
+		cpu_results+=("$(printf '%-10s %-4s %10s %10s %8s' "$mode" "$op" "$s" "$o" "$ratio")")
 	done
 	if [ "$mode" = "${modes%% *}" ]; then
 		rss_samba=$(idle_rss "${port[samba]}" "${user[samba]}" "${pass[samba]}")
 		rss_ours=$(idle_rss "${port[ours]}" "${user[ours]}" "${pass[ours]}")
 	fi
 	for kind in samba ours; do stop "$kind" "$mode"; done
-	unset port user pass
+	unset port user pass spid
 done
 
 echo
 echo "smbclient transfers of ${size_mb} MiB, median of $rounds rounds (MB/s)"
 printf '%-10s %-4s %10s %10s %8s\n' signing op samba ours ours/samba
 printf '%s\n' "${results[@]}"
+echo
+echo "server CPU (user+system) per MiB, median of $rounds rounds (ms/MiB, lower is better)"
+printf '%-10s %-4s %10s %10s %8s\n' signing op samba ours samba/ours
+printf '%s\n' "${cpu_results[@]}"
 echo
 echo "VmRSS of the process serving one idle smbclient session:"
 echo "  samba: ${rss_samba:-n/a} kB   ours: ${rss_ours:-n/a} kB"
