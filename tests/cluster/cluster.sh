@@ -50,6 +50,9 @@
 #   SMB3C_TRANSPORT  knet (default) or udpu
 #   SMB3C_NO_CLUSTERD=1  do not start clusterd even if it was built
 #   SMB3C_LOGLEVEL   smbd "log level" (default 1)
+#   SMB3C_CLUSTERD_LOGLEVEL  clusterd "log level" (default 1)
+#   SMB3C_MONITOR_INTERVAL   clusterd "monitor interval" (default: its own)
+#   SMB3C_EXTRA_GLOBAL, SMB3C_EXTRA_SHARE  extra smb.conf lines
 set -u
 
 SELF=$(readlink -f "$0")
@@ -268,6 +271,9 @@ write_cluster_conf() {
 	log file = $d/log/clusterd.log
 	log level = ${SMB3C_CLUSTERD_LOGLEVEL:-1}
 EOF
+	if [ -n "${SMB3C_MONITOR_INTERVAL:-}" ]; then
+		echo "	monitor interval = $SMB3C_MONITOR_INTERVAL"
+	fi
 }
 
 # smbd listens on 0.0.0.0 and :: inside the node (no "bind interfaces
@@ -581,7 +587,7 @@ cmd_up() {
 }
 
 cmd_down() {
-	local ns n
+	local ns n pid
 	load_env 2>/dev/null
 	for ns in $(our_namespaces); do
 		kill_ns_procs "$ns"

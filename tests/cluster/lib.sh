@@ -1,4 +1,5 @@
 # tests/cluster/lib.sh - sourced by the cluster tests (bash).
+# shellcheck shell=bash
 #
 # A test starts with
 #
@@ -155,8 +156,9 @@ ips_balanced() {
 	for ip in $("$C" info PUBLIC_IPS); do
 		all="$all $(holders "$ip")"
 	done
-	[ "$(echo $all | tr ' ' '\n' | sort -u | wc -l)" -eq "$("$C" info N)" ] &&
-		[ "$(echo $all | wc -w)" -eq "$("$C" info N)" ]
+	# shellcheck disable=SC2086
+	[ "$(printf '%s\n' $all | sort -u | wc -l)" -eq "$("$C" info N)" ] &&
+		[ "$(echo "$all" | wc -w)" -eq "$("$C" info N)" ]
 }
 
 # where: "ip->holders ..." for failure messages
