@@ -564,8 +564,8 @@ static void notify_event_ref(struct smbd_notify_ctx *ctx,
  * The rename of a name: from (MOVED_FROM, or NULL when it came from
  * outside every watched directory) and to (MOVED_TO, or NULL when it
  * left them).  Per watch: OLD_NAME/NEW_NAME within one directory,
- * REMOVED/ADDED across directories ([MS-FSA] 2.1.5.14.11 reports a move
- * between directories as a removal and an addition), and for a file an
+ * REMOVED/ADDED across directories ([MS-FSCC] 2.7.1: ADDED and REMOVED
+ * are what a rename that changes the directory gives), and for a file an
  * extra MODIFIED of the new name with ATTRIBUTES|CREATION, which Windows
  * sends and clients (and smbtorture) expect.
  */

@@ -40,7 +40,7 @@ struct smbd_notify_ctx;
 struct notify_ref;
 struct notify_req;
 
-/* FILE_NOTIFY_CHANGE_* ([MS-FSCC] 2.4.42 / [MS-SMB2] 2.2.35) */
+/* FILE_NOTIFY_CHANGE_* ([MS-SMB2] 2.2.35) */
 #define FILE_NOTIFY_CHANGE_FILE_NAME 0x00000001
 #define FILE_NOTIFY_CHANGE_DIR_NAME 0x00000002
 #define FILE_NOTIFY_CHANGE_NAME 0x00000003
@@ -56,7 +56,7 @@ struct notify_req;
 #define FILE_NOTIFY_CHANGE_STREAM_WRITE 0x00000800
 #define FILE_NOTIFY_CHANGE_VALID 0x00000fff
 
-/* FILE_ACTION_* ([MS-FSCC] 2.4.42) */
+/* FILE_ACTION_* ([MS-FSCC] 2.7.1) */
 #define FILE_ACTION_ADDED 0x00000001
 #define FILE_ACTION_REMOVED 0x00000002
 #define FILE_ACTION_MODIFIED 0x00000003
@@ -125,7 +125,7 @@ size_t smbd_notify_entry_size(const char *name);
 
 /*
  * Write the changes as a chain of FILE_NOTIFY_INFORMATION entries
- * ([MS-FSCC] 2.4.42) into buf (capacity len).  Returns the bytes used,
+ * ([MS-FSCC] 2.7.1) into buf (capacity len).  Returns the bytes used,
  * or 0 when they do not fit or a name cannot be converted.
  */
 size_t smbd_notify_marshall(const struct notify_change *changes, size_t num,

@@ -75,7 +75,7 @@ size_t notify_inotify_parse(TALLOC_CTX *mem_ctx, const uint8_t *buf,
 }
 
 /* ---------------------------------------------------------------- */
-/* FILE_NOTIFY_INFORMATION ([MS-FSCC] 2.4.42) */
+/* FILE_NOTIFY_INFORMATION ([MS-FSCC] 2.7.1) */
 
 #define NOTIFY_ENTRY_FIXED 12
 
@@ -129,6 +129,9 @@ size_t smbd_notify_marshall(const struct notify_change *changes, size_t num,
 			PUSH_LE32(p, 0, (uint32_t)entry);
 			ofs += entry;
 		} else {
+			/* the last entry ends with its name: OutputBufferLength
+			 * counts no padding after it, as Samba and Windows
+			 * send it */
 			PUSH_LE32(p, 0, 0);
 			ofs += NOTIFY_ENTRY_FIXED + (size_t)n;
 		}

@@ -1,7 +1,7 @@
 /*
  * notify_inotify.c: the inotify read-buffer parser, fed by the real
  * kernel and by hand-made buffers, and the FILE_NOTIFY_INFORMATION chain
- * of a CHANGE_NOTIFY reply ([MS-FSCC] 2.4.42).
+ * of a CHANGE_NOTIFY reply ([MS-FSCC] 2.7.1).
  */
 #include <fcntl.h>
 #include <setjmp.h>

@@ -7,7 +7,7 @@
  * memory errors it checks, and aborts (a finding) when one breaks:
  *   - the parser returns at most one event per 16 bytes, and every name
  *     it returns is non-empty, has no '/', and is not "." or "..";
- *   - the names, marshalled as a reply ([MS-FSCC] 2.4.42), make a chain
+ *   - the names, marshalled as a reply ([MS-FSCC] 2.7.1), make a chain
  *     whose every NextEntryOffset is 4-aligned and stays inside the
  *     buffer, whose last entry ends exactly at the returned length, and
  *     which reads back as the same actions and names;

@@ -90,7 +90,7 @@ def cancel(c, mid):
 
 
 def parse_changes(buf):
-    """FILE_NOTIFY_INFORMATION chain (MS-FSCC 2.4.42) ->
+    """FILE_NOTIFY_INFORMATION chain (MS-FSCC 2.7.1) ->
     [(action, name)]."""
     out = []
     ofs = 0
