@@ -130,8 +130,7 @@ size_t smbd_notify_marshall(const struct notify_change *changes, size_t num,
 			ofs += entry;
 		} else {
 			/* the last entry ends with its name: OutputBufferLength
-			 * counts no padding after it, as Samba and Windows
-			 * send it */
+			 * counts no padding after it (as Samba sends it) */
 			PUSH_LE32(p, 0, 0);
 			ofs += NOTIFY_ENTRY_FIXED + (size_t)n;
 		}
