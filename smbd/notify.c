@@ -1159,7 +1159,10 @@ static void notify_job_done(struct tevent_req *subreq)
 		w->have_id = true;
 	}
 	if (w != NULL && job->is_root && d->root_err != 0) {
-		w->setup_status = map_nt_error_from_unix(d->root_err);
+		/* ENOSPC is the kernel's watch limit, not a full disk */
+		w->setup_status = d->root_err == ENOSPC
+					  ? NT_STATUS_INSUFFICIENT_RESOURCES
+					  : map_nt_error_from_unix(d->root_err);
 		DBG_NOTICE("watch of '%s': %s\n", w->op->relpath,
 			   strerror(d->root_err));
 	}
