@@ -171,3 +171,43 @@ NTSTATUS clmsg_state_pull(const uint8_t *buf, size_t len,
 	}
 	return NT_STATUS_OK;
 }
+
+NTSTATUS clmsg_released_push(TALLOC_CTX *mem_ctx,
+			     const struct clmsg_released *r, uint8_t **buf,
+			     size_t *len)
+{
+	struct marshall_push *p = NULL;
+
+	if (r->addr == NULL) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	p = marshall_push_init(mem_ctx, REC_CLUSTERD_RELEASED, 1);
+	if (p == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	marshall_push_u32(p, r->nodeid);
+	marshall_push_u64(p, r->seq);
+	marshall_push_string(p, r->addr);
+	return marshall_push_finish(p, buf, len);
+}
+
+NTSTATUS clmsg_released_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf,
+			     size_t len, struct clmsg_released *out)
+{
+	struct marshall_pull r;
+	NTSTATUS status;
+
+	memset(out, 0, sizeof(*out));
+	status = marshall_pull_init(&r, buf, len, REC_CLUSTERD_RELEASED, 1);
+	NT_STATUS_NOT_OK_RETURN(status);
+	marshall_pull_u32(&r, &out->nodeid);
+	marshall_pull_u64(&r, &out->seq);
+	marshall_pull_string(&r, mem_ctx, &out->addr);
+	status = marshall_pull_finish(&r);
+	if (!NT_STATUS_IS_OK(status) || out->nodeid == 0 ||
+	    out->addr == NULL || strlen(out->addr) > 64) {
+		TALLOC_FREE(out->addr);
+		return NT_STATUS_INTERNAL_DB_CORRUPTION;
+	}
+	return NT_STATUS_OK;
+}

@@ -50,6 +50,19 @@ struct clmsg_state {
 	bool stopped;
 };
 
+/*
+ * RELEASED (REC_CLUSTERD_RELEASED v1): the sender no longer has the
+ * address configured.  An IP that moves away from a live member is taken
+ * by its new owner only after this arrives (no address on two nodes);
+ * seq names the hand-over it answers, so a late RELEASED of an earlier
+ * one is ignored.
+ */
+struct clmsg_released {
+	uint32_t nodeid;
+	uint64_t seq; /* generation << 32 | hand-over count since its commit */
+	char *addr;
+};
+
 /* The record type of buf (first u16), 0 when too short. */
 uint16_t clmsg_type(const uint8_t *buf, size_t len);
 
@@ -64,6 +77,13 @@ NTSTATUS clmsg_state_push(TALLOC_CTX *mem_ctx, const struct clmsg_state *s,
 			  uint8_t **buf, size_t *len);
 NTSTATUS clmsg_state_pull(const uint8_t *buf, size_t len,
 			  struct clmsg_state *out);
+
+NTSTATUS clmsg_released_push(TALLOC_CTX *mem_ctx,
+			     const struct clmsg_released *r, uint8_t **buf,
+			     size_t *len);
+/* addr on mem_ctx. */
+NTSTATUS clmsg_released_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf,
+			     size_t len, struct clmsg_released *out);
 
 /* Order members by (nodeid, pid), as HELLO requires. */
 void clmsg_sort_members(struct clmsg_member *m, size_t n);

@@ -63,14 +63,27 @@ const struct cluster_node *cluster_state_find(const struct cluster_state *st,
 static struct cluster_node *get_node(struct cluster_state *st, uint32_t id)
 {
 	struct cluster_node *n = find_node(st, id);
+	bool *claimed = NULL, *must_release = NULL;
+	uint64_t *release_seq = NULL;
 	size_t pos = 0;
 
 	if (n != NULL) {
 		return n;
 	}
+	/* per-IP arrays owned by st, not by the array that realloc moves */
+	claimed = talloc_zero_array(st, bool, st->ips->num + 1);
+	must_release = talloc_zero_array(st, bool, st->ips->num + 1);
+	release_seq = talloc_zero_array(st, uint64_t, st->ips->num + 1);
 	n = talloc_realloc(st, st->nodes, struct cluster_node,
 			   st->num_nodes + 1);
-	if (n == NULL) {
+	if (claimed == NULL || must_release == NULL || release_seq == NULL ||
+	    n == NULL) {
+		if (n != NULL) {
+			st->nodes = n;
+		}
+		TALLOC_FREE(claimed);
+		TALLOC_FREE(must_release);
+		TALLOC_FREE(release_seq);
 		return NULL;
 	}
 	st->nodes = n;
@@ -79,10 +92,14 @@ static struct cluster_node *get_node(struct cluster_state *st, uint32_t id)
 	}
 	memmove(&st->nodes[pos + 1], &st->nodes[pos],
 		(st->num_nodes - pos) * sizeof(st->nodes[0]));
-	memset(&st->nodes[pos], 0, sizeof(st->nodes[0]));
-	st->nodes[pos].id = id;
+	n = &st->nodes[pos];
+	memset(n, 0, sizeof(*n));
+	n->id = id;
+	n->claimed = claimed;
+	n->must_release = must_release;
+	n->release_seq = release_seq;
 	st->num_nodes++;
-	return &st->nodes[pos];
+	return n;
 }
 
 NTSTATUS cluster_state_set_configured(struct cluster_state *st, uint32_t id,
@@ -127,6 +144,7 @@ NTSTATUS cluster_state_confchg(struct cluster_state *st,
 		st->nodes[i].member = false;
 		st->nodes[i].hello_seen = false;
 		st->nodes[i].pid = 0;
+		memset(st->nodes[i].claimed, 0, st->ips->num * sizeof(bool));
 	}
 	st->in_view = false;
 	for (size_t i = 0; i < n; i++) {
@@ -222,6 +240,41 @@ static void recompute(struct cluster_state *st, const uint32_t *prev)
 	TALLOC_FREE(cand);
 }
 
+/*
+ * Recompute from the agreed assignment (a STATE changed the candidates).
+ * A member that owned a moved IP must release it before the new owner
+ * takes it; a member that gets back an IP it was releasing owes nothing.
+ */
+static void recompute_handover(struct cluster_state *st)
+{
+	uint32_t *before = talloc_memdup(st, st->owner,
+					 (st->ips->num + 1) * sizeof(uint32_t));
+
+	if (before == NULL) {
+		DBG_ERR("out of memory computing the IP assignment\n");
+		return;
+	}
+	recompute(st, before);
+	st->handovers++;
+	for (size_t i = 0; i < st->ips->num; i++) {
+		struct cluster_node *old = NULL, *new = NULL;
+		if (st->owner[i] == before[i]) {
+			continue;
+		}
+		old = find_node(st, before[i]);
+		if (old != NULL && old->member && !old->must_release[i]) {
+			old->must_release[i] = true;
+			old->release_seq[i] = (st->generation << 32) |
+					      st->handovers;
+		}
+		new = find_node(st, st->owner[i]);
+		if (new != NULL) {
+			new->must_release[i] = false;
+		}
+	}
+	TALLOC_FREE(before);
+}
+
 static bool view_equal(const struct cluster_state *st,
 		       const struct clmsg_hello *h)
 {
@@ -298,6 +351,7 @@ static NTSTATUS deliver_hello(struct cluster_state *st, uint32_t nodeid,
 		if (idx < 0) {
 			continue; /* logged through the checksum */
 		}
+		node->claimed[idx] = true;
 		if (st->claims[idx] == IP_ALLOC_NONE ||
 		    nodeid < st->claims[idx]) {
 			st->claims[idx] = nodeid;
@@ -320,7 +374,19 @@ static NTSTATUS deliver_hello(struct cluster_state *st, uint32_t nodeid,
 	}
 	st->generation = st->max_gen_seen + 1;
 	st->committed = true;
+	st->handovers = 0;
 	recompute(st, st->claims);
+	/* Every member that has an IP it no longer owns releases it first;
+	 * what departed members owed is forgotten with them. */
+	for (size_t n = 0; n < st->num_nodes; n++) {
+		struct cluster_node *x = &st->nodes[n];
+		for (size_t i = 0; i < st->ips->num; i++) {
+			bool owe = x->member && x->claimed[i] &&
+				   st->owner[i] != x->id;
+			x->release_seq[i] = owe ? st->generation << 32 : 0;
+			x->must_release[i] = owe;
+		}
+	}
 	DBG_NOTICE("generation %llu: %zu members, leader %u\n",
 		   (unsigned long long)st->generation, st->view_len,
 		   cluster_state_leader(st));
@@ -360,9 +426,44 @@ static NTSTATUS deliver_state(struct cluster_state *st, uint32_t nodeid,
 	node->healthy = s.healthy;
 	node->stopped = s.stopped;
 	if (st->committed && !st->round_open) {
-		recompute(st, st->owner);
+		recompute_handover(st);
 	}
 	/* During a round the commit uses the new health. */
+	*changed = true;
+	return NT_STATUS_OK;
+}
+
+static NTSTATUS deliver_released(struct cluster_state *st, uint32_t nodeid,
+				 uint32_t pid, const uint8_t *buf, size_t len,
+				 bool *changed)
+{
+	struct clmsg_released r;
+	struct cluster_node *node = NULL;
+	NTSTATUS status;
+	int idx;
+
+	status = clmsg_released_pull(st, buf, len, &r);
+	if (!NT_STATUS_IS_OK(status)) {
+		DBG_ERR("malformed RELEASED from node %u: %s\n", nodeid,
+			nt_errstr(status));
+		return status;
+	}
+	idx = public_ips_find(st->ips, r.addr);
+	TALLOC_FREE(r.addr);
+	if (r.nodeid != nodeid) {
+		DBG_ERR("RELEASED from node %u claims to be node %u\n",
+			nodeid, r.nodeid);
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	node = find_node(st, nodeid);
+	if (node == NULL || !view_has(st, nodeid, pid) || idx < 0) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	if (!node->must_release[idx] || node->release_seq[idx] != r.seq) {
+		return NT_STATUS_OK; /* answers an earlier hand-over */
+	}
+	node->must_release[idx] = false;
+	DBG_INFO("node %u released %s\n", nodeid, st->ips->ips[idx].addr);
 	*changed = true;
 	return NT_STATUS_OK;
 }
@@ -377,6 +478,8 @@ NTSTATUS cluster_state_deliver(struct cluster_state *st, uint32_t nodeid,
 		return deliver_hello(st, nodeid, pid, buf, len, changed);
 	case REC_CLUSTERD_STATE:
 		return deliver_state(st, nodeid, pid, buf, len, changed);
+	case REC_CLUSTERD_RELEASED:
+		return deliver_released(st, nodeid, pid, buf, len, changed);
 	default:
 		DBG_ERR("unknown message (type %u, %zu bytes) from node %u\n",
 			clmsg_type(buf, len), len, nodeid);
@@ -418,5 +521,42 @@ bool cluster_state_should_hold(const struct cluster_state *st, size_t i)
 		return false;
 	}
 	me = cluster_state_find(st, st->my_id);
-	return me != NULL && me->member && me->healthy && !me->stopped;
+	if (me == NULL || !me->member || !me->healthy || me->stopped) {
+		return false;
+	}
+	for (size_t n = 0; n < st->num_nodes; n++) {
+		const struct cluster_node *x = &st->nodes[n];
+		if (x->id != st->my_id && x->member && x->must_release[i]) {
+			return false; /* still configured over there */
+		}
+	}
+	return true;
+}
+
+bool cluster_state_owes_release(const struct cluster_state *st, size_t i,
+				uint64_t *seq)
+{
+	const struct cluster_node *me = cluster_state_find(st, st->my_id);
+
+	if (me == NULL || i >= st->ips->num || !me->must_release[i]) {
+		return false;
+	}
+	*seq = me->release_seq[i];
+	return true;
+}
+
+NTSTATUS cluster_state_make_released(const struct cluster_state *st,
+				     TALLOC_CTX *mem_ctx, size_t i,
+				     uint64_t seq, uint8_t **buf, size_t *len)
+{
+	struct clmsg_released r = {
+		.nodeid = st->my_id,
+		.seq = seq,
+	};
+
+	if (i >= st->ips->num) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	r.addr = st->ips->ips[i].addr;
+	return clmsg_released_push(mem_ctx, &r, buf, len);
 }

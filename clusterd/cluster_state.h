@@ -24,7 +24,15 @@
  *    partition heals); at a STATE message it is the current assignment.
  *    Candidates: members that are healthy and not stopped.  Then
  *    ip_alloc_compute().  Quorum is local: a node without quorum keeps
- *    computing but holds no IP (cluster_state_my_ips()).
+ *    computing but holds no IP (cluster_state_should_hold()).
+ *  - Hand-over: when an IP moves away from a node that is still a member
+ *    (it claimed the IP in its HELLO, or owned it before a STATE), that
+ *    node "must release" it; the new owner takes the IP only once every
+ *    such member has multicast RELEASED for it.  A node that leaves the
+ *    view owes nothing.  A hand-over is named by (generation, number of
+ *    STATE-driven recomputes since that generation's commit): every
+ *    member counts the same, also one that joined in that round, so a
+ *    late RELEASED of an earlier hand-over is recognised everywhere.
  */
 #ifndef CLUSTERD_CLUSTER_STATE_H
 #define CLUSTERD_CLUSTER_STATE_H
@@ -56,6 +64,11 @@ struct cluster_node {
 	bool healthy;	 /* as last announced in the stream */
 	bool stopped;
 	bool hello_seen; /* in the current round */
+	/* Per public IP (arrays of ips->num): */
+	bool *claimed;	       /* its HELLO of the open round claims it */
+	bool *must_release;    /* it had the IP, which moved away: the new
+				* owner waits for its RELEASED */
+	uint64_t *release_seq; /* the hand-over it answers (cluster_msg.h) */
 };
 
 struct cluster_state {
@@ -77,6 +90,7 @@ struct cluster_state {
 	uint32_t *claims; /* previous owners gathered in the open round */
 
 	bool quorate; /* local votequorum view */
+	uint32_t handovers; /* STATE-driven recomputes since the commit */
 };
 
 /* ips must outlive the state (the daemon keeps it for its lifetime). */
@@ -127,8 +141,20 @@ const struct cluster_node *cluster_state_find(const struct cluster_state *st,
 
 /*
  * Whether this node should hold IP i now: committed, quorate, the
- * assignment names us, and we are a healthy, running member.
+ * assignment names us, we are a healthy, running member, and no other
+ * member still has to release it.
  */
 bool cluster_state_should_hold(const struct cluster_state *st, size_t i);
+
+/* Whether this node owes a RELEASED for IP i (then *seq is the one to
+ * send, once the address is gone here). */
+bool cluster_state_owes_release(const struct cluster_state *st, size_t i,
+				uint64_t *seq);
+
+/* Our RELEASED for IP i. */
+NTSTATUS cluster_state_make_released(const struct cluster_state *st,
+				     TALLOC_CTX *mem_ctx, size_t i,
+				     uint64_t seq, uint8_t **buf,
+				     size_t *len);
 
 #endif

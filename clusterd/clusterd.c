@@ -59,8 +59,9 @@ void clusterd_state_changed(struct clusterd *cd)
 
 /*
  * The "startup" event runs once (retried every monitor interval until it
- * passes); then "monitor" runs every interval.  A node is unhealthy until
- * its first monitor passes, so it takes no IP before its services work.
+ * passes); then "monitor" runs every interval (every second while it
+ * fails).  A node is unhealthy until its first monitor passes, so it
+ * takes no IP before its services work.
  */
 struct clusterd_monitor {
 	struct clusterd *cd;
@@ -140,7 +141,10 @@ static void monitor_done(struct tevent_req *subreq)
 			   ok ? "healthy" : "unhealthy");
 		clusterd_announce(cd);
 	}
-	monitor_schedule(m, cd->conf->monitor_interval);
+	/* A failing node is looked at again after a second: it comes back
+	 * (and takes IPs) as soon as its services do, not a full interval
+	 * later.  Going unhealthy needs only one failure anyway. */
+	monitor_schedule(m, ok ? cd->conf->monitor_interval : 1);
 }
 
 static NTSTATUS monitor_start(struct clusterd *cd)

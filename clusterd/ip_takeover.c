@@ -1,11 +1,9 @@
 /*
  * Applying the agreed IP assignment on this node: releaseip for IPs we
  * hold but should not, then takeip for IPs we should hold but do not, then
- * ipreallocated if anything changed.  Releases go first so that an IP
- * moving between two nodes on this node's side is never doubly
- * configured here; across nodes the new owner may add it while the old
- * one is still removing it (a brief duplicate that gratuitous ARP
- * settles, docs/cluster.md).
+ * ipreallocated if anything changed, then RELEASED for every IP that
+ * moved away from us (its new owner waits for it before takeip, so an
+ * address is never configured on two live nodes at once).
  *
  * One pass runs at a time; "should I hold IP i" is asked again before
  * each step, so a change during a pass is picked up by the pass itself,
@@ -27,6 +25,8 @@ struct ip_takeover {
 	size_t idx;
 	bool taking;
 	const char **args;
+	uint64_t *released_sent; /* seq of the last RELEASED sent */
+	bool *released_any;	 /* released_sent[i] is valid */
 };
 
 static void takeover_step(struct ip_takeover *t);
@@ -43,7 +43,10 @@ NTSTATUS ip_takeover_init(struct clusterd *cd)
 	t->cd = cd;
 	t->held = talloc_zero_array(t, bool, cd->ips->num + 1);
 	t->tried = talloc_zero_array(t, bool, cd->ips->num + 1);
-	if (t->held == NULL || t->tried == NULL) {
+	t->released_sent = talloc_zero_array(t, uint64_t, cd->ips->num + 1);
+	t->released_any = talloc_zero_array(t, bool, cd->ips->num + 1);
+	if (t->held == NULL || t->tried == NULL || t->released_sent == NULL ||
+	    t->released_any == NULL) {
 		TALLOC_FREE(t);
 		return NT_STATUS_NO_MEMORY;
 	}
@@ -116,10 +119,44 @@ void ip_takeover_reconcile(struct clusterd *cd)
 	takeover_step(t);
 }
 
+/*
+ * Tell the cluster about every moved-away IP that is gone from here: its
+ * new owner waits for that.  Sent once per hand-over (seq).
+ */
+static void send_releases(struct ip_takeover *t)
+{
+	struct clusterd *cd = t->cd;
+
+	for (size_t i = 0; cd->st != NULL && i < cd->ips->num; i++) {
+		uint64_t seq = 0;
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		NTSTATUS status;
+
+		if (t->held[i] || !cluster_state_owes_release(cd->st, i, &seq) ||
+		    (t->released_any[i] && t->released_sent[i] == seq)) {
+			continue;
+		}
+		status = cluster_state_make_released(cd->st, t, i, seq, &buf,
+						     &len);
+		if (NT_STATUS_IS_OK(status)) {
+			status = clusterd_cpg_send(cd, buf, len);
+		}
+		if (!NT_STATUS_IS_OK(status)) {
+			DBG_ERR("cannot send RELEASED for %s: %s\n",
+				cd->ips->ips[i].addr, nt_errstr(status));
+			continue; /* the next pass tries again */
+		}
+		t->released_sent[i] = seq;
+		t->released_any[i] = true;
+	}
+}
+
 static void takeover_finish(struct ip_takeover *t)
 {
 	struct clusterd *cd = t->cd;
 
+	send_releases(t);
 	t->busy = false;
 	if (t->again) {
 		ip_takeover_reconcile(cd);

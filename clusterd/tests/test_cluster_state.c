@@ -181,6 +181,42 @@ static void sim_deliver(struct sim *s, uint32_t from, uint8_t *buf, size_t len)
 	}
 }
 
+/* Every member that owes a RELEASED sends it (in the sim a node holds
+ * exactly what cluster_state_should_hold() says, so what it owes is
+ * gone); returns how many were sent. */
+static size_t sim_settle(struct sim *s)
+{
+	size_t sent = 0;
+
+	for (int round = 0; round < 10; round++) {
+		size_t now = 0;
+		for (uint32_t n = 1; n <= MAXN; n++) {
+			for (size_t i = 0; s->up[n] && i < s->ips->num; i++) {
+				uint64_t seq;
+				uint8_t *buf = NULL;
+				size_t len = 0;
+				if (!cluster_state_owes_release(s->st[n], i,
+								&seq)) {
+					continue;
+				}
+				assert_false(cluster_state_should_hold(s->st[n], i));
+				assert_true(NT_STATUS_IS_OK(
+					cluster_state_make_released(
+						s->st[n], NULL, i, seq, &buf,
+						&len)));
+				sim_deliver(s, n, buf, len);
+				talloc_free(buf);
+				now++;
+			}
+		}
+		if (now == 0) {
+			break;
+		}
+		sent += now;
+	}
+	return sent;
+}
+
 /* A configuration change; every member then sends its HELLO. */
 static void sim_confchg(struct sim *s)
 {
@@ -220,6 +256,7 @@ static void sim_confchg(struct sim *s)
 		sim_deliver(s, n, buf, len);
 		talloc_free(buf);
 	}
+	sim_settle(s);
 }
 
 static void sim_start(struct sim *s, uint32_t n)
@@ -338,6 +375,18 @@ static void test_state_unhealthy_moves_ips(void **state)
 	assert_true(NT_STATUS_IS_OK(clmsg_state_push(NULL, &m, &buf, &len)));
 	sim_deliver(&s, 2, buf, len);
 	s.healthy[2] = false;
+	/* node 2's IPs are assigned elsewhere but taken by nobody until node
+	 * 2 says it released them */
+	for (size_t i = 0; i < s.ips->num; i++) {
+		if (s.st[1]->owner[i] != 1 && s.st[1]->owner[i] != 3) {
+			fail_msg("IP %zu not reassigned", i);
+		}
+		if (cluster_state_owes_release(s.st[2], i, &(uint64_t){ 0 })) {
+			assert_false(cluster_state_should_hold(s.st[1], i));
+			assert_false(cluster_state_should_hold(s.st[3], i));
+		}
+	}
+	assert_int_equal(sim_settle(&s), 2);
 	sim_check(&s, 3, 1); /* health is not a membership change */
 	assert_int_equal(cluster_state_node_state(s.st[3],
 		cluster_state_find(s.st[3], 2)), CLUSTER_NODE_UNHEALTHY);
@@ -360,6 +409,7 @@ static void test_state_unhealthy_moves_ips(void **state)
 	assert_true(NT_STATUS_IS_OK(clmsg_state_push(NULL, &m, &buf, &len)));
 	sim_deliver(&s, 2, buf, len);
 	s.healthy[2] = true;
+	assert_int_equal(sim_settle(&s), 2); /* nodes 1 and 3 give one each */
 	sim_check(&s, 3, 1);
 	talloc_free(buf);
 	sim_free(&s);
@@ -388,6 +438,86 @@ static void test_state_stale_hello_dropped(void **state)
 	sim_free(&s);
 }
 
+static void test_state_released_checks(void **state)
+{
+	struct sim s;
+	struct clmsg_state m = { .nodeid = 2, .healthy = false };
+	uint8_t *buf = NULL, *rel = NULL;
+	size_t len = 0, rlen = 0;
+	uint64_t seq = 0;
+	size_t idx = SIZE_MAX;
+	bool changed = false;
+
+	sim_init(&s);
+	sim_start(&s, 1);
+	sim_start(&s, 2);
+	assert_true(NT_STATUS_IS_OK(clmsg_state_push(NULL, &m, &buf, &len)));
+	sim_deliver(&s, 2, buf, len);
+	for (size_t i = 0; i < s.ips->num && idx == SIZE_MAX; i++) {
+		if (cluster_state_owes_release(s.st[2], i, &seq)) {
+			idx = i;
+		}
+	}
+	assert_true(idx != SIZE_MAX);
+	/* a RELEASED of an earlier hand-over (wrong seq) changes nothing */
+	assert_true(NT_STATUS_IS_OK(cluster_state_make_released(
+		s.st[2], NULL, idx, seq + 7, &rel, &rlen)));
+	assert_true(NT_STATUS_IS_OK(cluster_state_deliver(
+		s.st[1], 2, s.pid[2], rel, rlen, &changed)));
+	assert_false(changed);
+	assert_false(cluster_state_should_hold(s.st[1], idx));
+	talloc_free(rel);
+	/* node 1 cannot release on node 2's behalf */
+	assert_true(NT_STATUS_IS_OK(cluster_state_make_released(
+		s.st[2], NULL, idx, seq, &rel, &rlen)));
+	assert_false(NT_STATUS_IS_OK(cluster_state_deliver(
+		s.st[1], 1, s.pid[1], rel, rlen, &changed)));
+	assert_false(changed);
+	/* the real one lets node 1 take it */
+	assert_true(NT_STATUS_IS_OK(cluster_state_deliver(
+		s.st[1], 2, s.pid[2], rel, rlen, &changed)));
+	assert_true(changed);
+	assert_true(cluster_state_should_hold(s.st[1], idx));
+	talloc_free(rel);
+	talloc_free(buf);
+	sim_free(&s);
+}
+
+static void test_state_dead_owner_owes_nothing(void **state)
+{
+	struct sim s;
+
+	sim_init(&s);
+	sim_start(&s, 1);
+	sim_start(&s, 2);
+	sim_start(&s, 3);
+	/* sim_kill settles nothing for node 3: nobody waits for it */
+	s.up[3] = false;
+	TALLOC_FREE(s.st[3]);
+	{
+		struct clmsg_member mm[2] = { { 1, s.pid[1] }, { 2, s.pid[2] } };
+		for (uint32_t n = 1; n <= 2; n++) {
+			assert_true(NT_STATUS_IS_OK(
+				cluster_state_confchg(s.st[n], mm, 2)));
+		}
+	}
+	for (uint32_t n = 1; n <= 2; n++) {
+		bool held[8] = { false };
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		for (size_t i = 0; i < s.ips->num; i++) {
+			held[i] = s.st[n]->owner[i] == n;
+		}
+		assert_true(NT_STATUS_IS_OK(cluster_state_make_hello(
+			s.st[n], NULL, true, false, held, &buf, &len)));
+		sim_deliver(&s, n, buf, len);
+		talloc_free(buf);
+	}
+	/* committed without any RELEASED: node 3's IPs are held at once */
+	sim_check(&s, 4, 1);
+	sim_free(&s);
+}
+
 static void test_state_no_quorum_holds_nothing(void **state)
 {
 	struct sim s;
@@ -413,6 +543,8 @@ int main(void)
 		cmocka_unit_test(test_state_join_leave),
 		cmocka_unit_test(test_state_unhealthy_moves_ips),
 		cmocka_unit_test(test_state_stale_hello_dropped),
+		cmocka_unit_test(test_state_released_checks),
+		cmocka_unit_test(test_state_dead_owner_owes_nothing),
 		cmocka_unit_test(test_state_no_quorum_holds_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

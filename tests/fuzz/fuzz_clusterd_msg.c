@@ -1,9 +1,10 @@
 /*
- * Fuzz clusterd's parsers of input from other nodes and from the control
- * socket (clusterd/cluster_msg.c, ctrl_proto.c), its text parsers
+ * Fuzz clusterd's parsers of input from other nodes (HELLO, STATE,
+ * RELEASED) and from the control socket (clusterd/cluster_msg.c,
+ * ctrl_proto.c), its text parsers
  * (public_addresses, cluster.conf) and the state machine fed a message
- * from a member.  The first byte picks the parser.  A HELLO, STATE or
- * control record that decodes must encode back to the same bytes.
+ * from a member.  The first byte picks the parser.  A HELLO, STATE,
+ * RELEASED or control record that decodes must encode back to the same bytes.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -36,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1) {
 		return 0;
 	}
-	sel = data[0] % 8;
+	sel = data[0] % 9;
 	data++;
 	size--;
 	mem = talloc_new(NULL);
@@ -118,6 +119,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else {
 			struct cluster_conf *c = NULL;
 			(void)cluster_conf_parse(mem, text, "f", &c, &err);
+		}
+		break;
+	}
+	case 8: {
+		struct clmsg_released r;
+		if (NT_STATUS_IS_OK(clmsg_released_pull(mem, data, size, &r))) {
+			if (!NT_STATUS_IS_OK(clmsg_released_push(mem, &r, &out,
+								 &out_len))) {
+				abort();
+			}
+			same_or_abort(out, out_len, data, size);
 		}
 		break;
 	}
