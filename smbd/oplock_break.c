@@ -427,6 +427,7 @@ static void lease_break_holder(struct smbd_open *op, uint32_t break_to)
 	struct lease_record *r = NULL;
 	struct lease_break_notice n = { 0 };
 	struct db_record *rec;
+	uint16_t epoch = 0;
 
 	if (frame == NULL) {
 		return;
@@ -436,6 +437,7 @@ static void lease_break_holder(struct smbd_open *op, uint32_t break_to)
 	rec = oplock_lease_lock(ctx, frame, client->client_guid, l->key, &r);
 	if (rec != NULL && r != NULL) {
 		lease_record_break(r, break_to, &n);
+		epoch = r->epoch; /* r goes with rec */
 		if (!NT_STATUS_IS_OK(oplock_lease_store(rec, r))) {
 			n.send = false;
 		}
@@ -445,7 +447,7 @@ static void lease_break_holder(struct smbd_open *op, uint32_t break_to)
 	if (n.send) {
 		(void)smbd_send_lease_break(client, l->key, &n);
 		if (n.ack_required) {
-			lease_arm_timer(l, r->epoch);
+			lease_arm_timer(l, epoch);
 		}
 	}
 	talloc_free(frame);
@@ -545,7 +547,8 @@ static void lease_followup(struct tevent_context *ev,
 
 	(void)smbd_send_lease_break(l->ctx->client, l->key, &n);
 	if (n.ack_required) {
-		lease_arm_timer(l, n.epoch);
+		/* the record's epoch: n.epoch is 0 for a v1 lease */
+		lease_arm_timer(l, l->pending_epoch);
 	}
 }
 
@@ -563,6 +566,7 @@ static NTSTATUS lease_downgrade(struct smbd_oplock_ctx *ctx,
 	struct db_record *rec;
 	struct smbd_lease *l;
 	uint64_t dev = 0, ino = 0;
+	uint16_t epoch = 0;
 	NTSTATUS status;
 
 	if (frame == NULL) {
@@ -590,6 +594,7 @@ static NTSTATUS lease_downgrade(struct smbd_oplock_ctx *ctx,
 		return NT_STATUS_OK;
 	}
 	status = lease_record_ack(r, state, &next);
+	epoch = r->epoch; /* r goes with rec */
 	if (NT_STATUS_IS_OK(status)) {
 		status = oplock_lease_store(rec, r);
 	}
@@ -610,6 +615,7 @@ static NTSTATUS lease_downgrade(struct smbd_oplock_ctx *ctx,
 	if (next.send && l != NULL) {
 		/* after the acknowledgement's response has gone out */
 		l->pending = next;
+		l->pending_epoch = epoch;
 		if (l->im == NULL) {
 			l->im = tevent_create_immediate(l);
 		}

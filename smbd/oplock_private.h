@@ -41,6 +41,7 @@ struct smbd_lease {
 	uint16_t timeout_epoch;
 	struct tevent_immediate *im; /* a follow-up break after an ack */
 	struct lease_break_notice pending;
+	uint16_t pending_epoch; /* the record's epoch at that break */
 };
 
 struct smbd_open_oplock {
