@@ -101,6 +101,7 @@ struct notify_quiet {
 	struct smbd_notify *watch;
 	char *name;
 	struct timespec expiry;
+	bool created; /* reported as created: its IN_CREATE is too late */
 };
 
 struct smbd_notify_ctx {
@@ -148,12 +149,19 @@ struct notify_job_data {
 	struct notify_job_result *results; /* talloc array */
 	size_t num_results;
 	bool truncated;
+	/* a directory just created: what it already holds was made before
+	 * its watch existed, so the job reports it (files here, directories
+	 * are the results after the start paths) */
+	bool collect;
+	char **files; /* talloc array of relpaths */
+	size_t num_files;
+	bool files_overflow;
 };
 
 static void notify_read(struct smbd_notify_ctx *ctx);
 static void notify_job_done(struct tevent_req *subreq);
 static NTSTATUS notify_start_job(struct smbd_notify *w, const char **paths,
-				 size_t num, bool is_root);
+				 size_t num, bool is_root, bool collect);
 
 static struct timespec notify_now(void)
 {
@@ -409,7 +417,8 @@ void smbd_notify_clear(struct smbd_notify *w)
 }
 
 static void notify_quiet_add(struct smbd_notify_ctx *ctx,
-			     struct smbd_notify *w, const char *name)
+			     struct smbd_notify *w, const char *name,
+			     bool created)
 {
 	struct notify_quiet *q = talloc_zero(ctx, struct notify_quiet);
 
@@ -418,6 +427,7 @@ static void notify_quiet_add(struct smbd_notify_ctx *ctx,
 		return;
 	}
 	q->watch = w;
+	q->created = created;
 	q->expiry = notify_after_ms(NOTIFY_QUIET_MS);
 	DLIST_ADD(ctx->quiet, q);
 	ctx->num_quiet++;
@@ -442,7 +452,8 @@ static void notify_quiet_add(struct smbd_notify_ctx *ctx,
  * is found near the head.
  */
 static bool notify_quiet_match(struct smbd_notify_ctx *ctx,
-			       struct smbd_notify *w, const char *name)
+			       struct smbd_notify *w, const char *name,
+			       bool created)
 {
 	struct timespec now = notify_now();
 	struct notify_quiet *q, *next;
@@ -459,7 +470,8 @@ static bool notify_quiet_match(struct smbd_notify_ctx *ctx,
 			}
 			return false;
 		}
-		if (q->watch == w && strcmp(q->name, name) == 0) {
+		if (q->watch == w && (q->created || !created) &&
+		    strcmp(q->name, name) == 0) {
 			return true;
 		}
 	}
@@ -493,7 +505,8 @@ static char *notify_join(TALLOC_CTX *mem_ctx, const char *dir,
 	return talloc_asprintf(mem_ctx, "%s/%s", dir, name);
 }
 
-static void notify_add_subdir(struct smbd_notify *w, const char *relpath)
+static void notify_add_subdir(struct smbd_notify *w, const char *relpath,
+			      bool created)
 {
 	const char *paths[1] = { relpath };
 	NTSTATUS status;
@@ -501,7 +514,7 @@ static void notify_add_subdir(struct smbd_notify *w, const char *relpath)
 	if (!w->recursive) {
 		return;
 	}
-	status = notify_start_job(w, paths, 1, false);
+	status = notify_start_job(w, paths, 1, false, created);
 	if (!NT_STATUS_IS_OK(status)) {
 		DBG_NOTICE("cannot watch '%s': %s\n", relpath,
 			   nt_errstr(status));
@@ -537,12 +550,18 @@ static void notify_event_ref(struct smbd_notify_ctx *ctx,
 		return;
 	}
 	if (e->mask & IN_CREATE) {
+		if (notify_quiet_match(ctx, w, rel, true)) {
+			/* reported already by the job that watched the new
+			 * directory it is in */
+			talloc_free(frame);
+			return;
+		}
 		notify_queue(w, FILE_ACTION_ADDED, name_filter, rel);
 		/* the creator's initial attributes and ACL are part of the
 		 * creation */
-		notify_quiet_add(ctx, w, rel);
+		notify_quiet_add(ctx, w, rel, false);
 		if (is_dir) {
-			notify_add_subdir(w, rel);
+			notify_add_subdir(w, rel, true);
 		}
 	} else if (e->mask & IN_DELETE) {
 		notify_queue(w, FILE_ACTION_REMOVED, name_filter, rel);
@@ -552,7 +571,7 @@ static void notify_event_ref(struct smbd_notify_ctx *ctx,
 				     FILE_NOTIFY_CHANGE_LAST_WRITE,
 			     rel);
 	} else if (e->mask & IN_ATTRIB) {
-		if (!notify_quiet_match(ctx, w, rel)) {
+		if (!notify_quiet_match(ctx, w, rel, false)) {
 			notify_queue(w, FILE_ACTION_MODIFIED,
 				     NOTIFY_ATTRIB_FILTER, rel);
 		}
@@ -626,7 +645,7 @@ static void notify_rename(struct smbd_notify_ctx *ctx,
 			} else if (old != NULL) {
 				notify_refs_drop(w, old);
 			} else if (new != NULL) {
-				notify_add_subdir(w, new);
+				notify_add_subdir(w, new, false);
 			}
 		}
 		talloc_free(frame);
@@ -938,6 +957,38 @@ static bool notify_job_result(struct notify_job_data *d, const char *relpath,
 	return true;
 }
 
+/* Worker: remember a non-directory entry of a new directory. */
+static void notify_job_file(struct notify_job_data *d, const char *base,
+			    const char *name)
+{
+	char *p;
+
+	if (!d->collect || d->files_overflow) {
+		return;
+	}
+	if (d->num_files >= NOTIFY_MAX_CHANGES) {
+		d->files_overflow = true;
+		return;
+	}
+	if (d->files == NULL || d->num_files == talloc_array_length(d->files)) {
+		size_t n = d->num_files == 0 ? 16 : d->num_files * 2;
+		char **a = talloc_realloc(d, d->files, char *, n);
+
+		if (a == NULL) {
+			d->files_overflow = true;
+			return;
+		}
+		d->files = a;
+	}
+	p = base[0] != '\0' ? talloc_asprintf(d->files, "%s/%s", base, name)
+			    : talloc_strdup(d->files, name);
+	if (p == NULL) {
+		d->files_overflow = true;
+		return;
+	}
+	d->files[d->num_files++] = p;
+}
+
 static void notify_job_run(void *private_data)
 {
 	struct notify_job_data *d = private_data;
@@ -1001,6 +1052,7 @@ static void notify_job_run(void *private_data)
 				continue;
 			}
 			if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) {
+				notify_job_file(d, base, de->d_name);
 				continue;
 			}
 			if (d->num_results >= NOTIFY_MAX_DIRS_PER_JOB) {
@@ -1016,6 +1068,9 @@ static void notify_job_run(void *private_data)
 				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 					     O_CLOEXEC);
 			if (sub == -1) {
+				if (errno == ENOTDIR || errno == ELOOP) {
+					notify_job_file(d, base, de->d_name);
+				}
 				continue; /* not a directory, or no access */
 			}
 			wd = notify_add_fd_watch(d->ifd, sub);
@@ -1064,7 +1119,7 @@ static int notify_job_data_destructor(struct notify_job_data *d)
 
 /* Start a job adding watches for paths (relative to w's root). */
 static NTSTATUS notify_start_job(struct smbd_notify *w, const char **paths,
-				 size_t num, bool is_root)
+				 size_t num, bool is_root, bool collect)
 {
 	struct smbd_notify_ctx *ctx = w->ctx;
 	struct smbd_open *op = w->op;
@@ -1089,6 +1144,7 @@ static NTSTATUS notify_start_job(struct smbd_notify *w, const char **paths,
 	}
 	d->ifd = ctx->ifd;
 	d->recursive = w->recursive;
+	d->collect = collect;
 	d->dirfd = fcntl(op->fd->fd, F_DUPFD_CLOEXEC, 0);
 	talloc_set_destructor(d, notify_job_data_destructor);
 	d->start = talloc_array(d, char *, num);
@@ -1126,6 +1182,43 @@ static NTSTATUS notify_start_job(struct smbd_notify *w, const char **paths,
 	TEVENT_FD_NOT_READABLE(ctx->fde);
 	talloc_set_destructor(job, notify_job_destructor);
 	return NT_STATUS_OK;
+}
+
+/*
+ * A directory created in a watched tree may have been filled before its
+ * own watch was in place (mkdir -p, a copy of a tree): what the job
+ * found below it is reported as added, and the IN_CREATE of those names
+ * that the kernel queued meanwhile is not reported a second time.
+ */
+static void notify_job_report_found(struct smbd_notify *w,
+				    struct notify_job_data *d)
+{
+	size_t i, starts = talloc_array_length(d->start);
+
+	for (i = 0; i < d->num_results; i++) {
+		size_t j;
+		bool is_start = false;
+
+		for (j = 0; j < starts; j++) {
+			if (strcmp(d->results[i].relpath, d->start[j]) == 0) {
+				is_start = true;
+			}
+		}
+		if (is_start) {
+			continue; /* its own creation was reported */
+		}
+		notify_queue(w, FILE_ACTION_ADDED, FILE_NOTIFY_CHANGE_DIR_NAME,
+			     d->results[i].relpath);
+		notify_quiet_add(w->ctx, w, d->results[i].relpath, true);
+	}
+	for (i = 0; i < d->num_files; i++) {
+		notify_queue(w, FILE_ACTION_ADDED,
+			     FILE_NOTIFY_CHANGE_FILE_NAME, d->files[i]);
+		notify_quiet_add(w->ctx, w, d->files[i], true);
+	}
+	if (d->files_overflow) {
+		notify_overflow(w);
+	}
 }
 
 static void notify_job_done(struct tevent_req *subreq)
@@ -1169,6 +1262,9 @@ static void notify_job_done(struct tevent_req *subreq)
 	if (d->truncated) {
 		DBG_NOTICE("recursive watch truncated at %u directories\n",
 			   (unsigned)d->num_results);
+	}
+	if (w != NULL && d->collect) {
+		notify_job_report_found(w, d);
 	}
 	/* the destructor resumes reading once no job is left */
 	talloc_free(job);
@@ -1238,7 +1334,7 @@ NTSTATUS smbd_notify_watch(struct smbd_open *op, uint32_t filter,
 	w->setup_status = NT_STATUS_OK;
 	DLIST_ADD(ctx->watches, w);
 	talloc_set_destructor(w, notify_watch_destructor);
-	status = notify_start_job(w, &root, 1, true);
+	status = notify_start_job(w, &root, 1, true, false);
 	if (!NT_STATUS_IS_OK(status)) {
 		talloc_free(w);
 		return status;
@@ -1281,7 +1377,7 @@ static void notify_foreach_watching(
 static void notify_post_quiet(struct smbd_notify *w, const char *name,
 			      void *priv)
 {
-	notify_quiet_add(w->ctx, w, name);
+	notify_quiet_add(w->ctx, w, name, false);
 }
 
 struct notify_post_args {

@@ -264,6 +264,31 @@ def test_recursive_watch_local_program(server, share_dir, a):
     a.request(R.CLOSE, R.close_body(fid))
 
 
+@pytest.mark.ours_only
+def test_recursive_watch_tree_made_at_once(server, share_dir, a):
+    """A local program makes a tree and a file in it faster than a watch
+    can follow: every name is still reported, each once (what a new
+    directory holds when its watch is added is reported by the server
+    itself; ours only like the test above)."""
+    fid = open_dir(a, share_dir.name)
+    f = CHANGE_FILE_NAME | CHANGE_DIR_NAME
+    mid = send_notify(a, fid, f, flags=WATCH_TREE)
+    wait_interim(a, mid)
+    os.makedirs(os.path.join(share_dir.path, 't1', 't2', 't3'))
+    with open(os.path.join(share_dir.path, 't1', 't2', 't3', 'f'), 'w'):
+        pass
+    got = collect(a, fid, mid, f, 4, WATCH_TREE)
+    time.sleep(0.3)
+    # nothing reported twice: a further request finds no change
+    mid = send_notify(a, fid, f, flags=WATCH_TREE)
+    cancel(a, mid)
+    status, more = recv_notify(a, mid)
+    assert sorted(got + more) == sorted([
+        (ADDED, 't1'), (ADDED, 't1\\t2'), (ADDED, 't1\\t2\\t3'),
+        (ADDED, 't1\\t2\\t3\\f')])
+    a.request(R.CLOSE, R.close_body(fid))
+
+
 def test_cancel_and_close(server, share_dir, a):
     fid = open_dir(a, share_dir.name)
     mid = send_notify(a, fid, CHANGE_FILE_NAME)
