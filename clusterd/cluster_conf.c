@@ -101,7 +101,7 @@ NTSTATUS cluster_conf_parse(TALLOC_CTX *mem_ctx, const char *text,
 	c->monitor_interval = 5;
 	c->event_timeout = 30;
 	c->smbd_port = 445;
-	c->log_level = 1;
+	c->log_level = 2; /* membership, quorum and IP moves */
 
 #define FAIL(...)                                                              \
 	do {                                                                   \

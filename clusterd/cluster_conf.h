@@ -15,7 +15,7 @@
  *   smbd port = 445                              exported to the scripts
  *   cpg group = smb3cluster
  *   log file =                                   empty: stderr
- *   log level = 1
+ *   log level = 2                                2: membership, IP moves
  */
 #ifndef CLUSTERD_CLUSTER_CONF_H
 #define CLUSTERD_CLUSTER_CONF_H

@@ -180,7 +180,7 @@ NTSTATUS cluster_state_make_hello(struct cluster_state *st,
 {
 	struct clmsg_hello h = {
 		.nodeid = st->my_id,
-		.generation = st->committed ? st->generation : 0,
+		.generation = st->committed ? st->generation : st->gen_floor,
 		.healthy = healthy,
 		.stopped = stopped,
 		.ips_checksum = st->ips_checksum,

@@ -15,7 +15,9 @@
  *    dropped.  When a HELLO from every member is in, the round commits.
  *  - Generation: at commit, 1 + the highest generation any HELLO carried.
  *    All members saw the same HELLOs, so all agree; it grows at every
- *    membership change, also when all nodes restart from 0 (then 1).
+ *    membership change.  A node that has not committed yet offers the
+ *    generation its last run persisted (gen_floor), so it keeps growing
+ *    when the whole cluster restarts.
  *  - Leader: the lowest node id of the committed view, shown only while
  *    this node has quorum (a node without quorum has no leader).  It is
  *    chosen, not elected: the view is agreed, so the choice is too.
@@ -91,6 +93,7 @@ struct cluster_state {
 
 	bool quorate; /* local votequorum view */
 	uint32_t handovers; /* STATE-driven recomputes since the commit */
+	uint64_t gen_floor; /* generation persisted by an earlier run */
 };
 
 /* ips must outlive the state (the daemon keeps it for its lifetime). */

@@ -50,8 +50,59 @@ void clusterd_announce(struct clusterd *cd)
 	}
 }
 
+/* <state dir>/generation: one decimal number, written on every new
+ * generation (tmp + rename), read at start. */
+static void generation_save(struct clusterd *cd)
+{
+	char *path = NULL, *tmp = NULL;
+	FILE *f = NULL;
+	bool ok;
+
+	if (cd->st == NULL || !cd->st->committed ||
+	    cd->st->generation == cd->gen_saved) {
+		return;
+	}
+	path = talloc_asprintf(cd, "%s/generation", cd->conf->state_dir);
+	tmp = talloc_asprintf(cd, "%s/generation.tmp", cd->conf->state_dir);
+	if (path == NULL || tmp == NULL) {
+		goto out;
+	}
+	f = fopen(tmp, "w");
+	if (f == NULL) {
+		DBG_ERR("%s: %s\n", tmp, strerror(errno));
+		goto out;
+	}
+	ok = fprintf(f, "%llu\n", (unsigned long long)cd->st->generation) > 0;
+	ok = (fclose(f) == 0) && ok;
+	if (!ok || rename(tmp, path) != 0) {
+		DBG_ERR("cannot write %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	cd->gen_saved = cd->st->generation;
+out:
+	TALLOC_FREE(path);
+	TALLOC_FREE(tmp);
+}
+
+static void generation_load(struct clusterd *cd)
+{
+	char *path = talloc_asprintf(cd, "%s/generation", cd->conf->state_dir);
+	unsigned long long g = 0;
+	FILE *f = path != NULL ? fopen(path, "r") : NULL;
+
+	if (f != NULL) {
+		if (fscanf(f, "%llu", &g) == 1) {
+			cd->st->gen_floor = g;
+			cd->gen_saved = g;
+		}
+		fclose(f);
+	}
+	TALLOC_FREE(path);
+}
+
 void clusterd_state_changed(struct clusterd *cd)
 {
+	generation_save(cd);
 	ip_takeover_reconcile(cd);
 }
 
@@ -373,6 +424,7 @@ int main(int argc, char **argv)
 
 	status = clusterd_cpg_start(cd);
 	if (NT_STATUS_IS_OK(status)) {
+		generation_load(cd); /* before the first dispatch sends HELLO */
 		status = clusterd_quorum_start(cd);
 	}
 	if (NT_STATUS_IS_OK(status)) {

@@ -43,6 +43,7 @@ struct clusterd {
 	bool want_stopped; /* clusterctl stop */
 	bool take_failed;  /* a takeip failed: unhealthy until a monitor passes */
 
+	uint64_t gen_saved; /* generation last written to the state dir */
 	bool shutting_down; /* release everything, then leave */
 	bool shutdown_event_started;
 	int exit_code;

@@ -2,8 +2,8 @@
  * Event scripts, CTDB style (see clusterd_event_send in clusterd.h).
  *
  * Each script runs in its own process group with stdin from /dev/null and
- * stdout/stderr on clusterd's stderr (the daemon log), so what a script
- * prints lands next to clusterd's own lines.  Its exit is noticed through
+ * stdout/stderr on clusterd's log (the "log file", else its stderr), so
+ * what a script prints lands next to clusterd's own lines.  Its exit is noticed through
  * a pidfd on tevent, so no SIGCHLD handler is needed and a script that
  * leaves a background child (arping) does not hold us up.  Over the
  * timeout the whole group gets SIGKILL.
@@ -247,6 +247,15 @@ static void event_run_next(struct tevent_req *req)
 		signal(SIGHUP, SIG_DFL);
 		if (devnull != -1) {
 			dup2(devnull, 0);
+		}
+		/* what a script says goes where clusterd logs */
+		if (state->cd->conf->log_file != NULL &&
+		    state->cd->conf->log_file[0] != '\0') {
+			int log = open(state->cd->conf->log_file,
+				       O_WRONLY | O_APPEND | O_CREAT, 0644);
+			if (log != -1) {
+				dup2(log, 2);
+			}
 		}
 		dup2(2, 1);
 		/* nothing of clusterd (corosync IPC, sockets) leaks */

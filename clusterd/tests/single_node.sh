@@ -144,7 +144,8 @@ wait_for 30 "$ALL_HERE" || fail "1: node not ok with both IPs"
 $CTL status >"$T/status.txt"; rc=$?
 [ $rc = 0 ] || fail "1: clusterctl status exit $rc"
 grep -q '^Leader: *1$' "$T/status.txt" || fail "1: text status lacks the leader"
-echo "ok 1 - one node ok, quorum, leader 1, both IPs on it"
+GEN1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["generation"])' "$T/status.json")
+echo "ok 1 - one node ok, quorum, leader 1, both IPs on it (generation $GEN1)"
 
 kill "$LISTENER"; wait "$LISTENER" 2>/dev/null
 wait_for 20 "$NONE_HERE and s['nodes'][0]['state'] == 'unhealthy' and not s['ok']" ||
@@ -181,7 +182,8 @@ echo "ok 4 - SIGTERM releases the IPs; clusterctl says not running (exit 3)"
 
 "$BUILD/clusterd/clusterd" -c "$T/cluster.conf" -F >>"$T/clusterd.log" 2>&1 &
 CLUSTERD=$!
-wait_for 30 "$ALL_HERE" || fail "5: clusterd restarted without its IPs"
+wait_for 30 "$ALL_HERE and s['generation'] > $GEN1" ||
+	fail "5: clusterd restarted without its IPs or with a generation <= $GEN1"
 kill -9 "$COROSYNC"
 wait "$COROSYNC" 2>/dev/null
 for i in $(seq 1 100); do
@@ -192,7 +194,7 @@ kill -0 "$CLUSTERD" 2>/dev/null && fail "5: clusterd still running 10 s after co
 wait "$CLUSTERD"; rc=$?
 [ $rc = 1 ] || fail "5: clusterd exit code $rc after losing corosync, want 1"
 [ -z "$(addrs)" ] || fail "5: pub0 still has '$(addrs)' after corosync died"
-echo "ok 5 - corosync killed: clusterd releases the IPs and exits 1"
+echo "ok 5 - restart: generation persisted and grows; corosync killed: clusterd releases the IPs and exits 1"
 [ -n "${VERBOSE:-}" ] && cat "$T/clusterd.log"
 echo "5 passed, 0 failed"
 exit 0

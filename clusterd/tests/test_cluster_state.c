@@ -518,6 +518,24 @@ static void test_state_dead_owner_owes_nothing(void **state)
 	sim_free(&s);
 }
 
+static void test_state_generation_floor(void **state)
+{
+	struct sim s;
+
+	sim_init(&s);
+	s.st[1] = cluster_state_new(NULL, 1, s.ips);
+	s.st[1]->gen_floor = 41; /* persisted by an earlier run */
+	cluster_state_set_quorate(s.st[1], true);
+	s.up[1] = true;
+	s.healthy[1] = true;
+	s.pid[1] = 1000;
+	sim_confchg(&s);
+	sim_check(&s, 42, 1);
+	sim_start(&s, 2); /* a fresh node learns it */
+	sim_check(&s, 43, 1);
+	sim_free(&s);
+}
+
 static void test_state_no_quorum_holds_nothing(void **state)
 {
 	struct sim s;
@@ -545,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_state_stale_hello_dropped),
 		cmocka_unit_test(test_state_released_checks),
 		cmocka_unit_test(test_state_dead_owner_owes_nothing),
+		cmocka_unit_test(test_state_generation_floor),
 		cmocka_unit_test(test_state_no_quorum_holds_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
