@@ -9,18 +9,34 @@
  *
  * A named stream's data lives in an xattr (streams.h): its read is one
  * job that loads the value and copies the range into the same buffer.
+ *
+ * A large read whose reply goes out alone, unsigned and unencrypted
+ * (smbd_request_reply_plain()) is not copied at all: the worker splices
+ * the range from the file into a pipe (page references; the disk I/O, if
+ * any, happens there, off the event loop) and the transport splices the
+ * pipe to the socket.  The pipe holds references to page-cache pages, so
+ * a write landing before the reply is on the wire may show in it, as
+ * with sendfile; signed and encrypted replies need the bytes in memory
+ * and keep the pread.
  */
 #include "smbd/smbd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
 #include "smbd/brlock.h"
+#include "smbd/smb2_transport.h"
 #include "smbd/streams.h"
 #include "smbd/vfs/threadpool.h"
 #include "smbd/vfs/vfs_async.h"
 
 #define READ_REQ_FIXED 48  /* StructureSize 49 includes Buffer[1] */
 #define READ_REP_FIXED 16  /* StructureSize 17 */
+/* below this a copy costs less than setting up a pipe */
+#define READ_SPLICE_MIN (64 * 1024)
 
 struct read_state {
 	struct smbd_request *req;
@@ -33,6 +49,18 @@ struct read_state {
 	 * freed it meanwhile */
 	uint64_t persistent_id, volatile_id;
 	struct stream_read_job *stream_job;
+	struct splice_read_job *splice_job;
+};
+
+/* A plain read into a pipe (see the file comment); waited for on cancel,
+ * as it writes into the pipe that read_state owns. */
+struct splice_read_job {
+	int fd;
+	size_t len;
+	uint64_t offset;
+	size_t nread;
+	int err;
+	struct smbd_pipe_payload *pipe;
 };
 
 /* A named stream: the job writes into read_state's buffer, so it is
@@ -49,6 +77,55 @@ struct stream_read_job {
 
 static void read_done(struct tevent_req *subreq);
 static void read_stream_done(struct tevent_req *subreq);
+static void read_splice_done(struct tevent_req *subreq);
+
+static void splice_read_run(void *private_data)
+{
+	struct splice_read_job *job = private_data;
+	struct smbd_pipe_payload *p = job->pipe;
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned i = 0;
+
+	/* each pipe is filled up to what its slots hold from the current
+	 * offset (one page per slot), so a splice never finds it full; 0
+	 * is the end of the file */
+	while (job->nread < job->len && i < p->count) {
+		struct smbd_pipe *pp = &p->pipes[i];
+		uint64_t pos = job->offset + job->nread;
+		uint64_t start = pos - pp->len; /* of this pipe's bytes */
+		size_t fit = pp->slots_bytes - (size_t)(start % (uint64_t)page);
+		size_t want = job->len - job->nread;
+		loff_t off = (loff_t)pos;
+		ssize_t n;
+
+		if (pp->len >= fit) {
+			i++;
+			continue;
+		}
+		if (want > fit - pp->len) {
+			want = fit - pp->len;
+		}
+		n = splice(job->fd, &off, pp->wfd, NULL, want, SPLICE_F_MOVE);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			if (errno == EAGAIN && pp->len > 0) {
+				i++; /* fuller than counted: the next one */
+				continue;
+			}
+			if (job->nread == 0) {
+				job->err = errno;
+			}
+			return;
+		}
+		if (n == 0) {
+			return;
+		}
+		pp->len += (size_t)n;
+		job->nread += (size_t)n;
+	}
+}
 
 static void stream_read_run(void *private_data)
 {
@@ -151,12 +228,43 @@ NTSTATUS smbd_smb2_read(struct smbd_request *req)
 	state->offset = offset;
 	state->persistent_id = op->persistent_id;
 	state->volatile_id = op->volatile_id;
+	state->fd = smbd_fd_ref(op->fd);
+	talloc_set_destructor(state, read_state_destructor);
+
+	if (length >= READ_SPLICE_MIN && smbd_open_stream(op) == NULL &&
+	    smbd_request_reply_plain(req)) {
+		struct smbd_pipe_payload *pipe;
+		struct splice_read_job *job;
+
+		/* NULL: no pipe that large (limits): copy instead */
+		pipe = smbd_pipe_payload_create(state, length);
+		if (pipe != NULL) {
+			job = talloc_zero(state, struct splice_read_job);
+			if (job == NULL) {
+				return NT_STATUS_NO_MEMORY;
+			}
+			job->fd = state->fd->fd;
+			job->pipe = pipe;
+			job->len = length;
+			job->offset = offset;
+			state->subreq = vfs_job_send_ex(
+				state, client->ev, client->pool,
+				req->session->creds, splice_read_run, job,
+				NULL, VFS_JOB_WAIT_ON_CANCEL);
+			if (state->subreq == NULL) {
+				return NT_STATUS_NO_MEMORY;
+			}
+			state->splice_job = job;
+			tevent_req_set_callback(state->subreq,
+						read_splice_done, state);
+			return NT_STATUS_PENDING;
+		}
+	}
+
 	state->buf = talloc_size(state, length);
 	if (state->buf == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	state->fd = smbd_fd_ref(op->fd);
-	talloc_set_destructor(state, read_state_destructor);
 
 	if (smbd_open_stream(op) != NULL) {
 		struct stream_read_job *job;
@@ -226,6 +334,24 @@ static void read_stream_done(struct tevent_req *subreq)
 	read_finish(state, status, job->nread);
 }
 
+static void read_splice_done(struct tevent_req *subreq)
+{
+	struct read_state *state =
+		tevent_req_callback_data(subreq, struct read_state);
+	struct splice_read_job *job = state->splice_job;
+	NTSTATUS status;
+	int err;
+
+	err = vfs_job_recv(subreq);
+	state->subreq = NULL;
+	TALLOC_FREE(subreq);
+	if (err == 0) {
+		err = job->err;
+	}
+	status = err != 0 ? map_nt_error_from_unix(err) : NT_STATUS_OK;
+	read_finish(state, status, job->nread);
+}
+
 static void read_finish(struct read_state *state, NTSTATUS status,
 			size_t nread)
 {
@@ -250,6 +376,20 @@ static void read_finish(struct read_state *state, NTSTATUS status,
 			      state->volatile_id);
 	if (op != NULL) {
 		op->position = state->offset + nread;
+	}
+	if (state->splice_job != NULL) {
+		/* the pipe holds exactly nread bytes; it lives as long as
+		 * the reply */
+		struct smbd_pipe_payload *pipe = state->splice_job->pipe;
+
+		status = read_reply(req, NULL, nread);
+		if (NT_STATUS_IS_OK(status)) {
+			req->out_data = (struct iovec){ 0 };
+			pipe->len = nread; /* the sum of pipes[].len */
+			req->out_pipe = talloc_steal(req, pipe);
+		}
+		smbd_request_done(req, status);
+		return;
 	}
 	/* the buffer lives as long as the reply */
 	talloc_steal(req, state->buf);

@@ -708,6 +708,7 @@ static void smbd_request_complete(struct smbd_request *req, NTSTATUS status)
 		TALLOC_FREE(req->out_body);
 		smbd_request_error_body(req);
 		req->out_data.iov_len = 0;
+		TALLOC_FREE(req->out_pipe);
 	}
 	if (req->opcode == SMB2_OP_CREATE && NT_STATUS_IS_ERR(status)) {
 		c->create_error = status;
@@ -980,6 +981,7 @@ static void smbd_compound_send(struct smbd_compound *c, unsigned upto,
 	unsigned i;
 	int n = 0;
 	bool final = interim == NULL && upto == c->num_reqs;
+	struct smbd_pipe_payload *pipe = NULL;
 
 	if (count == 0) {
 		if (final) {
@@ -1030,6 +1032,18 @@ static void smbd_compound_send(struct smbd_compound *c, unsigned upto,
 			iov[n++] = req->out_data;
 			len += req->out_data.iov_len;
 		}
+		if (req != interim && req->out_pipe != NULL) {
+			/* smbd_request_reply_plain() held when READ chose
+			 * the pipe, and nothing here changes it */
+			if (count != 1 || !final || c->encrypted ||
+			    req->out_data.iov_len > 0) {
+				smbd_connection_terminate(conn,
+							  "spliced reply");
+				return;
+			}
+			pipe = req->out_pipe;
+			len += pipe->len;
+		}
 		/* Every reply of a compound is 8-byte aligned, the last one
 		 * too (smbtorture smb2.compound.compound-padding, as
 		 * Windows); a lone reply is not padded. */
@@ -1066,6 +1080,12 @@ static void smbd_compound_send(struct smbd_compound *c, unsigned upto,
 			smbd_connection_terminate(conn, "signing failed");
 			return;
 		}
+		if (pipe != NULL && (PULL_LE32(req->out_hdr, SMB2_HDR_FLAGS) &
+				     SMB2_HDR_FLAG_SIGNED)) {
+			/* the signature did not cover the spliced bytes */
+			smbd_connection_terminate(conn, "spliced reply signed");
+			return;
+		}
 	}
 	c->sent_upto = upto;
 	if (c->encrypted) {
@@ -1096,7 +1116,33 @@ static void smbd_compound_send(struct smbd_compound *c, unsigned upto,
 		iov[0].iov_len = total;
 		n = 1;
 	}
+	if (pipe != NULL) {
+		int ret = smbd_transport_send_pipe(conn->transport, owner, iov,
+						   n, pipe);
+
+		if (ret != 0) {
+			DBG_NOTICE("spliced reply: %s\n", strerror(ret));
+		}
+		return;
+	}
 	smbd_connection_send(conn, owner, iov, n);
+}
+
+bool smbd_request_reply_plain(const struct smbd_request *req)
+{
+	const struct smbd_session *s = req->session;
+
+	if (req->compound->num_reqs != 1 || req->compound->encrypted ||
+	    req->was_encrypted) {
+		return false;
+	}
+	/* smbd_sign_reply() signs when the session has a key and either
+	 * requires signing or the request was signed */
+	if (s != NULL && s->has_signing_key &&
+	    (s->signing_required || req->was_signed)) {
+		return false;
+	}
+	return true;
 }
 
 void smbd_request_go_async(struct smbd_request *req)

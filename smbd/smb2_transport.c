@@ -1,6 +1,7 @@
 #include "smbd/smb2_transport.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +16,9 @@ struct smbd_send_entry {
 	struct iovec *iov; /* iov[0] is nbt_hdr */
 	int count;
 	int first; /* first iovec not yet fully written */
+	struct smbd_pipe_payload *tail; /* NULL, or spliced after iov */
+	unsigned tail_pipe;		/* the pipe being sent */
+	size_t tail_left;		/* of that pipe */
 };
 
 struct smbd_transport {
@@ -158,6 +162,31 @@ static int smbd_transport_flush(struct smbd_transport *t)
 		if (e->first < e->count) {
 			return 0; /* socket full */
 		}
+		while (e->tail != NULL && e->tail_pipe < e->tail->count) {
+			ssize_t s;
+
+			if (e->tail_left == 0) {
+				e->tail_pipe++;
+				if (e->tail_pipe < e->tail->count) {
+					e->tail_left =
+						e->tail->pipes[e->tail_pipe].len;
+				}
+				continue;
+			}
+			s = splice(e->tail->pipes[e->tail_pipe].rfd, NULL,
+				   t->fd, NULL, e->tail_left,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (s < 0) {
+				if (errno == EAGAIN || errno == EINTR) {
+					return 0;
+				}
+				return errno;
+			}
+			if (s == 0) {
+				return EPIPE; /* the pipe held less: cannot be */
+			}
+			e->tail_left -= (size_t)s;
+		}
 		t->send_head = e->next;
 		if (t->send_head == NULL) {
 			t->send_tail = NULL;
@@ -167,8 +196,75 @@ static int smbd_transport_flush(struct smbd_transport *t)
 	return 0;
 }
 
-int smbd_transport_send(struct smbd_transport *t, TALLOC_CTX *owner,
-			const struct iovec *iov, int count)
+#define SMBD_PIPE_PAYLOAD_MAX_PIPES 16
+
+static int smbd_pipe_payload_destructor(struct smbd_pipe_payload *p)
+{
+	unsigned i;
+
+	for (i = 0; i < p->count; i++) {
+		close(p->pipes[i].rfd);
+		close(p->pipes[i].wfd);
+	}
+	p->count = 0;
+	return 0;
+}
+
+struct smbd_pipe_payload *smbd_pipe_payload_create(TALLOC_CTX *mem_ctx,
+						   size_t capacity)
+{
+	struct smbd_pipe_payload *p;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t room = 0;
+
+	if (page <= 0 || capacity > INT_MAX / 2) {
+		return NULL;
+	}
+	p = talloc_zero(mem_ctx, struct smbd_pipe_payload);
+	if (p == NULL) {
+		return NULL;
+	}
+	p->pipes = talloc_zero_array(p, struct smbd_pipe,
+				     SMBD_PIPE_PAYLOAD_MAX_PIPES);
+	if (p->pipes == NULL) {
+		talloc_free(p);
+		return NULL;
+	}
+	talloc_set_destructor(p, smbd_pipe_payload_destructor);
+	while (room < capacity) {
+		struct smbd_pipe *pp;
+		int fds[2];
+		int want, got;
+
+		if (p->count == SMBD_PIPE_PAYLOAD_MAX_PIPES ||
+		    pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+			talloc_free(p);
+			return NULL;
+		}
+		pp = &p->pipes[p->count++];
+		pp->rfd = fds[0];
+		pp->wfd = fds[1];
+		/* a range that does not start on a page boundary spans one
+		 * page more; beyond fs.pipe-max-size the kernel says EPERM
+		 * (no CAP_SYS_RESOURCE) and the pipe keeps its size */
+		want = (int)(capacity - room + 2 * (size_t)page);
+		if (fcntl(pp->wfd, F_SETPIPE_SZ, want) < 0) {
+			(void)fcntl(pp->wfd, F_SETPIPE_SZ, 1024 * 1024);
+		}
+		got = fcntl(pp->wfd, F_GETPIPE_SZ);
+		if (got < 2 * page) {
+			talloc_free(p);
+			return NULL;
+		}
+		pp->slots_bytes = (size_t)got;
+		room += (size_t)got - (size_t)page;
+	}
+	return p;
+}
+
+static int smbd_transport_queue(struct smbd_transport *t, TALLOC_CTX *owner,
+				const struct iovec *iov, int count,
+				struct smbd_pipe_payload *tail)
 {
 	struct smbd_send_entry *e;
 	size_t total = 0;
@@ -192,6 +288,12 @@ int smbd_transport_send(struct smbd_transport *t, TALLOC_CTX *owner,
 	for (i = 0; i < count; i++) {
 		e->iov[i + 1] = iov[i];
 		total += iov[i].iov_len;
+	}
+	if (tail != NULL && tail->count > 0) {
+		e->tail = tail;
+		e->tail_pipe = 0;
+		e->tail_left = tail->pipes[0].len;
+		total += tail->len;
 	}
 	if (total > 0xffffff) {
 		DBG_ERR("reply of %zu bytes exceeds the 24-bit frame length\n",
@@ -221,6 +323,19 @@ int smbd_transport_send(struct smbd_transport *t, TALLOC_CTX *owner,
 	}
 	smbd_transport_update_flags(t);
 	return 0;
+}
+
+int smbd_transport_send(struct smbd_transport *t, TALLOC_CTX *owner,
+			const struct iovec *iov, int count)
+{
+	return smbd_transport_queue(t, owner, iov, count, NULL);
+}
+
+int smbd_transport_send_pipe(struct smbd_transport *t, TALLOC_CTX *owner,
+			     const struct iovec *iov, int count,
+			     struct smbd_pipe_payload *tail)
+{
+	return smbd_transport_queue(t, owner, iov, count, tail);
 }
 
 static void smbd_transport_read(struct smbd_transport *t)

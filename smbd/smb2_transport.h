@@ -39,6 +39,38 @@ struct smbd_transport *smbd_transport_create(TALLOC_CTX *mem_ctx,
 int smbd_transport_send(struct smbd_transport *t, TALLOC_CTX *owner,
 			const struct iovec *iov, int count);
 
+/*
+ * A payload waiting in pipes (filled by splice from a file on a worker
+ * thread), sent after a frame's iovecs by splice from the pipes to the
+ * socket: the file's page-cache pages go to the socket without a copy in
+ * this process.  Only for replies that are neither signed nor encrypted
+ * (those need the bytes in memory).  A pipe holds one page per slot and
+ * at most fs.pipe-max-size without CAP_SYS_RESOURCE, so a large payload
+ * takes several.  The pipes are closed when the payload is freed.
+ */
+struct smbd_pipe {
+	int rfd, wfd;
+	size_t slots_bytes; /* F_GETPIPE_SZ: slots * page size */
+	size_t len;	    /* bytes in this pipe that belong to the frame */
+};
+
+struct smbd_pipe_payload {
+	unsigned count;
+	struct smbd_pipe *pipes;
+	size_t len; /* the sum of pipes[].len */
+};
+
+/* Pipes that together hold capacity bytes of file data from any offset,
+ * or NULL (no memory or descriptors, or more than a few pipes needed). */
+struct smbd_pipe_payload *smbd_pipe_payload_create(TALLOC_CTX *mem_ctx,
+						   size_t capacity);
+
+/* As smbd_transport_send(), then tail->len bytes from tail's pipes in
+ * order; tail must be owned by owner. */
+int smbd_transport_send_pipe(struct smbd_transport *t, TALLOC_CTX *owner,
+			     const struct iovec *iov, int count,
+			     struct smbd_pipe_payload *tail);
+
 /* Stop reading new frames (e.g. while shutting down); replies still go. */
 void smbd_transport_stop_reading(struct smbd_transport *t);
 

@@ -313,6 +313,9 @@ struct smbd_request {
 	uint8_t *out_body;
 	size_t out_body_len;
 	struct iovec out_data; /* optional payload after out_body (READ) */
+	/* or that payload waiting in a pipe (READ of a lone reply that is
+	 * neither signed nor encrypted: smbd_request_reply_plain()) */
+	struct smbd_pipe_payload *out_pipe;
 	uint16_t credits_granted;
 	bool done;
 
@@ -353,6 +356,10 @@ void smbd_request_done(struct smbd_request *req, NTSTATUS status);
 /* Send the interim STATUS_PENDING response now ([MS-SMB2] 3.3.4.2) because
  * the request may take long (CHANGE_NOTIFY, blocking locks, breaks). */
 void smbd_request_go_async(struct smbd_request *req);
+
+/* The reply to req goes out alone (no compound), unsigned and
+ * unencrypted: its payload may then be spliced (smb2_transport.h). */
+bool smbd_request_reply_plain(const struct smbd_request *req);
 
 /*
  * Checked access to the request's variable part.  offset is counted from

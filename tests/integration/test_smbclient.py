@@ -116,3 +116,39 @@ def test_wrong_password_is_refused(server):
     r = run_smbclient(server, 'ls', password='not-the-password')
     assert r.returncode != 0
     assert 'NT_STATUS_LOGON_FAILURE' in r.stdout + r.stderr
+
+
+@pytest.fixture(scope='module')
+def unsigned_server(server_factory):
+    """A server that does not require signing: unsigned READ replies of
+    64 KiB and more are spliced from the file (smb2_read.c)."""
+    return server_factory(signing='auto')
+
+
+@pytest.mark.parametrize('dialect', ['SMB2_02', 'SMB3_11'])
+def test_unsigned_get_and_reget(unsigned_server, tmp_path, dialect):
+    """Unsigned reads, the spliced path: a whole file whose size is not a
+    multiple of the read size nor of a page, then a resumed read from an
+    offset inside a page (reget: from the end of the local copy)."""
+    t = unsigned_server
+    name = 'unsigned_%s.bin' % dialect
+    size = 20 * 1024 * 1024 + 12345
+    data = os.urandom(size)
+    path = os.path.join(t.share_path, name)
+    with open(path, 'wb') as f:
+        f.write(data)
+    os.chmod(path, 0o644)
+    digest = hashlib.sha256(data).hexdigest()
+    back = tmp_path / 'back.bin'
+    try:
+        ok(run_smbclient(t, 'get %s %s' % (name, back), dialect=dialect,
+                         sign=False))
+        assert sha256_file(back) == digest, 'get: bytes differ'
+        with open(back, 'wb') as f:
+            f.write(data[:5000])
+        ok(run_smbclient(t, 'reget %s %s' % (name, back), dialect=dialect,
+                         sign=False))
+        assert os.path.getsize(back) == size
+        assert sha256_file(back) == digest, 'reget: bytes differ'
+    finally:
+        os.unlink(path)
