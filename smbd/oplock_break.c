@@ -611,6 +611,11 @@ static NTSTATUS lease_downgrade(struct smbd_oplock_ctx *ctx,
 	l = oplock_lease_find(ctx, key, 0, 0, NULL, true);
 	if (l != NULL) {
 		TALLOC_FREE(l->timeout);
+		if (l->refs == 0) {
+			/* kept only for its timer; no open of ours to tell */
+			oplock_lease_put(l);
+			l = NULL;
+		}
 	}
 	if (next.send && l != NULL) {
 		/* after the acknowledgement's response has gone out */
@@ -627,16 +632,36 @@ static NTSTATUS lease_downgrade(struct smbd_oplock_ctx *ctx,
 	return NT_STATUS_OK;
 }
 
+void oplock_lease_put(struct smbd_lease *l)
+{
+	/* a lease whose last open here closed while its break was out
+	 * stays until the break is settled: another process of the same
+	 * client may still hold the lease, and the timer must fire */
+	if (l->refs > 0 || l->timeout != NULL) {
+		return;
+	}
+	DLIST_REMOVE(l->ctx->leases, l);
+	talloc_free(l);
+}
+
 static void lease_timeout_fn(struct tevent_context *ev,
 			     struct tevent_timer *te, struct timeval now,
 			     void *private_data)
 {
 	struct smbd_lease *l = private_data;
+	struct smbd_oplock_ctx *ctx = l->ctx;
+	uint8_t key[16];
 
 	l->timeout = NULL;
+	memcpy(key, l->key, 16);
 	DBG_NOTICE("lease break not acknowledged in time: dropping it\n");
-	(void)lease_downgrade(l->ctx, l->key, SMB2_LEASE_NONE, true,
+	(void)lease_downgrade(ctx, key, SMB2_LEASE_NONE, true,
 			      l->timeout_epoch);
+	/* l may be gone now; one kept only for this timer goes now */
+	l = oplock_lease_find(ctx, key, 0, 0, NULL, true);
+	if (l != NULL) {
+		oplock_lease_put(l);
+	}
 }
 
 NTSTATUS smbd_lease_ack(struct smbd_client *client, const uint8_t key[16],

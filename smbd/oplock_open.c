@@ -290,10 +290,8 @@ static int open_oplock_destructor(struct smbd_open_oplock *o)
 		}
 	}
 	TALLOC_FREE(rec);
-	if (--l->refs == 0) {
-		DLIST_REMOVE(ctx->leases, l);
-		talloc_free(l);
-	}
+	l->refs--;
+	oplock_lease_put(l);
 	return 0;
 }
 

@@ -109,6 +109,9 @@ struct smbd_lease *oplock_lease_find(struct smbd_oplock_ctx *ctx,
 				     uint64_t ino, const char *stream,
 				     bool any_file);
 
+/* Free l when no open uses it and no break timer runs. */
+void oplock_lease_put(struct smbd_lease *l);
+
 bool oplock_entries_use_lease(const struct share_mode_data *d,
 			      const uint8_t guid[16], const uint8_t key[16]);
 void oplock_lease_use_parser(struct db_data key, struct db_data data,
