@@ -21,10 +21,6 @@
  */
 #include "smbd/smbd.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
-
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
 #include "smbd/brlock.h"
@@ -82,49 +78,9 @@ static void read_splice_done(struct tevent_req *subreq);
 static void splice_read_run(void *private_data)
 {
 	struct splice_read_job *job = private_data;
-	struct smbd_pipe_payload *p = job->pipe;
-	long page = sysconf(_SC_PAGESIZE);
-	unsigned i = 0;
 
-	/* each pipe is filled up to what its slots hold from the current
-	 * offset (one page per slot), so a splice never finds it full; 0
-	 * is the end of the file */
-	while (job->nread < job->len && i < p->count) {
-		struct smbd_pipe *pp = &p->pipes[i];
-		uint64_t pos = job->offset + job->nread;
-		uint64_t start = pos - pp->len; /* of this pipe's bytes */
-		size_t fit = pp->slots_bytes - (size_t)(start % (uint64_t)page);
-		size_t want = job->len - job->nread;
-		loff_t off = (loff_t)pos;
-		ssize_t n;
-
-		if (pp->len >= fit) {
-			i++;
-			continue;
-		}
-		if (want > fit - pp->len) {
-			want = fit - pp->len;
-		}
-		n = splice(job->fd, &off, pp->wfd, NULL, want, SPLICE_F_MOVE);
-		if (n < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			if (errno == EAGAIN && pp->len > 0) {
-				i++; /* fuller than counted: the next one */
-				continue;
-			}
-			if (job->nread == 0) {
-				job->err = errno;
-			}
-			return;
-		}
-		if (n == 0) {
-			return;
-		}
-		pp->len += (size_t)n;
-		job->nread += (size_t)n;
-	}
+	job->err = smbd_pipe_payload_fill(job->pipe, job->fd, job->offset,
+					  job->len, &job->nread);
 }
 
 static void stream_read_run(void *private_data)

@@ -262,6 +262,55 @@ struct smbd_pipe_payload *smbd_pipe_payload_create(TALLOC_CTX *mem_ctx,
 	return p;
 }
 
+int smbd_pipe_payload_fill(struct smbd_pipe_payload *p, int fd,
+			   uint64_t offset, size_t len, size_t *nread)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t done = 0;
+	unsigned i = 0;
+
+	*nread = 0;
+	/* one page per slot: a pipe takes bytes up to slots_bytes counted
+	 * from the page of its first byte, so a splice never finds it
+	 * full; 0 is the end of the file */
+	while (done < len && i < p->count) {
+		struct smbd_pipe *pp = &p->pipes[i];
+		uint64_t pos = offset + done;
+		uint64_t start = pos - pp->len; /* of this pipe's bytes */
+		size_t fit = pp->slots_bytes - (size_t)(start % (uint64_t)page);
+		size_t want = len - done;
+		loff_t off = (loff_t)pos;
+		ssize_t n;
+
+		if (pp->len >= fit) {
+			i++;
+			continue;
+		}
+		if (want > fit - pp->len) {
+			want = fit - pp->len;
+		}
+		n = splice(fd, &off, pp->wfd, NULL, want, SPLICE_F_MOVE);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			if (errno == EAGAIN && pp->len > 0) {
+				i++; /* fuller than counted: the next one */
+				continue;
+			}
+			*nread = done;
+			return done == 0 ? errno : 0;
+		}
+		if (n == 0) {
+			break;
+		}
+		pp->len += (size_t)n;
+		done += (size_t)n;
+	}
+	*nread = done;
+	return 0;
+}
+
 static int smbd_transport_queue(struct smbd_transport *t, TALLOC_CTX *owner,
 				const struct iovec *iov, int count,
 				struct smbd_pipe_payload *tail)

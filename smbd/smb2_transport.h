@@ -65,6 +65,14 @@ struct smbd_pipe_payload {
 struct smbd_pipe_payload *smbd_pipe_payload_create(TALLOC_CTX *mem_ctx,
 						   size_t capacity);
 
+/* Splice up to len bytes of fd from offset into p's pipes (blocking on
+ * the file, so on a worker thread), each pipe up to what its slots hold;
+ * *nread is what went in (less than len at the end of the file, or when
+ * an error came after some bytes); returns 0 or the errno of a failure
+ * before any byte.  Sets pipes[].len, not p->len. */
+int smbd_pipe_payload_fill(struct smbd_pipe_payload *p, int fd,
+			   uint64_t offset, size_t len, size_t *nread);
+
 /* As smbd_transport_send(), then tail->len bytes from tail's pipes in
  * order; tail must be owned by owner. */
 int smbd_transport_send_pipe(struct smbd_transport *t, TALLOC_CTX *owner,

@@ -1,0 +1,207 @@
+/*
+ * The spliced payload of the transport (smb2_transport.h): a file range
+ * is spliced into pipes (smbd_pipe_payload_fill, the worker's part) and
+ * sent after a frame's iovecs by smbd_transport_send_pipe; the peer of a
+ * socketpair must read the 4-byte length, the iovec bytes and then
+ * exactly the file's bytes.  Ranges several pipes long, starting inside
+ * a page, and ending past the end of the file.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include <talloc.h>
+#include <tevent.h>
+
+#include "lib/util/byteorder.h"
+#include "smbd/smb2_transport.h"
+
+#define FILE_LEN (5 * 1024 * 1024 + 4321)
+
+struct fixture {
+	TALLOC_CTX *mem;
+	struct tevent_context *ev;
+	uint8_t *data; /* the file's content */
+	int file_fd;
+	char path[64];
+	int sv[2]; /* sv[0]: transport, sv[1]: the peer */
+	int err;   /* from the error callback, -1 if none */
+};
+
+static void frame_fn(void *private_data, uint8_t *frame, size_t len)
+{
+	(void)private_data;
+	(void)len;
+	talloc_free(frame);
+}
+
+static void error_fn(void *private_data, int err)
+{
+	struct fixture *f = private_data;
+
+	f->err = err;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	size_t i;
+	uint32_t x = 12345;
+	int fl;
+
+	assert_non_null(f);
+	f->err = -1;
+	f->mem = talloc_new(NULL);
+	f->ev = tevent_context_init(f->mem);
+	assert_non_null(f->ev);
+	f->data = talloc_size(f->mem, FILE_LEN);
+	assert_non_null(f->data);
+	for (i = 0; i < FILE_LEN; i++) {
+		x = x * 1103515245 + 12345;
+		f->data[i] = (uint8_t)(x >> 16);
+	}
+	snprintf(f->path, sizeof(f->path), "/tmp/test_transport_pipe.XXXXXX");
+	f->file_fd = mkstemp(f->path);
+	assert_true(f->file_fd >= 0);
+	assert_int_equal(write(f->file_fd, f->data, FILE_LEN), FILE_LEN);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, f->sv), 0);
+	fl = fcntl(f->sv[0], F_GETFL);
+	assert_int_equal(fcntl(f->sv[0], F_SETFL, fl | O_NONBLOCK), 0);
+	fl = fcntl(f->sv[1], F_GETFL);
+	assert_int_equal(fcntl(f->sv[1], F_SETFL, fl | O_NONBLOCK), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	talloc_free(f->mem); /* the transport closes sv[0] */
+	close(f->sv[1]);
+	close(f->file_fd);
+	unlink(f->path);
+	free(f);
+	return 0;
+}
+
+/* Fill a payload from the file at offset, send it after a 7-byte iovec,
+ * and check what the peer reads. */
+static void send_range(struct fixture *f, uint64_t offset, size_t len,
+		       size_t expect)
+{
+	static const uint8_t head[7] = { 'h', 'e', 'a', 'd', 'e', 'r', '!' };
+	struct smbd_transport *t;
+	struct smbd_pipe_payload *p;
+	TALLOC_CTX *owner = talloc_new(f->mem);
+	struct iovec iov = { .iov_base = (void *)head, .iov_len = 7 };
+	size_t total = 4 + 7 + expect, got = 0, nread = 0;
+	uint8_t *buf = talloc_size(f->mem, total);
+	int loops = 0;
+
+	assert_non_null(buf);
+	t = smbd_transport_create(f->mem, f->ev, f->sv[0], 1 << 20, frame_fn,
+				  error_fn, f);
+	assert_non_null(t);
+	p = smbd_pipe_payload_create(owner, len);
+	assert_non_null(p);
+	assert_int_equal(
+		smbd_pipe_payload_fill(p, f->file_fd, offset, len, &nread), 0);
+	assert_int_equal(nread, expect);
+	p->len = nread;
+	assert_int_equal(smbd_transport_send_pipe(t, owner, &iov, 1, p), 0);
+
+	while (got < total) {
+		ssize_t n = read(f->sv[1], buf + got, total - got);
+
+		if (n > 0) {
+			got += (size_t)n;
+			continue;
+		}
+		assert_true(n < 0 && errno == EAGAIN);
+		assert_int_equal(tevent_loop_once(f->ev), 0);
+		assert_true(++loops < 100000);
+	}
+	/* nothing more than the frame */
+	assert_int_equal(read(f->sv[1], buf, 1), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(f->err, -1);
+	assert_int_equal(PULL_BE32(buf, 0), 7 + expect);
+	assert_memory_equal(buf + 4, head, 7);
+	assert_memory_equal(buf + 11, f->data + offset, expect);
+	/* owner (and the pipes) went with the written entry; the
+	 * transport, freed with f->mem, closes sv[0] */
+}
+
+static void test_aligned_several_pipes(void **state)
+{
+	send_range(*state, 0, 4 * 1024 * 1024, 4 * 1024 * 1024);
+}
+
+static void test_unaligned(void **state)
+{
+	send_range(*state, 4097, 3 * 1024 * 1024 + 5, 3 * 1024 * 1024 + 5);
+}
+
+static void test_past_end_of_file(void **state)
+{
+	uint64_t offset = FILE_LEN - 70000;
+
+	send_range(*state, offset, 1024 * 1024, 70000);
+}
+
+static void test_at_end_of_file(void **state)
+{
+	struct fixture *f = *state;
+	struct smbd_pipe_payload *p = smbd_pipe_payload_create(f->mem, 65536);
+	size_t nread = 1;
+
+	assert_non_null(p);
+	assert_int_equal(smbd_pipe_payload_fill(p, f->file_fd, FILE_LEN,
+						65536, &nread),
+			 0);
+	assert_int_equal(nread, 0);
+}
+
+static void test_not_a_file(void **state)
+{
+	struct fixture *f = *state;
+	struct smbd_pipe_payload *p = smbd_pipe_payload_create(f->mem, 65536);
+	size_t nread = 1;
+	int fd = open("/tmp", O_RDONLY | O_DIRECTORY);
+
+	assert_non_null(p);
+	assert_true(fd >= 0);
+	assert_int_not_equal(smbd_pipe_payload_fill(p, fd, 0, 65536, &nread),
+			     0);
+	assert_int_equal(nread, 0);
+	close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_aligned_several_pipes,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unaligned, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_past_end_of_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_at_end_of_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_not_a_file, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
