@@ -24,6 +24,8 @@
 #include "clusterd/clusterd.h"
 #include "lib/util/debug.h"
 
+#define CONNECT_WAIT 30 /* seconds to wait for corosync at start */
+
 /* ---- announcing our own state ---------------------------------------- */
 
 void clusterd_announce(struct clusterd *cd)
@@ -416,13 +418,32 @@ int main(int argc, char **argv)
 		DBG_ERR("out of memory\n");
 		return 1;
 	}
+
+	/*
+	 * corosync may still be starting (started together by a service
+	 * manager): try for CONNECT_WAIT seconds.  SIGTERM keeps its default
+	 * action meanwhile, as nothing is held yet.
+	 */
+	for (int waited = 0;; waited++) {
+		status = clusterd_cpg_start(cd);
+		if (NT_STATUS_IS_OK(status) ||
+		    !NT_STATUS_EQUAL(status, NT_STATUS_CONNECTION_DISCONNECTED) ||
+		    waited >= CONNECT_WAIT) {
+			break;
+		}
+		if (waited == 0) {
+			DBG_WARNING("corosync does not answer yet; waiting up "
+				    "to %d s\n", CONNECT_WAIT);
+		}
+		clusterd_cpg_stop(cd);
+		TALLOC_FREE(cd->st);
+		sleep(1);
+	}
 	if (tevent_add_signal(cd->ev, cd, SIGTERM, 0, sig_term, cd) == NULL ||
 	    tevent_add_signal(cd->ev, cd, SIGINT, 0, sig_term, cd) == NULL) {
 		DBG_ERR("cannot set up signal handlers\n");
 		return 1;
 	}
-
-	status = clusterd_cpg_start(cd);
 	if (NT_STATUS_IS_OK(status)) {
 		generation_load(cd); /* before the first dispatch sends HELLO */
 		status = clusterd_quorum_start(cd);

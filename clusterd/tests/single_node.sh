@@ -6,8 +6,9 @@
 # interface for the public IPs, a tiny TCP listener standing in for smbd
 # (so 50.smbd's monitor passes), clusterd with ctdb-scripts/10.interface
 # and 50.smbd.  Checks through clusterctl and `ip addr`:
-#   1. 1 node ok, quorum, leader = node 1, both public IPs owned by and
-#      configured on it;
+#   1. clusterd started before corosync waits for it; then 1 node ok,
+#      quorum, leader = node 1, both public IPs owned by and configured
+#      on it;
 #   2. the "smbd" listener stops -> monitor fails -> unhealthy, IPs gone;
 #      it comes back -> IPs back;
 #   3. clusterctl stop / continue;
@@ -93,13 +94,6 @@ smbd port = $PORT
 log level = 3
 EOC
 
-corosync -f -c "$T/corosync.conf" >"$T/corosync.out" 2>&1 &
-COROSYNC=$!
-for i in $(seq 1 100); do
-	corosync-quorumtool -s 2>/dev/null | grep -q 'Quorate: *Yes' && break
-	sleep 0.1
-done
-corosync-quorumtool -s 2>/dev/null | grep -q 'Quorate: *Yes' || fail "corosync not quorate"
 
 start_listener() {
 	python3 -c '
@@ -113,8 +107,17 @@ while True:
 start_listener
 
 CTL="$BUILD/clusterd/clusterctl -c $T/cluster.conf"
+# clusterd first: it waits for corosync (up to 30 s)
 "$BUILD/clusterd/clusterd" -c "$T/cluster.conf" -F >"$T/clusterd.log" 2>&1 &
 CLUSTERD=$!
+sleep 1
+corosync -f -c "$T/corosync.conf" >"$T/corosync.out" 2>&1 &
+COROSYNC=$!
+for i in $(seq 1 100); do
+	corosync-quorumtool -s 2>/dev/null | grep -q 'Quorate: *Yes' && break
+	sleep 0.1
+done
+corosync-quorumtool -s 2>/dev/null | grep -q 'Quorate: *Yes' || fail "corosync not quorate"
 
 # wait_for SECS PYTHON-EXPR : until the JSON status (variable s) matches
 wait_for() {
@@ -140,6 +143,7 @@ ALL_HERE='s["ok"] and s["quorum"] and s["leader"] == 1 and s["generation"] >= 1 
 NONE_HERE='not any(i["held_here"] or i["node"] for i in s["public_ips"])'
 
 wait_for 30 "$ALL_HERE" || fail "1: node not ok with both IPs"
+grep -q 'corosync does not answer yet' "$T/clusterd.log" || fail "1: clusterd did not wait for corosync"
 [ "$(addrs)" = "10.77.1.1/24 10.77.1.2/24 " ] || fail "1: pub0 has '$(addrs)'"
 $CTL status >"$T/status.txt"; rc=$?
 [ $rc = 0 ] || fail "1: clusterctl status exit $rc"
