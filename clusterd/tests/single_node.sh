@@ -11,6 +11,8 @@
 #      on it;
 #   2. the "smbd" listener stops -> monitor fails -> unhealthy, IPs gone;
 #      it comes back -> IPs back;
+#   2b. a monitor script that hangs is killed at the event timeout, the
+#      node turns unhealthy and gives up its IPs, then recovers;
 #   3. clusterctl stop / continue;
 #   4. SIGTERM: clusterd releases the IPs and exits 0; clusterctl then
 #      says "not running" with exit code 3;
@@ -80,6 +82,14 @@ logging {
 EOC
 mkdir -p "$T/events"
 cp "$REPO/ctdb-scripts/10.interface" "$REPO/ctdb-scripts/50.smbd" "$T/events/"
+# a script that hangs in "monitor" while $T/hang exists (timeout test)
+cat >"$T/events/99.hang" <<EOS
+#!/bin/sh
+[ "\$1" = monitor ] && [ -e "$T/hang" ] || exit 0
+[ -e "$T/hang.pid" ] || echo \$\$ >"$T/hang.pid" # the first one
+exec sleep 100
+EOS
+chmod +x "$T/events/99.hang"
 printf '%s\n' "# test" "10.77.1.2/24 pub0" "10.77.1.1/24 pub0" >"$T/public_addresses"
 PORT=14455
 cat >"$T/cluster.conf" <<EOC
@@ -89,7 +99,7 @@ run dir = $T/run
 public addresses = $T/public_addresses
 event script dir = $T/events
 monitor interval = 1
-event timeout = 10
+event timeout = 3
 smbd port = $PORT
 log level = 3
 EOC
@@ -163,6 +173,18 @@ wait_for 20 "$ALL_HERE" || fail "2: IPs not back after the monitor passed"
 [ "$(addrs)" = "10.77.1.1/24 10.77.1.2/24 " ] || fail "2: pub0 has '$(addrs)'"
 echo "ok 2 - monitor failure releases the IPs, recovery takes them back"
 
+touch "$T/hang"
+wait_for 20 "$NONE_HERE and s['nodes'][0]['state'] == 'unhealthy'" ||
+	fail "2b: IPs not released after the monitor hung"
+grep -q 'event monitor: 99.hang timed out after 3 s, killing it' "$T/clusterd.log" ||
+	fail "2b: no timeout logged"
+hung=$(cat "$T/hang.pid")
+for i in $(seq 1 20); do kill -0 "$hung" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$hung" 2>/dev/null && fail "2b: the hung script (pid $hung) was not killed"
+rm -f "$T/hang"
+wait_for 20 "$ALL_HERE" || fail "2b: IPs not back after the hang ended"
+echo "ok 2b - a monitor script over its timeout is killed, the node turns unhealthy, then recovers"
+
 $CTL stop || fail "3: clusterctl stop"
 wait_for 20 "$NONE_HERE and s['nodes'][0]['state'] == 'stopped'" || fail "3: stop"
 [ -z "$(addrs)" ] || fail "3: pub0 still has '$(addrs)'"
@@ -200,5 +222,5 @@ wait "$CLUSTERD"; rc=$?
 [ -z "$(addrs)" ] || fail "5: pub0 still has '$(addrs)' after corosync died"
 echo "ok 5 - restart: generation persisted and grows; corosync killed: clusterd releases the IPs and exits 1"
 [ -n "${VERBOSE:-}" ] && cat "$T/clusterd.log"
-echo "5 passed, 0 failed"
+echo "6 passed, 0 failed"
 exit 0
