@@ -15,7 +15,9 @@
 # Environment: SMB3_BUILD (default ./build), BENCH_ROUNDS (5),
 # BENCH_SIZE_MB (1024), BENCH_MODES ("off mandatory"),
 # BENCH_TIMEOUT (seconds per transfer, 300), BENCH_DIR (/var/tmp),
-# BENCH_OURS_KIND (ours; samba = dry run of the script with two Sambas).
+# BENCH_OURS_KIND (ours; samba = dry run of the script with two Sambas),
+# BENCH_OURS_GLOBAL ("k = v; k2 = v2": extra [global] lines for our server
+# only, to compare a setting, e.g. "smb2 max read = 4194304").
 # It is a measurement, not a test: it exits 0 unless a server cannot start
 # or a transfer fails.
 set -u
@@ -62,8 +64,15 @@ start() {
 	off/samba) signing=off ;;
 	*) signing=mandatory ;;
 	esac
+	local extra=() line
+	if [ "$kind" = ours ] && [ -n "${BENCH_OURS_GLOBAL:-}" ]; then
+		IFS=';' read -ra lines <<<"$BENCH_OURS_GLOBAL"
+		for line in "${lines[@]}"; do
+			[ -n "${line// /}" ] && extra+=(--global "$line")
+		done
+	fi
 	vars=$(/usr/bin/python3 "$smbtarget" start --target "$kind" \
-		--root "$root" --signing "$signing") || return 1
+		--root "$root" --signing "$signing" "${extra[@]}") || return 1
 	running+=("$kind:$root")
 	eval "$vars"
 	S_PORT=$SMB3_PORT S_USER=$SMB3_USER S_PASS=$SMB3_PASS
