@@ -15,7 +15,11 @@
 #                                smbd (every process of the node); --hard
 #                                instead cuts its link (bridge port down) and
 #                                leaves the processes running (a partition)
-#   cluster.sh start NODE        restart a killed node / heal a cut one
+#   cluster.sh kill NODE --only corosync|clusterd|smbd
+#                                kill -9 of that one daemon of the node
+#   cluster.sh start NODE        restart a killed node / heal a cut one /
+#                                restart the node's daemons that are not
+#                                running
 #   cluster.sh wait [SECS]       wait (default 60 s) until every running node
 #                                is healthy (see "up")
 #   cluster.sh exec NODE CMD...  run CMD inside node NODE (all its namespaces)
@@ -397,8 +401,20 @@ start_node() {
 	done
 	[ -n "$pid" ] || { log "node $n: init did not come up ($d/log/init.log)"; return 1; }
 	echo "$pid" >"$d/init.pid"
-	node_spawn "$n" corosync corosync -f -c "$d/corosync.conf" ||
-		{ log "node $n: corosync did not start"; return 1; }
+	start_daemons "$n" >/dev/null || return 1
+	log "node $n started (init pid $pid)"
+}
+
+# Start those of node N's daemons that are not running, in order:
+# corosync, clusterd, smbd.  Prints their names.
+start_daemons() {
+	local n=$1 d i started=""
+	d=$(node_dir "$n")
+	if ! proc_pid "$n" corosync >/dev/null; then
+		node_spawn "$n" corosync corosync -f -c "$d/corosync.conf" ||
+			{ log "node $n: corosync did not start"; return 1; }
+		started="$started corosync"
+	fi
 	# clusterd connects once at start: wait (bounded) until corosync's
 	# IPC answers, as a service manager would
 	for i in $(seq 1 50); do
@@ -407,14 +423,18 @@ start_node() {
 		[ "$i" = 50 ] && { log "node $n: corosync does not answer"; return 1; }
 		sleep 0.2
 	done
-	if [ "${CLUSTERD:-no}" = yes ]; then
+	if [ "${CLUSTERD:-no}" = yes ] && ! proc_pid "$n" clusterd >/dev/null; then
 		# shellcheck disable=SC2046
 		node_spawn "$n" clusterd $(clusterd_cmd "$n") ||
 			{ log "node $n: clusterd did not start"; return 1; }
+		started="$started clusterd"
 	fi
-	node_spawn "$n" smbd "$BUILD/smbd/smbd" -s "$d/smb.conf" -F ||
-		{ log "node $n: smbd did not start"; return 1; }
-	log "node $n started (init pid $pid)"
+	if ! proc_pid "$n" smbd >/dev/null; then
+		node_spawn "$n" smbd "$BUILD/smbd/smbd" -s "$d/smb.conf" -F ||
+			{ log "node $n: smbd did not start"; return 1; }
+		started="$started smbd"
+	fi
+	echo "${started# }"
 }
 
 # SIGKILL every process in network namespace NS, and wait (bounded) until
@@ -653,8 +673,23 @@ cmd_status() {
 cmd_kill() {
 	local n=$1 mode=${2:-} pids
 	check_node "$n"
-	case "$mode" in ""|--hard) ;; *) die "kill: unknown option $mode" ;; esac
+	case "$mode" in
+	""|--hard) ;;
+	--only)
+		case "${3:-}" in corosync|clusterd|smbd) ;;
+		*) die "kill --only corosync|clusterd|smbd" ;;
+		esac ;;
+	*) die "kill: unknown option $mode" ;;
+	esac
 	init_pid "$n" >/dev/null || die "node $n is not running"
+	if [ "$mode" = --only ]; then
+		# one daemon's main process (smbd's connection children live on,
+		# as after a crash of the parent)
+		pids=$(proc_pid "$n" "$3") || die "node $n: no $3 running"
+		kill -9 "$pids" || die "kill $3 ($pids)"
+		echo "killed $3 of node $n at $EPOCHREALTIME (pid $pids)"
+		return 0
+	fi
 	if [ "$mode" = --hard ]; then
 		# the bridge port goes down: the node's processes keep running
 		# but no frame reaches or leaves it (a partition)
@@ -674,13 +709,14 @@ cmd_kill() {
 cmd_start() {
 	local n=$1
 	check_node "$n"
+	local started
 	if init_pid "$n" >/dev/null; then
 		if link_cut "$n"; then
 			ip -n "$NS_SW" link set "n$n" up || die "cannot heal node $n"
 			log "node $n link restored"
-			return 0
 		fi
-		log "node $n is running"
+		started=$(start_daemons "$n") || die "node $n: restart failed"
+		[ -z "$started" ] || log "node $n: restarted $started"
 		return 0
 	fi
 	start_node "$n" || die "node $n failed to start"

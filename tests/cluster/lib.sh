@@ -44,6 +44,7 @@ cluster_test_main() {
 fail() {
 	echo "FAIL: $*"
 	"$C" status 2>&1 | sed 's/^/  | /'
+	echo "  (logs stay in $SMB3C_ROOT/node*/log until the next up)"
 	exit 1
 }
 
@@ -93,11 +94,20 @@ views() {
 }
 
 # smb_ls IP [CMD]: one smbclient connection from the client namespace with
-# the cluster's user (default command: ls); quiet, status only
+# the cluster's user (default command: ls); quiet, status only; the
+# output of the last failed call is kept in $SMB3C_ROOT/smb_ls.last
 smb_ls() {
-	"$C" client timeout 10 smbclient "//$1/$("$C" info SHARE)" \
+	local out
+	out=$("$C" client timeout 10 smbclient "//$1/$("$C" info SHARE)" \
 		-U "$("$C" info SMB_USER)%$("$C" info SMB_PASS)" \
-		-c "${2:-ls}" >/dev/null 2>&1
+		-c "${2:-ls}" 2>&1) && return 0
+	echo "smbclient //$1 at $EPOCHREALTIME: $out" >"$SMB3C_ROOT/smb_ls.last"
+	return 1
+}
+
+# smb_last: why the last smb_ls failed (one line)
+smb_last() {
+	tail -n 3 "$SMB3C_ROOT/smb_ls.last" 2>/dev/null | tr '\n' ' '
 }
 
 # ---- clusterd (tests that need it: skip unless it is built)
@@ -166,5 +176,44 @@ where() {
 	local ip
 	for ip in $("$C" info PUBLIC_IPS); do
 		echo -n "$ip->[$(holders "$ip")] "
+	done
+}
+
+# ---- what the client's ARP cache says
+
+# MAC address of node K's eth0
+node_mac() {
+	ip -n "$SMB3C_PREFIX-n$1" -o link show dev eth0 2>/dev/null |
+		awk '{ for (i = 1; i < NF; i++) if ($i == "link/ether") print $(i + 1) }'
+}
+
+# arp_ok: every public IP the client has a usable neighbour entry for
+# points at the MAC of the node that holds the IP.  A stale entry means
+# the client's packets go to a node without the address (a takeover whose
+# gratuitous ARP is missing, or a node that announced an IP it then gave
+# away) until the entry expires, for tens of seconds.
+arp_ok() {
+	local ip h e mac
+	for ip in $("$C" info PUBLIC_IPS); do
+		h=$(holders "$ip")
+		e=$(ip -n "$SMB3C_PREFIX-cl" neigh show "$ip" dev eth0 2>/dev/null)
+		mac=$(echo "$e" | awk '{ for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1) }')
+		[ -n "$mac" ] || continue
+		case "$e" in *FAILED*|*INCOMPLETE*) continue ;; esac
+		case "$h" in *" "*|"") return 1 ;; esac
+		[ "$mac" = "$(node_mac "$h")" ] || return 1
+	done
+}
+
+# arp_where: the client's entries and the holders, for failure messages
+arp_where() {
+	local ip n mac
+	for ip in $("$C" info PUBLIC_IPS); do
+		mac=$(ip -n "$SMB3C_PREFIX-cl" neigh show "$ip" dev eth0 2>/dev/null |
+			awk '{ for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1) }')
+		for n in $("$C" info N | xargs seq 1); do
+			[ -n "$mac" ] && [ "$mac" = "$(node_mac "$n")" ] && mac="node$n"
+		done
+		echo -n "$ip: client->${mac:-none} held by [$(holders "$ip")]; "
 	done
 }
