@@ -38,7 +38,13 @@ struct clusterd_cpg {
 	struct tevent_fd *fde;
 	struct tevent_timer *retry;
 	struct cpg_out *out;
+	size_t num_out;
 };
+
+/* Messages waiting for corosync.  Far more than a few membership rounds
+ * and health changes produce: reaching it means corosync stopped taking
+ * messages for good, and this node can no longer agree with the others. */
+#define CPG_MAX_QUEUED 4096
 
 static void cpg_flush(struct clusterd_cpg *c);
 
@@ -69,6 +75,7 @@ static void cpg_flush(struct clusterd_cpg *c)
 		}
 		DLIST_REMOVE(c->out, o);
 		TALLOC_FREE(o);
+		c->num_out--;
 		if (err != CS_OK) {
 			clusterd_fatal(c->cd, "cpg_mcast_joined failed");
 			return;
@@ -84,6 +91,10 @@ NTSTATUS clusterd_cpg_send(struct clusterd *cd, uint8_t *buf, size_t len)
 	if (c == NULL || !c->have_handle) {
 		return NT_STATUS_CONNECTION_DISCONNECTED;
 	}
+	if (c->num_out >= CPG_MAX_QUEUED) {
+		clusterd_fatal(cd, "corosync takes no more messages");
+		return NT_STATUS_INSUFFICIENT_RESOURCES;
+	}
 	o = talloc_zero(c, struct cpg_out);
 	if (o == NULL) {
 		return NT_STATUS_NO_MEMORY;
@@ -91,6 +102,7 @@ NTSTATUS clusterd_cpg_send(struct clusterd *cd, uint8_t *buf, size_t len)
 	o->buf = talloc_move(o, &buf);
 	o->len = len;
 	DLIST_ADD_END(c->out, o);
+	c->num_out++;
 	if (c->retry == NULL) {
 		cpg_flush(c);
 	}
