@@ -31,7 +31,7 @@
 #
 # Topology (docs/cluster-testing.md has the picture).  PREFIX defaults to
 # "smb3c" and NET to "10.214"; both can be changed so that several clusters
-# (and tools/../ctdb-ref-cluster.sh on 10.213) run side by side:
+# (and ../shared/tools/ctdb-ref-cluster.sh on 10.213) run side by side:
 #   PREFIX-sw   the "switch": bridge br0, one veth port nK per node, port cl
 #   PREFIX-nK   node K: eth0 NET.0.K/24; own network, mount, UTS and PID
 #               namespaces; private tmpfs on /run and /dev/shm, private
