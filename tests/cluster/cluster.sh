@@ -28,6 +28,9 @@
 #                                inside the node (e.g. ctl 2 status --json)
 #   cluster.sh info [KEY]        print the cluster's settings (N, user,
 #                                password, addresses...) as KEY=VALUE lines
+#   cluster.sh pid NODE          host pid of the node's init (pid 1 inside)
+# "wait-healthy" is "wait": the commands match those of the Samba+CTDB
+# reference script, so that one benchmark can drive either cluster.
 #
 # Topology (docs/cluster-testing.md has the picture).  PREFIX defaults to
 # "smb3c" and NET to "10.214"; both can be changed so that several clusters
@@ -752,7 +755,7 @@ down) cmd_down ;;
 status) cmd_status ;;
 kill) shift; cmd_kill "$@" ;;
 start) shift; cmd_start "${1:-}" ;;
-wait)
+wait|wait-healthy)
 	shift
 	load_env || die "no cluster set up under $ROOT"
 	wait_healthy "${1:-60}" ;;
@@ -766,6 +769,7 @@ ctl)
 	shift
 	clusterctl "$n" "$@" ;;
 info) shift; cmd_info "$@" ;;
+pid) shift; check_node "${1:-}"; init_pid "$1" ;;
 __init) shift; node_init "$1" ;;
 *)
 	sed -n '/^# Usage/,/^#$/p' "$SELF" | sed 's/^# \{0,1\}//' >&2
