@@ -197,6 +197,11 @@ static int smbd_transport_flush(struct smbd_transport *t)
 }
 
 #define SMBD_PIPE_PAYLOAD_MAX_PIPES 16
+/* Pipes open at once in this process (one connection): a client with
+ * many large reads outstanding must not use up the descriptors that
+ * opens need; beyond the budget reads are copied (pread) instead. */
+#define SMBD_PIPE_BUDGET 48
+static unsigned smbd_pipes_open;
 
 static int smbd_pipe_payload_destructor(struct smbd_pipe_payload *p)
 {
@@ -206,6 +211,7 @@ static int smbd_pipe_payload_destructor(struct smbd_pipe_payload *p)
 		close(p->pipes[i].rfd);
 		close(p->pipes[i].wfd);
 	}
+	smbd_pipes_open -= p->count;
 	p->count = 0;
 	return 0;
 }
@@ -237,10 +243,12 @@ struct smbd_pipe_payload *smbd_pipe_payload_create(TALLOC_CTX *mem_ctx,
 		int want, got;
 
 		if (p->count == SMBD_PIPE_PAYLOAD_MAX_PIPES ||
+		    smbd_pipes_open >= SMBD_PIPE_BUDGET ||
 		    pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
 			talloc_free(p);
 			return NULL;
 		}
+		smbd_pipes_open++;
 		pp = &p->pipes[p->count++];
 		pp->rfd = fds[0];
 		pp->wfd = fds[1];

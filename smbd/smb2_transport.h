@@ -61,7 +61,8 @@ struct smbd_pipe_payload {
 };
 
 /* Pipes that together hold capacity bytes of file data from any offset,
- * or NULL (no memory or descriptors, or more than a few pipes needed). */
+ * or NULL (no memory or descriptors, more than a few pipes needed, or the
+ * process's budget of open pipes spent: the caller copies instead). */
 struct smbd_pipe_payload *smbd_pipe_payload_create(TALLOC_CTX *mem_ctx,
 						   size_t capacity);
 

@@ -4,7 +4,7 @@
  * sent after a frame's iovecs by smbd_transport_send_pipe; the peer of a
  * socketpair must read the 4-byte length, the iovec bytes and then
  * exactly the file's bytes.  Ranges several pipes long, starting inside
- * a page, and ending past the end of the file.
+ * a page, and ending past the end of the file; the budget of open pipes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -188,6 +188,29 @@ static void test_not_a_file(void **state)
 	close(fd);
 }
 
+/* Payloads beyond the process's pipe budget are refused, and freeing
+ * one gives its pipes back. */
+static void test_budget(void **state)
+{
+	struct fixture *f = *state;
+	TALLOC_CTX *tmp = talloc_new(f->mem);
+	struct smbd_pipe_payload *p, *first = NULL;
+	int made = 0;
+
+	while ((p = smbd_pipe_payload_create(tmp, 65536)) != NULL) {
+		if (first == NULL) {
+			first = p;
+		}
+		assert_true(++made < 1000);
+	}
+	assert_true(made > 4);
+	talloc_free(first);
+	assert_non_null(smbd_pipe_payload_create(tmp, 65536));
+	assert_null(smbd_pipe_payload_create(tmp, 65536));
+	talloc_free(tmp);
+	assert_non_null(smbd_pipe_payload_create(f->mem, 65536));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +224,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_file, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
