@@ -24,6 +24,7 @@
 #include "lib/util/debug.h"
 #include "lib/util/dlinklist.h"
 #include "smbd/notify.h"
+#include "smbd/smb2_server.h"
 
 #define SMB2_WATCH_TREE 0x0001
 #define NOTIFY_REP_FIXED 8
@@ -111,12 +112,16 @@ static NTSTATUS notify_answer(struct notify_req *nr)
 	if (w->deleted) {
 		return NT_STATUS_DELETE_PENDING;
 	}
-	if (w->reqs != nr) {
-		return NT_STATUS_PENDING; /* an older request is served first */
-	}
-	if (w->overflow || w->num_changes > 0) {
+	if (w->reqs == nr && (w->overflow || w->num_changes > 0)) {
 		return notify_reply(nr);
 	}
+	if (!smbd_request_is_last(req)) {
+		/* Waiting here would hold up the rest of the compound;
+		 * Windows fails such a request (smbtorture
+		 * smb2.compound.interim2, [MS-SMB2] <159>). */
+		return NT_STATUS_INTERNAL_ERROR;
+	}
+	/* an older request on the handle is served first */
 	return NT_STATUS_PENDING;
 }
 

@@ -249,6 +249,11 @@ struct smbd_open *smbd_request_data_open(struct smbd_request *req,
 	return op;
 }
 
+bool smbd_request_is_last(const struct smbd_request *req)
+{
+	return req->index + 1 == req->compound->num_reqs;
+}
+
 void smbd_compound_set_open(struct smbd_request *req, struct smbd_open *op)
 {
 	req->compound->have_related_open = true;

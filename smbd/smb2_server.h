@@ -23,6 +23,11 @@ NTSTATUS smbd_connection_send_unsolicited(struct smbd_connection *conn,
 					  uint16_t opcode, const uint8_t *body,
 					  size_t body_len);
 
+/* Is req the last request of its compound?  Only that one can wait
+ * behind an interim reply ([MS-SMB2] 3.3.4.2); an earlier one that
+ * waited would hold up the rest of the compound. */
+bool smbd_request_is_last(const struct smbd_request *req);
+
 /* Drop the connection (protocol violation, fatal error): it is torn
  * down from the event loop, never under the caller's feet. */
 void smbd_connection_terminate(struct smbd_connection *conn,
