@@ -14,6 +14,8 @@
 #                       tests not started in time count as failed
 #   TORTURE_LOGDIR      where per-test logs go (default: a temp dir, kept
 #                       and printed when something failed)
+#   TORTURE_SHARD       K/N: run only every N-th test starting at the
+#                       K-th (0-based), e.g. two runners in parallel
 #   SMB3_PORT           use an already running server on 127.0.0.1:PORT
 #                       (with SMB3_USER/SMB3_PASS) instead of starting one
 #
@@ -44,6 +46,25 @@ fi
 if [ ${#tests[@]} -eq 0 ]; then
 	echo "run_smbtorture: no tests listed in $list" >&2
 	exit 2
+fi
+# TORTURE_SHARD=K/N: only every N-th test from the K-th (0-based), so that
+# N runners, each with its own server, share one list.
+if [ -n "${TORTURE_SHARD:-}" ]; then
+	shard_k=${TORTURE_SHARD%/*}
+	shard_n=${TORTURE_SHARD#*/}
+	case "$shard_k/$shard_n" in
+	*[!0-9/]* | /* | */) echo "run_smbtorture: TORTURE_SHARD must be K/N" >&2; exit 2 ;;
+	esac
+	if [ "$shard_n" -lt 1 ] || [ "$shard_k" -ge "$shard_n" ]; then
+		echo "run_smbtorture: TORTURE_SHARD must be K/N with K < N" >&2
+		exit 2
+	fi
+	shard_tests=()
+	for i in "${!tests[@]}"; do
+		[ $((i % shard_n)) -eq "$shard_k" ] && shard_tests+=("${tests[$i]}")
+	done
+	tests=("${shard_tests[@]}")
+	[ ${#tests[@]} -eq 0 ] && { echo "0 passed, 0 failed"; exit 0; }
 fi
 
 root=""
