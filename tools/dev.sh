@@ -6,7 +6,8 @@
 #   ./tools/dev.sh run     deps + build + a default single-node server on
 #                          127.0.0.1 and ::1 port 4455 (foreground)
 #   ./tools/dev.sh test    deps + build + unit tests + integration tests +
-#                          smbtorture list + sanitizer build; prints
+#                          smbtorture list + cluster tests + sanitizer
+#                          build + fuzz pass; prints
 #                          "N passed, M failed" and fails if M > 0
 #   ./tools/dev.sh asan    only the sanitizer part of "test"
 #   ./tools/dev.sh bench   benchmark against Debian's Samba
@@ -288,6 +289,36 @@ run_smbtorture() {
 	add_counts "smbtorture" "$p" "$f"
 }
 
+# The cluster layer: 3 nodes in namespaces (tests/cluster/), corosync,
+# clusterd and smbd each.  Every script bounds itself and tears down; a
+# skip (77: no clusterd built, not root) counts as a failure here, since
+# this command builds everything and runs as root.
+run_cluster() {
+	if [ "$target" != ours ]; then
+		say "cluster tests skipped (SMB3_TARGET=$target)"
+		return 0
+	fi
+	local t rc p=0 f=0
+	for t in test_cluster_membership test_cluster_failover; do
+		if [ "$(time_for 240)" -lt 60 ]; then
+			say "cluster: no time left for $t"
+			f=$((f + 1))
+			continue
+		fi
+		say "cluster: $t"
+		rc=0
+		SMB3_BUILD=$build timeout -k 10 "$(time_for 240)" \
+			"$repo/tests/cluster/$t.sh" || rc=$?
+		if [ $rc -eq 0 ]; then
+			p=$((p + 1))
+		else
+			say "cluster: $t failed (exit $rc)"
+			f=$((f + 1))
+		fi
+	done
+	add_counts "cluster" "$p" "$f"
+}
+
 # The sanitizer build: ASan+UBSan, reports written as files (forked
 # children have no terminal), so any file in the report directory fails.
 run_asan() {
@@ -366,6 +397,7 @@ cmd_test() {
 	fi
 	run_pytest "integration" "$build" 420 tests/integration
 	run_smbtorture
+	run_cluster
 	run_asan
 	run_fuzz
 	summary
