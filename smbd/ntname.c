@@ -37,14 +37,18 @@ static bool unit_is_forbidden(uint16_t u, uint32_t flags)
 	return false;
 }
 
-/* Checks on one component given as units [start, start+n). */
+/*
+ * Checks on one component given as units [start, start+n).  In a path
+ * (in_path) "." and ".." are left for path_collapse_dots(); a lone
+ * component (a search pattern, a stream-less leaf) cannot be either.
+ */
 static NTSTATUS component_check_units(const uint8_t *name, size_t start,
-				      size_t n)
+				      size_t n, bool in_path)
 {
 	if (n == 0 || n > NTNAME_MAX_COMPONENT_UNITS) {
 		return NT_STATUS_OBJECT_NAME_INVALID;
 	}
-	if (PULL_LE16(name, 2 * start) == '.') {
+	if (!in_path && PULL_LE16(name, 2 * start) == '.') {
 		if (n == 1) {
 			return NT_STATUS_OBJECT_NAME_INVALID;
 		}
@@ -97,12 +101,65 @@ static NTSTATUS units_check(const uint8_t *name, size_t nunits,
 			*trailing_sep = true;
 			break;
 		}
-		status = component_check_units(name, start, i - start);
+		status = component_check_units(name, start, i - start,
+					       allow_separators);
 		if (!NT_STATUS_IS_OK(status)) {
 			return status;
 		}
 		start = i + 1;
 	}
+	return NT_STATUS_OK;
+}
+
+/*
+ * Resolve "." and ".." components of a '/'-separated relative path in
+ * place, as Windows and Samba do before the name reaches the file system
+ * (smb2.notify.tree opens "dir\\sub\\.."): "." is dropped, ".." drops
+ * the component before it.  A ".." with nothing left to drop would leave
+ * the share: OBJECT_PATH_SYNTAX_BAD, the status Windows gives for
+ * "..\\x".  A name that resolves to nothing ("a\\..", ".") is
+ * OBJECT_NAME_INVALID, as Samba answers: the share root is opened with an
+ * empty name only.  The VFS still resolves beneath the share root
+ * (RESOLVE_BENEATH), so this is the first line, not the only one.
+ */
+static NTSTATUS path_collapse_dots(char *path)
+{
+	char *src = path, *dst = path;
+
+	while (*src != '\0') {
+		char *end = strchr(src, '/');
+		size_t n = (end != NULL) ? (size_t)(end - src) : strlen(src);
+
+		if (n == 1 && src[0] == '.') {
+			/* dropped */
+		} else if (n == 2 && src[0] == '.' && src[1] == '.') {
+			if (dst == path) {
+				return NT_STATUS_OBJECT_PATH_SYNTAX_BAD;
+			}
+			/* drop the last kept component and the '/' before it */
+			while (dst > path && dst[-1] != '/') {
+				dst--;
+			}
+			if (dst > path) {
+				dst--;
+			}
+		} else {
+			/* dst never passes src: the '/' goes where one was */
+			if (dst != path) {
+				*dst++ = '/';
+			}
+			memmove(dst, src, n);
+			dst += n;
+		}
+		src += n;
+		if (*src == '/') {
+			src++;
+		}
+	}
+	if (dst == path) {
+		return NT_STATUS_OBJECT_NAME_INVALID;
+	}
+	*dst = '\0';
 	return NT_STATUS_OK;
 }
 
@@ -147,6 +204,11 @@ NTSTATUS ntname_to_relpath(TALLOC_CTX *mem_ctx, const uint8_t *name,
 		if (*p == '\\') {
 			*p = '/';
 		}
+	}
+	status = path_collapse_dots(path);
+	if (!NT_STATUS_IS_OK(status)) {
+		TALLOC_FREE(path);
+		return status;
 	}
 	*relpath = path;
 	if (trailing_sep != NULL) {
@@ -289,6 +351,25 @@ static NTSTATUS stream_part_parse(TALLOC_CTX *mem_ctx, const uint8_t *units,
 	return NT_STATUS_OK;
 }
 
+/* Whether the last component of units [0, n) is "." or "..". */
+static bool units_end_in_dot_component(const uint8_t *name, size_t n)
+{
+	size_t start = n;
+
+	while (start > 0 &&
+	       !unit_is_separator(PULL_LE16(name, 2 * (start - 1)))) {
+		start--;
+	}
+	if (n - start == 1) {
+		return PULL_LE16(name, 2 * start) == '.';
+	}
+	if (n - start == 2) {
+		return PULL_LE16(name, 2 * start) == '.' &&
+		       PULL_LE16(name, 2 * start + 2) == '.';
+	}
+	return false;
+}
+
 NTSTATUS ntname_to_relpath_stream(TALLOC_CTX *mem_ctx, const uint8_t *name,
 				  size_t len, char **relpath,
 				  bool *trailing_sep,
@@ -317,7 +398,9 @@ NTSTATUS ntname_to_relpath_stream(TALLOC_CTX *mem_ctx, const uint8_t *name,
 	if (!NT_STATUS_IS_OK(status) || colon == nunits) {
 		return status;
 	}
-	if (trailing) {
+	if (trailing || units_end_in_dot_component(name, colon)) {
+		/* "dir\\:s", "dir\\.:s", "dir\\..:s": a stream needs a named
+		 * file before it (Samba answers OBJECT_NAME_INVALID) */
 		TALLOC_FREE(*relpath);
 		return NT_STATUS_OBJECT_NAME_INVALID;
 	}

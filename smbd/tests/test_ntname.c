@@ -61,6 +61,24 @@ static void expect_status(const char *in, NTSTATUS want)
 	talloc_free(t);
 }
 
+/* Through the stream-aware entry point, as CREATE calls it. */
+static void expect_stream_status(const char *in, NTSTATUS want)
+{
+	TALLOC_CTX *t = talloc_new(NULL);
+	struct ntname_stream stream;
+	char *path = NULL;
+	size_t len;
+	uint8_t *b = u16(t, in, &len);
+	NTSTATUS st = ntname_to_relpath_stream(t, b, len, &path, NULL,
+					       &stream);
+
+	if (!NT_STATUS_EQUAL(st, want)) {
+		fail_msg("'%s': got %s, want %s", in, nt_errstr(st),
+			 nt_errstr(want));
+	}
+	talloc_free(t);
+}
+
 static void test_valid_paths(void **state)
 {
 	expect_path("", "", false);
@@ -106,13 +124,44 @@ static void test_bad_components(void **state)
 {
 	expect_status("a\\\\b", NT_STATUS_OBJECT_NAME_INVALID);
 	expect_status("a\\\\", NT_STATUS_OBJECT_NAME_INVALID);
+	/* a name that resolves to nothing names no object (Samba 4.17
+	 * answers these so; the share root is opened by the empty name) */
 	expect_status(".", NT_STATUS_OBJECT_NAME_INVALID);
-	expect_status("a\\.", NT_STATUS_OBJECT_NAME_INVALID);
-	expect_status("a\\.\\b", NT_STATUS_OBJECT_NAME_INVALID);
+	expect_status("a\\..", NT_STATUS_OBJECT_NAME_INVALID);
+	expect_status("a\\..\\", NT_STATUS_OBJECT_NAME_INVALID);
+	expect_status("a\\.\\..", NT_STATUS_OBJECT_NAME_INVALID);
+	/* a ".." that would leave the share */
 	expect_status("..", NT_STATUS_OBJECT_PATH_SYNTAX_BAD);
-	expect_status("a\\..\\b", NT_STATUS_OBJECT_PATH_SYNTAX_BAD);
-	expect_status("a\\..", NT_STATUS_OBJECT_PATH_SYNTAX_BAD);
 	expect_status("..\\etc\\passwd", NT_STATUS_OBJECT_PATH_SYNTAX_BAD);
+	expect_status("a\\..\\..", NT_STATUS_OBJECT_PATH_SYNTAX_BAD);
+	expect_status("a\\..\\..\\a", NT_STATUS_OBJECT_PATH_SYNTAX_BAD);
+	expect_status("a\\b\\..\\..\\..\\etc", NT_STATUS_OBJECT_PATH_SYNTAX_BAD);
+	expect_status("a/../../x", NT_STATUS_OBJECT_PATH_SYNTAX_BAD);
+	expect_status(".\\..", NT_STATUS_OBJECT_PATH_SYNTAX_BAD);
+	/* character classes are checked before the dots resolve */
+	expect_status("a*\\..", NT_STATUS_OBJECT_NAME_INVALID);
+	/* a stream on a dot component */
+	expect_stream_status("a\\.:s", NT_STATUS_OBJECT_NAME_INVALID);
+	expect_stream_status("a\\b\\..:s", NT_STATUS_OBJECT_NAME_INVALID);
+}
+
+/* "." and ".." inside the share resolve as on Windows and Samba
+ * (smb2.notify.tree opens "BASEDIR\\zqy\\.."). */
+static void test_dot_components(void **state)
+{
+	expect_path("a\\.", "a", false);
+	expect_path(".\\a", "a", false);
+	expect_path("a\\.\\b", "a/b", false);
+	expect_path("a\\.\\", "a", true);
+	expect_path("a\\b\\..", "a", false);
+	expect_path("a\\b\\..\\", "a", true);
+	expect_path("a\\..\\b", "b", false);
+	expect_path("a\\b\\..\\..\\c", "c", false);
+	expect_path("a\\b\\..\\.\\.", "a", false);
+	expect_path("dir\\zqy\\..", "dir", false);
+	expect_path("a/b/../c", "a/c", false);
+	expect_path("a\\...\\..", "a", false);
+	expect_path("..x\\x..", "..x/x..", false);
 }
 
 static void test_component_length(void **state)
@@ -241,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_leading_separator),
 		cmocka_unit_test(test_invalid_characters),
 		cmocka_unit_test(test_bad_components),
+		cmocka_unit_test(test_dot_components),
 		cmocka_unit_test(test_component_length),
 		cmocka_unit_test(test_malformed_utf16),
 		cmocka_unit_test(test_component_helpers),

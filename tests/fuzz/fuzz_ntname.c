@@ -6,9 +6,11 @@
  * aborts (a finding) when one breaks:
  *   - an accepted CREATE name is a relative path with no empty, "." or
  *     ".." component and no '\\', each component passes
- *     ntname_check_component(), and it converts back to exactly the
- *     units received (so no two wire names reach the same file by
- *     accident of conversion);
+ *     ntname_check_component(); a name without "." or ".." components
+ *     converts back to exactly the units received (so no two wire names
+ *     reach the same file by accident of conversion), one with them
+ *     resolves to no more components than it had (never above the
+ *     share: ".." beyond the root is refused);
  *   - an accepted component has no separator and passes the UTF-8 check
  *     with the same flags;
  *   - UTF-8 -> UTF-16LE -> UTF-8 is the identity whenever accepted, and
@@ -33,6 +35,53 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 			abort();                                               \
 		}                                                              \
 	} while (0)
+
+/* Whether a wire name has a "." or ".." component. */
+static bool wire_has_dot_component(const uint8_t *name, size_t len)
+{
+	size_t i, start = 0, n = len / 2;
+
+	for (i = 0; i <= n; i++) {
+		uint16_t u = (i < n) ? (uint16_t)(name[2 * i] |
+						  (name[2 * i + 1] << 8))
+				     : '\\';
+		size_t k = i - start;
+
+		if (u != '\\' && u != '/') {
+			continue;
+		}
+		if ((k == 1 || k == 2) && name[2 * start] == '.' &&
+		    name[2 * start + 1] == 0 &&
+		    (k == 1 || (name[2 * start + 2] == '.' &&
+				name[2 * start + 3] == 0))) {
+			return true;
+		}
+		start = i + 1;
+	}
+	return false;
+}
+
+static size_t wire_components(const uint8_t *name, size_t len)
+{
+	size_t i, c = 1;
+
+	for (i = 0; i + 1 < len; i += 2) {
+		if ((name[i] == '\\' || name[i] == '/') && name[i + 1] == 0) {
+			c++;
+		}
+	}
+	return c;
+}
+
+static size_t count_char(const char *s, char c)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		n += (*s == c);
+	}
+	return n;
+}
 
 static void check_relpath(TALLOC_CTX *ctx, const uint8_t *name, size_t len)
 {
@@ -63,6 +112,14 @@ static void check_relpath(TALLOC_CTX *ctx, const uint8_t *name, size_t len)
 	     comp = strtok_r(NULL, "/", &save)) {
 		CHECK(strcmp(comp, ".") != 0 && strcmp(comp, "..") != 0);
 		CHECK(NT_STATUS_IS_OK(ntname_check_component(comp, 0)));
+	}
+
+	if (wire_has_dot_component(name, len)) {
+		/* "." and ".." resolved away: fewer components, no
+		 * round trip to the same units */
+		CHECK(count_char(relpath, '/') + 1 <=
+		      wire_components(name, len));
+		return;
 	}
 
 	/* back to the wire form: the same units, minus a trailing '\\' */
