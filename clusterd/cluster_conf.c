@@ -36,6 +36,7 @@ static const struct conf_key conf_keys[] = {
 	{ "state dir", CONF_STR, offsetof(struct cluster_conf, state_dir) },
 	{ "run dir", CONF_STR, offsetof(struct cluster_conf, run_dir) },
 	{ "control socket", CONF_STR, offsetof(struct cluster_conf, socket_path) },
+	{ "messaging dir", CONF_STR, offsetof(struct cluster_conf, messaging_dir) },
 	{ "public addresses", CONF_STR, offsetof(struct cluster_conf, public_addresses) },
 	{ "event script dir", CONF_STR, offsetof(struct cluster_conf, event_script_dir) },
 	{ "monitor interval", CONF_UINT, offsetof(struct cluster_conf, monitor_interval), 1, 3600 },

@@ -36,6 +36,7 @@ struct cluster_conf {
 	char *cpg_group;
 	char *log_file;
 	int log_level;
+	char *messaging_dir; /* NULL: no watch wake-ups for replicated dbs */
 };
 
 /* Default path of the file when -c is not given. */

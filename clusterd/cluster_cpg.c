@@ -23,6 +23,8 @@
 #include "clusterd/clusterd.h"
 #include "lib/util/debug.h"
 #include "lib/util/dlinklist.h"
+#include "lib/util/marshall.h"
+#include "clusterd/cluster_msg.h"
 
 struct cpg_out {
 	struct cpg_out *prev, *next;
@@ -126,6 +128,10 @@ static void cpg_deliver(cpg_handle_t handle, const struct cpg_name *group,
 	bool changed = false;
 
 	if (c == NULL || c->cd->st == NULL) {
+		return;
+	}
+	if (clmsg_type(msg, len) == REC_CLUSTERD_DB_UPDATE) {
+		cluster_db_deliver(c->cd, nodeid, pid, msg, len);
 		return;
 	}
 	/* Errors are logged by the state machine; the message is dropped. */

@@ -23,6 +23,7 @@
 
 #include "clusterd/clusterd.h"
 #include "lib/util/debug.h"
+#include "messaging/messaging.h"
 
 #define CONNECT_WAIT 30 /* seconds to wait for corosync at start */
 
@@ -450,6 +451,21 @@ int main(int argc, char **argv)
 	}
 	if (NT_STATUS_IS_OK(status)) {
 		status = ip_takeover_init(cd);
+	}
+	if (NT_STATUS_IS_OK(status) && cd->conf->messaging_dir != NULL &&
+	    cd->conf->messaging_dir[0] != '\0') {
+		/* To wake local watchers of replicated records.  Node 0 as
+		 * smbd uses today (a message to another node number would
+		 * need the remote forwarder); both switch to the corosync
+		 * node id together with cross-node messaging. */
+		cd->msg = messaging_init(cd, cd->ev, cd->conf->messaging_dir,
+					 0);
+		if (cd->msg == NULL) {
+			status = NT_STATUS_UNSUCCESSFUL;
+		}
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = cluster_db_start(cd);
 	}
 	if (NT_STATUS_IS_OK(status)) {
 		status = ctrl_server_start(cd);

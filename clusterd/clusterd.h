@@ -25,6 +25,8 @@ struct clusterd_quorum;
 struct ip_takeover;
 struct ctrl_server;
 struct clusterd_monitor;
+struct cluster_dbs;
+struct messaging_context;
 
 struct clusterd {
 	struct tevent_context *ev;
@@ -37,6 +39,8 @@ struct clusterd {
 	struct ctrl_server *ctrl;
 	struct tevent_queue *eventq; /* event scripts run one at a time */
 	struct clusterd_monitor *mon;
+	struct cluster_dbs *dbs; /* replicated databases (cluster_db.c) */
+	struct messaging_context *msg; /* NULL without "messaging dir" */
 
 	/* What this node announces about itself (STATE, HELLO). */
 	bool want_healthy; /* last monitor passed (false until the first) */
@@ -89,6 +93,18 @@ size_t ip_takeover_num_held(const struct clusterd *cd);
 
 /* --- ctrl_server.c --- */
 NTSTATUS ctrl_server_start(struct clusterd *cd);
+
+/* --- cluster_db.c --- */
+/* The registry of replicated databases and their client socket
+ * (<run dir>/clusterd-db.sock).  Before the first CPG dispatch. */
+NTSTATUS cluster_db_start(struct clusterd *cd);
+/* A REC_CLUSTERD_DB_UPDATE delivered by CPG: apply it (every node). */
+void cluster_db_deliver(struct clusterd *cd, uint32_t nodeid, uint32_t pid,
+			const uint8_t *buf, size_t len);
+size_t cluster_db_count(struct clusterd *cd);
+/* Database i: its name and number of records (a walk of the replica). */
+bool cluster_db_info(struct clusterd *cd, size_t i, const char **name,
+		     uint64_t *records);
 
 /* --- eventscript.c --- */
 /*

@@ -49,6 +49,10 @@ enum marshall_record_type {
 	REC_CLUSTERD_CTRL_STATUS = 53, /* clusterd -> clusterctl status */
 	REC_CLUSTERD_CTRL_RESULT = 54, /* clusterd -> clusterctl: NTSTATUS */
 	REC_CLUSTERD_RELEASED = 55, /* clusterd over CPG: an IP was released */
+	REC_CLUSTERD_DB_UPDATE = 56, /* clusterd over CPG: a replicated db change */
+	REC_CLUSTERD_DB_VALUE = 57, /* a replicated record: seqnum + value */
+	REC_CLUSTERD_DB_REQ = 58, /* dbwrap_cluster -> clusterd request */
+	REC_CLUSTERD_DB_RESP = 59, /* clusterd -> dbwrap_cluster response */
 };
 
 struct marshall_push;

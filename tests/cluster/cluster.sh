@@ -277,6 +277,7 @@ write_cluster_conf() {
 	smbd port = 445
 	log file = $d/log/clusterd.log
 	log level = ${SMB3C_CLUSTERD_LOGLEVEL:-1}
+	messaging dir = $d/lock/msg.sock
 EOF
 	if [ -n "${SMB3C_MONITOR_INTERVAL:-}" ]; then
 		echo "	monitor interval = $SMB3C_MONITOR_INTERVAL"

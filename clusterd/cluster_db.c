@@ -1,0 +1,541 @@
+/*
+ * Replicated databases in clusterd (docs/cluster.md "Replicated
+ * databases"): the registry of databases, the client socket of the
+ * clustered dbwrap backend, and applying UPDATE messages in CPG order.
+ *
+ * Every node holds every database as a local tdb
+ * (<state dir>/db/<name>.tdb) that local processes read directly.  A
+ * change is a compare-and-swap: a client sends {key, the seq it read,
+ * new value}; we multicast it; every clusterd (this one too) applies it
+ * when CPG delivers it, if the key's seq is still the one the client
+ * read.  All replicas start equal and apply the same messages in the same
+ * order with a deterministic check, so they stay equal and agree on
+ * which changes won.  We answer our client when our own copy of its
+ * message is delivered, so an acknowledged write is visible here.
+ *
+ * Writes through the replica's dbwrap context wake that node's watchers
+ * (dbwrap.c does it after every store) when clusterd has a messaging
+ * context (cluster.conf "messaging dir").
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "clusterd/clusterd.h"
+#include "dbwrap/dbwrap_cluster.h"
+#include "dbwrap/dbwrap_cluster_proto.h"
+#include "lib/util/debug.h"
+#include "lib/util/dlinklist.h"
+#include "lib/util/marshall.h"
+
+#define CLDB_MAX_CONNS 1024
+#define CLDB_MAX_DBS 256
+
+struct cluster_db {
+	struct cluster_db *prev, *next;
+	char *name;
+	char *path;
+	struct db_context *db;
+};
+
+struct db_conn;
+
+struct cluster_dbs {
+	struct clusterd *cd;
+	char *dir;
+	char *sock_path;
+	int fd;
+	struct tevent_fd *fde;
+	struct cluster_db *dbs;
+	size_t num_dbs;
+	struct db_conn *conns;
+	unsigned num_conns;
+	uint64_t next_reqid;
+};
+
+struct db_conn {
+	struct db_conn *prev, *next;
+	struct cluster_dbs *s;
+	int fd;
+	struct tevent_fd *fde;
+	uint8_t hdr[CLDB_FRAME_HDR];
+	size_t hdr_got;
+	uint8_t *body;
+	uint32_t body_len;
+	size_t body_got;
+	uint64_t pending; /* reqid of our multicast update, 0: none */
+	uint8_t *out;
+	size_t out_len;
+	size_t out_sent;
+};
+
+static int cluster_dbs_destructor(struct cluster_dbs *s)
+{
+	TALLOC_FREE(s->fde);
+	if (s->fd != -1) {
+		close(s->fd);
+		unlink(s->sock_path);
+	}
+	return 0;
+}
+
+static int db_conn_destructor(struct db_conn *c)
+{
+	TALLOC_FREE(c->fde);
+	if (c->fd != -1) {
+		close(c->fd);
+	}
+	DLIST_REMOVE(c->s->conns, c);
+	c->s->num_conns--;
+	return 0;
+}
+
+static struct cluster_db *cluster_db_find(struct cluster_dbs *s,
+					  const char *name)
+{
+	for (struct cluster_db *d = s->dbs; d != NULL; d = d->next) {
+		if (strcmp(d->name, name) == 0) {
+			return d;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The database name, opened (created) on first use in this run.  The file
+ * of an earlier run is removed first: its contents may be behind the
+ * cluster (updates it missed while we were down), and a fresh empty
+ * replica at least starts equal to ... nothing; see "Not built yet:
+ * snapshot on join" in docs/cluster.md.
+ */
+static NTSTATUS cluster_db_get(struct cluster_dbs *s, const char *name,
+			       struct cluster_db **out)
+{
+	struct cluster_db *d = cluster_db_find(s, name);
+	char *watch;
+
+	if (d != NULL) {
+		*out = d;
+		return NT_STATUS_OK;
+	}
+	if (!cldb_name_ok(name)) {
+		return NT_STATUS_OBJECT_NAME_INVALID;
+	}
+	if (s->num_dbs >= CLDB_MAX_DBS) {
+		DBG_ERR("too many replicated databases (%d)\n", CLDB_MAX_DBS);
+		return NT_STATUS_INSUFFICIENT_RESOURCES;
+	}
+	d = talloc_zero(s, struct cluster_db);
+	if (d == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	d->name = talloc_strdup(d, name);
+	d->path = talloc_asprintf(d, "%s/%s.tdb", s->dir, name);
+	watch = talloc_asprintf(d, "%s/%s.tdb.watch", s->dir, name);
+	if (d->name == NULL || d->path == NULL || watch == NULL) {
+		talloc_free(d);
+		return NT_STATUS_NO_MEMORY;
+	}
+	unlink(d->path);
+	unlink(watch);
+	d->db = db_open_tdb(d, s->cd->msg, d->path, 0, DBWRAP_FLAG_NONE);
+	if (d->db == NULL) {
+		talloc_free(d);
+		return NT_STATUS_INTERNAL_DB_ERROR;
+	}
+	DLIST_ADD_END(s->dbs, d);
+	s->num_dbs++;
+	DBG_NOTICE("replicated database %s at %s\n", name, d->path);
+	*out = d;
+	return NT_STATUS_OK;
+}
+
+/*
+ * Apply one update (every node, in CPG order).  The outcome depends only
+ * on the replica and the message, so every node reaches the same one.
+ */
+static NTSTATUS cluster_db_apply(struct cluster_dbs *s,
+				 const struct cldb_update *u,
+				 uint64_t *new_seq)
+{
+	TALLOC_CTX *frame = talloc_new(s);
+	struct cluster_db *d = NULL;
+	struct db_record *rec = NULL;
+	struct cldb_value cur = {0}, nv = {0};
+	struct db_data old;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	NTSTATUS status;
+
+	*new_seq = 0;
+	if (frame == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	status = cluster_db_get(s, u->req.db, &d);
+	if (!NT_STATUS_IS_OK(status)) {
+		goto out;
+	}
+	rec = dbwrap_fetch_locked(d->db, frame, u->req.key);
+	if (rec == NULL) {
+		status = NT_STATUS_INTERNAL_DB_ERROR;
+		goto out;
+	}
+	old = dbwrap_record_get_value(rec);
+	if (old.dsize != 0) {
+		status = cldb_value_pull(old.dptr, old.dsize, &cur);
+		if (!NT_STATUS_IS_OK(status)) {
+			goto out;
+		}
+	}
+	if (cur.seq != u->req.seq) {
+		status = NT_STATUS_RETRY; /* changed since the client read it */
+		goto out;
+	}
+	if (u->req.op == CLDB_OP_DELETE && (cur.seq == 0 || cur.deleted)) {
+		*new_seq = cur.seq; /* nothing there: the goal state holds */
+		status = NT_STATUS_OK;
+		goto out;
+	}
+	nv.seq = cur.seq + 1;
+	nv.deleted = (u->req.op == CLDB_OP_DELETE);
+	nv.value = u->req.value;
+	status = cldb_value_push(frame, &nv, &buf, &len);
+	if (NT_STATUS_IS_OK(status)) {
+		/* dbwrap.c wakes this node's watchers of the key. */
+		status = dbwrap_record_store(rec, db_data_make(buf, len));
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		*new_seq = nv.seq;
+	}
+out:
+	talloc_free(frame);
+	return status;
+}
+
+static void db_conn_respond(struct db_conn *c, NTSTATUS result, uint64_t seq,
+			    const char *path)
+{
+	struct cldb_response r = {.status = result, .seq = seq, .path =
+				  (char *)(path != NULL ? path : "")};
+	NTSTATUS status;
+
+	TALLOC_FREE(c->body);
+	c->hdr_got = c->body_got = c->body_len = 0;
+	c->pending = 0;
+	status = cldb_response_push(c, &r, &c->out, &c->out_len);
+	if (!NT_STATUS_IS_OK(status)) {
+		DBG_ERR("cannot build a db response: %s\n", nt_errstr(status));
+		TALLOC_FREE(c);
+		return;
+	}
+	c->out_sent = 0;
+	tevent_fd_set_flags(c->fde, TEVENT_FD_WRITE);
+}
+
+void cluster_db_deliver(struct clusterd *cd, uint32_t nodeid, uint32_t pid,
+			const uint8_t *buf, size_t len)
+{
+	struct cluster_dbs *s = cd->dbs;
+	struct cldb_update u;
+	TALLOC_CTX *frame;
+	uint64_t seq = 0;
+	NTSTATUS status;
+
+	if (s == NULL) {
+		/* Not started: we would miss this update.  Cannot happen
+		 * (we start before joining the group); refuse loudly. */
+		clusterd_fatal(cd, "database update before the db registry");
+		return;
+	}
+	frame = talloc_new(s);
+	if (frame == NULL) {
+		clusterd_fatal(cd, "no memory for a database update");
+		return;
+	}
+	status = cldb_update_pull(frame, buf, len, &u);
+	if (!NT_STATUS_IS_OK(status) || u.nodeid != nodeid) {
+		/* Every node drops it alike: replicas stay equal. */
+		DBG_ERR("bad database update from node %u: %s\n", nodeid,
+			nt_errstr(status));
+		talloc_free(frame);
+		return;
+	}
+	status = cluster_db_apply(s, &u, &seq);
+	if (!NT_STATUS_IS_OK(status) &&
+	    !NT_STATUS_EQUAL(status, NT_STATUS_RETRY)) {
+		/* A local failure (disk, memory): this replica now differs
+		 * from the others.  Better gone than wrong. */
+		DBG_ERR("cannot apply an update of %s: %s\n", u.req.db,
+			nt_errstr(status));
+		if (nodeid != cd->st->my_id || pid != (uint32_t)getpid()) {
+			clusterd_fatal(cd, "replica diverged");
+			talloc_free(frame);
+			return;
+		}
+	}
+	if (nodeid == cd->st->my_id && pid == (uint32_t)getpid()) {
+		for (struct db_conn *c = s->conns; c != NULL; c = c->next) {
+			if (c->pending == u.reqid) {
+				db_conn_respond(c, status, seq, NULL);
+				break;
+			}
+		}
+	}
+	talloc_free(frame);
+}
+
+static void db_conn_request(struct db_conn *c)
+{
+	struct cluster_dbs *s = c->s;
+	struct clusterd *cd = s->cd;
+	TALLOC_CTX *frame = talloc_new(c);
+	struct cldb_request req;
+	struct cluster_db *d = NULL;
+	struct cldb_update u = {0};
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	NTSTATUS status;
+
+	if (frame == NULL) {
+		TALLOC_FREE(c);
+		return;
+	}
+	status = cldb_request_pull(frame, c->body, c->body_len, &req);
+	if (!NT_STATUS_IS_OK(status)) {
+		DBG_WARNING("bad db request: %s\n", nt_errstr(status));
+		talloc_free(frame);
+		TALLOC_FREE(c); /* the framing may be off: drop it */
+		return;
+	}
+	if (req.op == CLDB_OP_ATTACH) {
+		status = cluster_db_get(s, req.db, &d);
+		db_conn_respond(c, status, 0,
+				NT_STATUS_IS_OK(status) ? d->path : NULL);
+		talloc_free(frame);
+		return;
+	}
+	/*
+	 * Without quorum we may be on the losing side of a partition, whose
+	 * own CPG stream would let the replicas diverge: refuse.
+	 */
+	if (cd->st == NULL || !cd->st->in_view || !cd->st->quorate ||
+	    cd->shutting_down) {
+		db_conn_respond(c, NT_STATUS_INVALID_DEVICE_STATE, 0, NULL);
+		talloc_free(frame);
+		return;
+	}
+	u.nodeid = cd->st->my_id;
+	u.reqid = ++s->next_reqid;
+	u.req = req;
+	status = cldb_update_push(frame, &u, &buf, &len);
+	if (NT_STATUS_IS_OK(status)) {
+		status = clusterd_cpg_send(cd, buf, len);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		db_conn_respond(c, status, 0, NULL);
+		talloc_free(frame);
+		return;
+	}
+	/* Answered at our own delivery; read nothing more until then. */
+	c->pending = u.reqid;
+	tevent_fd_set_flags(c->fde, 0);
+	talloc_free(frame);
+}
+
+static void db_conn_handler(struct tevent_context *ev, struct tevent_fd *fde,
+			    uint16_t flags, void *private_data)
+{
+	struct db_conn *c = private_data;
+	ssize_t n;
+
+	if (c->out != NULL) {
+		if ((flags & TEVENT_FD_WRITE) == 0) {
+			return;
+		}
+		n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
+			 MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			return;
+		}
+		if (n <= 0) {
+			TALLOC_FREE(c);
+			return;
+		}
+		c->out_sent += n;
+		if (c->out_sent == c->out_len) {
+			TALLOC_FREE(c->out);
+			c->out_len = c->out_sent = 0;
+			tevent_fd_set_flags(c->fde, TEVENT_FD_READ);
+		}
+		return;
+	}
+	if ((flags & TEVENT_FD_READ) == 0) {
+		return;
+	}
+	if (c->hdr_got < CLDB_FRAME_HDR) {
+		n = recv(c->fd, c->hdr + c->hdr_got,
+			 CLDB_FRAME_HDR - c->hdr_got, 0);
+	} else {
+		n = recv(c->fd, c->body + c->body_got,
+			 c->body_len - c->body_got, 0);
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		return;
+	}
+	if (n <= 0) {
+		TALLOC_FREE(c); /* the client went away */
+		return;
+	}
+	if (c->hdr_got < CLDB_FRAME_HDR) {
+		c->hdr_got += n;
+		if (c->hdr_got < CLDB_FRAME_HDR) {
+			return;
+		}
+		c->body_len = cldb_frame_len(c->hdr, CLDB_MAX_FRAME);
+		c->body = c->body_len != 0 ? talloc_size(c, c->body_len)
+					   : NULL;
+		if (c->body == NULL) {
+			DBG_WARNING("db request with a bad length\n");
+			TALLOC_FREE(c);
+		}
+		return;
+	}
+	c->body_got += n;
+	if (c->body_got == c->body_len) {
+		db_conn_request(c);
+	}
+}
+
+static void db_accept(struct tevent_context *ev, struct tevent_fd *fde,
+		      uint16_t flags, void *private_data)
+{
+	struct cluster_dbs *s = private_data;
+	struct db_conn *c = NULL;
+	int fd;
+
+	fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		return;
+	}
+	if (s->num_conns >= CLDB_MAX_CONNS) {
+		close(fd);
+		return;
+	}
+	c = talloc_zero(s, struct db_conn);
+	if (c == NULL) {
+		close(fd);
+		return;
+	}
+	c->s = s;
+	c->fd = fd;
+	DLIST_ADD(s->conns, c);
+	s->num_conns++;
+	talloc_set_destructor(c, db_conn_destructor);
+	c->fde = tevent_add_fd(ev, c, fd, TEVENT_FD_READ, db_conn_handler, c);
+	if (c->fde == NULL) {
+		TALLOC_FREE(c);
+	}
+}
+
+NTSTATUS cluster_db_start(struct clusterd *cd)
+{
+	struct cluster_dbs *s = talloc_zero(cd, struct cluster_dbs);
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	NTSTATUS status;
+
+	if (s == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	s->fd = -1;
+	s->cd = cd;
+	s->dir = talloc_asprintf(s, "%s/db", cd->conf->state_dir);
+	s->sock_path = talloc_asprintf(s, "%s/%s", cd->conf->run_dir,
+				       DB_CLUSTER_SOCKET_NAME);
+	if (s->dir == NULL || s->sock_path == NULL) {
+		TALLOC_FREE(s);
+		return NT_STATUS_NO_MEMORY;
+	}
+	talloc_set_destructor(s, cluster_dbs_destructor);
+	if (mkdir(s->dir, 0755) != 0 && errno != EEXIST) {
+		DBG_ERR("cannot create %s: %s\n", s->dir, strerror(errno));
+		TALLOC_FREE(s);
+		return map_nt_error_from_unix(errno);
+	}
+	if (strlen(s->sock_path) >= sizeof(sun.sun_path)) {
+		TALLOC_FREE(s);
+		return NT_STATUS_NAME_TOO_LONG;
+	}
+	memcpy(sun.sun_path, s->sock_path, strlen(s->sock_path));
+	/* The control socket's probe already made sure no other clusterd
+	 * runs with this run dir. */
+	unlink(s->sock_path);
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd == -1) {
+		status = map_nt_error_from_unix(errno);
+		TALLOC_FREE(s);
+		return status;
+	}
+	{
+		/* 0600: the clients (smbd) run as root. */
+		mode_t old = umask(0077);
+		int r = bind(s->fd, (struct sockaddr *)&sun, sizeof(sun));
+		umask(old);
+		if (r != 0 || listen(s->fd, 64) != 0) {
+			status = map_nt_error_from_unix(errno);
+			DBG_ERR("db socket %s: %s\n", s->sock_path,
+				strerror(errno));
+			close(s->fd);
+			s->fd = -1;
+			TALLOC_FREE(s);
+			return status;
+		}
+	}
+	s->fde = tevent_add_fd(cd->ev, s, s->fd, TEVENT_FD_READ, db_accept, s);
+	if (s->fde == NULL) {
+		TALLOC_FREE(s);
+		return NT_STATUS_NO_MEMORY;
+	}
+	cd->dbs = s;
+	return NT_STATUS_OK;
+}
+
+/* For status: name and live record count (tombstones not counted). */
+static int count_fn(struct db_record *rec, void *private_data)
+{
+	struct cldb_value v;
+	size_t *n = private_data;
+	struct db_data d = dbwrap_record_get_value(rec);
+
+	if (NT_STATUS_IS_OK(cldb_value_pull(d.dptr, d.dsize, &v)) &&
+	    !v.deleted) {
+		(*n)++;
+	}
+	return 0;
+}
+
+size_t cluster_db_count(struct clusterd *cd)
+{
+	return cd->dbs != NULL ? cd->dbs->num_dbs : 0;
+}
+
+bool cluster_db_info(struct clusterd *cd, size_t i, const char **name,
+		     uint64_t *records)
+{
+	struct cluster_db *d = cd->dbs != NULL ? cd->dbs->dbs : NULL;
+	size_t n = 0;
+
+	for (; d != NULL && i > 0; d = d->next, i--) {
+	}
+	if (d == NULL) {
+		return false;
+	}
+	dbwrap_traverse_read(d->db, count_fn, &n, NULL);
+	*name = d->name;
+	*records = n;
+	return true;
+}

@@ -1,0 +1,284 @@
+/*
+ * cldb_tool: drives a replicated database through the clustered dbwrap
+ * backend, for tests/cluster/test_cluster_db.sh.
+ *
+ *   cldb_tool SOCKET DB incr KEY N       N increments of a counter with
+ *                                        fetch_locked + record_store,
+ *                                        retrying on NT_STATUS_RETRY;
+ *                                        prints "retries R"
+ *   cldb_tool SOCKET DB set KEY VALUE    store (retrying); prints the time
+ *                                        of the acknowledgement (epoch s)
+ *   cldb_tool SOCKET DB get KEY          prints the value or "none"
+ *   cldb_tool SOCKET DB delete KEY
+ *   cldb_tool SOCKET DB wait KEY VALUE MS   polls until the value is
+ *                                        VALUE; exit 1 after MS ms
+ *   cldb_tool SOCKET DB watch MSGDIR KEY MS
+ *                                        watches KEY (dbwrap_watch_send,
+ *                                        messaging in MSGDIR); prints
+ *                                        "ready", then "woken" and exits 0
+ *                                        when woken; exit 1 after MS ms
+ *   cldb_tool SOCKET DB count            records (traverse_read)
+ *
+ * A counter value is a REC_TEST marshall record holding a u64.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dbwrap/dbwrap_cluster.h"
+#include "lib/util/debug.h"
+#include "lib/util/marshall.h"
+
+static NTSTATUS value_pull(struct db_data d, uint64_t *v)
+{
+	struct marshall_pull r;
+	NTSTATUS status;
+
+	*v = 0;
+	if (d.dsize == 0) {
+		return NT_STATUS_NOT_FOUND;
+	}
+	status = marshall_pull_init(&r, d.dptr, d.dsize, REC_TEST, 1);
+	NT_STATUS_NOT_OK_RETURN(status);
+	marshall_pull_u64(&r, v);
+	return marshall_pull_finish(&r);
+}
+
+static NTSTATUS value_push(TALLOC_CTX *mem_ctx, uint64_t v,
+			   struct db_data *d)
+{
+	struct marshall_push *p = marshall_push_init(mem_ctx, REC_TEST, 1);
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	NTSTATUS status;
+
+	if (p == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	marshall_push_u64(p, v);
+	status = marshall_push_finish(p, &buf, &len);
+	*d = db_data_make(buf, len);
+	return status;
+}
+
+/* read-modify-write with the CAS retry: add (or set when !add) */
+static NTSTATUS change(struct db_context *db, struct db_data key,
+		       uint64_t arg, bool add, unsigned *retries)
+{
+	for (unsigned attempt = 0; attempt < 100000; attempt++) {
+		TALLOC_CTX *frame = talloc_new(db);
+		struct db_record *rec = dbwrap_fetch_locked(db, frame, key);
+		struct db_data nd;
+		uint64_t v = 0;
+		NTSTATUS status;
+
+		if (rec == NULL) {
+			talloc_free(frame);
+			return NT_STATUS_INTERNAL_DB_ERROR;
+		}
+		status = value_pull(dbwrap_record_get_value(rec), &v);
+		if (!NT_STATUS_IS_OK(status) &&
+		    !NT_STATUS_EQUAL(status, NT_STATUS_NOT_FOUND)) {
+			talloc_free(frame);
+			return status;
+		}
+		status = value_push(frame, add ? v + arg : arg, &nd);
+		if (NT_STATUS_IS_OK(status)) {
+			status = dbwrap_record_store(rec, nd);
+		}
+		talloc_free(frame);
+		if (!NT_STATUS_EQUAL(status, NT_STATUS_RETRY)) {
+			return status;
+		}
+		(*retries)++;
+	}
+	return NT_STATUS_RETRY;
+}
+
+static int get(struct db_context *db, struct db_data key, bool *found,
+	       uint64_t *v)
+{
+	struct db_data d;
+	NTSTATUS status = dbwrap_fetch(db, db, key, &d);
+
+	*found = false;
+	if (NT_STATUS_EQUAL(status, NT_STATUS_NOT_FOUND)) {
+		return 0;
+	}
+	if (!NT_STATUS_IS_OK(status) ||
+	    !NT_STATUS_IS_OK(value_pull(d, v))) {
+		return -1;
+	}
+	*found = true;
+	talloc_free(d.dptr);
+	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int count_fn(struct db_record *rec, void *private_data)
+{
+	return 0;
+}
+
+static void watch_done(struct tevent_req *req)
+{
+	bool *done = tevent_req_callback_data_void(req);
+	bool died = false;
+	NTSTATUS status = dbwrap_watch_recv(req, &died);
+
+	printf("%s\n", NT_STATUS_IS_OK(status) ? "woken" : nt_errstr(status));
+	fflush(stdout);
+	*done = NT_STATUS_IS_OK(status);
+	exit(NT_STATUS_IS_OK(status) ? 0 : 1);
+}
+
+static int watch(TALLOC_CTX *mem, const char *sock, const char *name,
+		 const char *msgdir, struct db_data key, int ms)
+{
+	struct tevent_context *ev = tevent_context_init(mem);
+	struct messaging_context *msg;
+	struct db_context *db;
+	struct db_record *rec;
+	struct tevent_req *req;
+	struct server_id none = {0};
+	bool done = false;
+
+	msg = ev != NULL ? messaging_init(mem, ev, msgdir, 0) : NULL;
+	db = msg != NULL ? db_open_cluster(mem, msg, sock, name, 0) : NULL;
+	rec = db != NULL ? dbwrap_fetch_locked(db, mem, key) : NULL;
+	if (rec == NULL) {
+		fprintf(stderr, "cannot set up the watch\n");
+		return 2;
+	}
+	req = dbwrap_watch_send(mem, ev, rec, none);
+	if (req == NULL ||
+	    !tevent_req_set_endtime(req, ev,
+				    tevent_timeval_current_ofs(ms / 1000,
+							       (ms % 1000) *
+								       1000))) {
+		return 2;
+	}
+	tevent_req_set_callback(req, watch_done, &done);
+	TALLOC_FREE(rec);
+	printf("ready\n");
+	fflush(stdout);
+	while (!done) {
+		if (tevent_loop_once(ev) != 0) {
+			return 2;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct db_context *db;
+	struct db_data key;
+	unsigned retries = 0;
+	NTSTATUS status;
+	bool found;
+	uint64_t v;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: see the comment in cldb_tool.c\n");
+		return 2;
+	}
+	debug_set_prefix("cldb_tool");
+	if (strcmp(argv[3], "watch") == 0) {
+		if (argc != 7) {
+			return 2;
+		}
+		key = db_data_string(argv[5]);
+		return watch(mem, argv[1], argv[2], argv[4], key,
+			     atoi(argv[6]));
+	}
+	db = db_open_cluster(mem, NULL, argv[1], argv[2], 10000);
+	if (db == NULL) {
+		fprintf(stderr, "cannot attach %s\n", argv[2]);
+		return 1;
+	}
+	if (strcmp(argv[3], "count") == 0) {
+		int n = 0;
+		status = dbwrap_traverse_read(db, count_fn, NULL, &n);
+		printf("%d\n", n);
+		return NT_STATUS_IS_OK(status) ? 0 : 1;
+	}
+	if (argc < 5) {
+		return 2;
+	}
+	key = db_data_string(argv[4]);
+	if (strcmp(argv[3], "incr") == 0 && argc == 6) {
+		long n = atol(argv[5]);
+		for (long i = 0; i < n; i++) {
+			status = change(db, key, 1, true, &retries);
+			if (!NT_STATUS_IS_OK(status)) {
+				fprintf(stderr, "increment %ld: %s\n", i,
+					nt_errstr(status));
+				return 1;
+			}
+		}
+		printf("retries %u\n", retries);
+		return 0;
+	}
+	if (strcmp(argv[3], "set") == 0 && argc == 6) {
+		struct timeval tv;
+		status = change(db, key, strtoull(argv[5], NULL, 10), false,
+				&retries);
+		gettimeofday(&tv, NULL);
+		if (!NT_STATUS_IS_OK(status)) {
+			fprintf(stderr, "set: %s\n", nt_errstr(status));
+			return 1;
+		}
+		printf("%ld.%06ld\n", (long)tv.tv_sec, (long)tv.tv_usec);
+		return 0;
+	}
+	if (strcmp(argv[3], "delete") == 0 && argc == 5) {
+		status = dbwrap_delete(db, key);
+		if (!NT_STATUS_IS_OK(status)) {
+			fprintf(stderr, "delete: %s\n", nt_errstr(status));
+			return 1;
+		}
+		return 0;
+	}
+	if (strcmp(argv[3], "get") == 0 && argc == 5) {
+		if (get(db, key, &found, &v) != 0) {
+			fprintf(stderr, "get failed\n");
+			return 1;
+		}
+		if (found) {
+			printf("%" PRIu64 "\n", v);
+		} else {
+			printf("none\n");
+		}
+		return 0;
+	}
+	if (strcmp(argv[3], "wait") == 0 && argc == 7) {
+		uint64_t want = strtoull(argv[5], NULL, 10);
+		int64_t start = now_ms(), end = start + atoi(argv[6]);
+		do {
+			if (get(db, key, &found, &v) == 0 && found &&
+			    v == want) {
+				printf("%" PRId64 " ms\n", now_ms() - start);
+				return 0;
+			}
+			usleep(1000);
+		} while (now_ms() < end);
+		printf("not there after %s ms (%s %" PRIu64 ")\n", argv[6],
+		       found ? "have" : "have none", v);
+		return 1;
+	}
+	fprintf(stderr, "bad arguments\n");
+	return 2;
+}

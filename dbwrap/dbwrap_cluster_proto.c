@@ -1,0 +1,258 @@
+/*
+ * Replicated databases: encodings (dbwrap_cluster_proto.h).
+ */
+#include <string.h>
+
+#include "dbwrap/dbwrap_cluster_proto.h"
+#include "lib/util/marshall.h"
+
+bool cldb_name_ok(const char *name)
+{
+	size_t n;
+
+	if (name == NULL || name[0] == '\0' || name[0] == '.') {
+		return false;
+	}
+	n = strlen(name);
+	if (n > CLDB_MAX_NAME) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		      c == '-')) {
+			return false;
+		}
+	}
+	return true;
+}
+
+uint32_t cldb_frame_len(const uint8_t hdr[CLDB_FRAME_HDR], uint32_t max)
+{
+	uint32_t n = (uint32_t)hdr[0] | ((uint32_t)hdr[1] << 8) |
+		     ((uint32_t)hdr[2] << 16) | ((uint32_t)hdr[3] << 24);
+
+	return (n == 0 || n > max) ? 0 : n;
+}
+
+/* Prepend the length header to a finished record. */
+static NTSTATUS frame_finish(struct marshall_push *p, uint8_t **buf,
+			     size_t *len)
+{
+	NTSTATUS status = marshall_push_finish(p, buf, len);
+	uint8_t *f = NULL;
+
+	NT_STATUS_NOT_OK_RETURN(status);
+	if (*len > CLDB_MAX_FRAME) {
+		TALLOC_FREE(*buf);
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	f = talloc_realloc(NULL, *buf, uint8_t, *len + CLDB_FRAME_HDR);
+	if (f == NULL) {
+		TALLOC_FREE(*buf);
+		return NT_STATUS_NO_MEMORY;
+	}
+	memmove(f + CLDB_FRAME_HDR, f, *len);
+	f[0] = *len & 0xff;
+	f[1] = (*len >> 8) & 0xff;
+	f[2] = (*len >> 16) & 0xff;
+	f[3] = (*len >> 24) & 0xff;
+	*buf = f;
+	*len += CLDB_FRAME_HDR;
+	return NT_STATUS_OK;
+}
+
+static bool request_ok(const struct cldb_request *r)
+{
+	if (!cldb_name_ok(r->db)) {
+		return false;
+	}
+	switch (r->op) {
+	case CLDB_OP_ATTACH:
+		return r->key.dsize == 0 && r->value.dsize == 0;
+	case CLDB_OP_STORE:
+		return r->key.dsize > 0 && r->key.dsize <= CLDB_MAX_KEY &&
+		       r->value.dsize <= CLDB_MAX_VALUE;
+	case CLDB_OP_DELETE:
+		return r->key.dsize > 0 && r->key.dsize <= CLDB_MAX_KEY &&
+		       r->value.dsize == 0;
+	}
+	return false;
+}
+
+static void push_request_fields(struct marshall_push *p,
+				const struct cldb_request *r)
+{
+	marshall_push_u32(p, r->op);
+	marshall_push_string(p, r->db);
+	marshall_push_blob(p, r->key.dptr, r->key.dsize);
+	marshall_push_u64(p, r->seq);
+	marshall_push_blob(p, r->value.dptr, r->value.dsize);
+}
+
+static NTSTATUS pull_request_fields(TALLOC_CTX *mem_ctx,
+				    struct marshall_pull *m,
+				    struct cldb_request *r)
+{
+	const uint8_t *k = NULL, *v = NULL;
+	size_t klen = 0, vlen = 0;
+
+	if (!marshall_pull_u32(m, &r->op) ||
+	    !marshall_pull_string(m, mem_ctx, &r->db) ||
+	    !marshall_pull_blob(m, &k, &klen) ||
+	    !marshall_pull_u64(m, &r->seq) ||
+	    !marshall_pull_blob(m, &v, &vlen)) {
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
+	r->key = db_data_make(k, klen);
+	r->value = db_data_make(v, vlen);
+	if (!request_ok(r)) {
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
+	return NT_STATUS_OK;
+}
+
+NTSTATUS cldb_request_push(TALLOC_CTX *mem_ctx, const struct cldb_request *r,
+			   uint8_t **buf, size_t *len)
+{
+	struct marshall_push *p;
+
+	if (!request_ok(r)) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	p = marshall_push_init(mem_ctx, REC_CLUSTERD_DB_REQ, 1);
+	if (p == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	push_request_fields(p, r);
+	return frame_finish(p, buf, len);
+}
+
+NTSTATUS cldb_request_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf,
+			   size_t len, struct cldb_request *r)
+{
+	struct marshall_pull m;
+	NTSTATUS status;
+
+	*r = (struct cldb_request){0};
+	status = marshall_pull_init(&m, buf, len, REC_CLUSTERD_DB_REQ, 1);
+	NT_STATUS_NOT_OK_RETURN(status);
+	status = pull_request_fields(mem_ctx, &m, r);
+	NT_STATUS_NOT_OK_RETURN(status);
+	return marshall_pull_finish(&m);
+}
+
+NTSTATUS cldb_response_push(TALLOC_CTX *mem_ctx,
+			    const struct cldb_response *r, uint8_t **buf,
+			    size_t *len)
+{
+	struct marshall_push *p;
+
+	p = marshall_push_init(mem_ctx, REC_CLUSTERD_DB_RESP, 1);
+	if (p == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	marshall_push_u32(p, NT_STATUS_V(r->status));
+	marshall_push_u64(p, r->seq);
+	marshall_push_string(p, r->path != NULL ? r->path : "");
+	return frame_finish(p, buf, len);
+}
+
+NTSTATUS cldb_response_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf,
+			    size_t len, struct cldb_response *r)
+{
+	struct marshall_pull m;
+	uint32_t st = 0;
+	NTSTATUS status;
+
+	*r = (struct cldb_response){0};
+	status = marshall_pull_init(&m, buf, len, REC_CLUSTERD_DB_RESP, 1);
+	NT_STATUS_NOT_OK_RETURN(status);
+	if (!marshall_pull_u32(&m, &st) || !marshall_pull_u64(&m, &r->seq) ||
+	    !marshall_pull_string(&m, mem_ctx, &r->path) || r->path == NULL) {
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
+	r->status = NT_STATUS(st);
+	if (strlen(r->path) > 4096) {
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
+	return marshall_pull_finish(&m);
+}
+
+NTSTATUS cldb_update_push(TALLOC_CTX *mem_ctx, const struct cldb_update *u,
+			  uint8_t **buf, size_t *len)
+{
+	struct marshall_push *p;
+
+	if (u->req.op == CLDB_OP_ATTACH || !request_ok(&u->req)) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	p = marshall_push_init(mem_ctx, REC_CLUSTERD_DB_UPDATE, 1);
+	if (p == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	marshall_push_u32(p, u->nodeid);
+	marshall_push_u64(p, u->reqid);
+	push_request_fields(p, &u->req);
+	return marshall_push_finish(p, buf, len);
+}
+
+NTSTATUS cldb_update_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf,
+			  size_t len, struct cldb_update *u)
+{
+	struct marshall_pull m;
+	NTSTATUS status;
+
+	*u = (struct cldb_update){0};
+	status = marshall_pull_init(&m, buf, len, REC_CLUSTERD_DB_UPDATE, 1);
+	NT_STATUS_NOT_OK_RETURN(status);
+	if (!marshall_pull_u32(&m, &u->nodeid) ||
+	    !marshall_pull_u64(&m, &u->reqid)) {
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
+	status = pull_request_fields(mem_ctx, &m, &u->req);
+	NT_STATUS_NOT_OK_RETURN(status);
+	if (u->req.op == CLDB_OP_ATTACH) {
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
+	return marshall_pull_finish(&m);
+}
+
+NTSTATUS cldb_value_push(TALLOC_CTX *mem_ctx, const struct cldb_value *v,
+			 uint8_t **buf, size_t *len)
+{
+	struct marshall_push *p;
+
+	p = marshall_push_init(mem_ctx, REC_CLUSTERD_DB_VALUE, 1);
+	if (p == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	marshall_push_u64(p, v->seq);
+	marshall_push_bool(p, v->deleted);
+	marshall_push_blob(p, v->value.dptr, v->value.dsize);
+	return marshall_push_finish(p, buf, len);
+}
+
+NTSTATUS cldb_value_pull(const uint8_t *buf, size_t len,
+			 struct cldb_value *v)
+{
+	struct marshall_pull m;
+	const uint8_t *d = NULL;
+	size_t dlen = 0;
+	NTSTATUS status;
+
+	*v = (struct cldb_value){0};
+	status = marshall_pull_init(&m, buf, len, REC_CLUSTERD_DB_VALUE, 1);
+	NT_STATUS_NOT_OK_RETURN(status);
+	if (!marshall_pull_u64(&m, &v->seq) ||
+	    !marshall_pull_bool(&m, &v->deleted) ||
+	    !marshall_pull_blob(&m, &d, &dlen)) {
+		return NT_STATUS_INTERNAL_DB_CORRUPTION;
+	}
+	v->value = db_data_make(d, dlen);
+	if (v->seq == 0 || (v->deleted && dlen != 0)) {
+		return NT_STATUS_INTERNAL_DB_CORRUPTION;
+	}
+	return marshall_pull_finish(&m);
+}
