@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -528,8 +529,9 @@ struct rename_search {
 	const char *share_path;
 	const char *relpath; /* of the open being renamed */
 	size_t len;
-	const char *parent;
+	const char *parent; /* of the rename target */
 	size_t parent_len;
+	bool casefold;
 	bool is_dir;
 	NTSTATUS status;
 };
@@ -554,7 +556,8 @@ static int rename_search_one(uint64_t dev, uint64_t ino,
 		return 1;
 	}
 	if (s->parent == NULL || strlen(d->relpath) != s->parent_len ||
-	    strncmp(d->relpath, s->parent, s->parent_len) != 0) {
+	    (s->casefold ? strncasecmp(d->relpath, s->parent, s->parent_len)
+			 : strncmp(d->relpath, s->parent, s->parent_len)) != 0) {
 		return 0;
 	}
 	for (i = 0; i < d->num_entries; i++) {
@@ -569,7 +572,17 @@ static int rename_search_one(uint64_t dev, uint64_t ino,
 	return 0;
 }
 
-NTSTATUS smbd_share_mode_rename_check(struct smbd_open *op)
+/*
+ * The directory checked for DELETE opens is the one the name goes INTO
+ * (Windows; Samba 4.17 checks the target's parent too, though only
+ * among its own process's opens, and since bug 15861 breaks H leases on
+ * it first and fails with SHARING_VIOLATION while an open with DELETE
+ * access remains).  A rename out of a directory open with DELETE is
+ * allowed.  The target's case is the client's: on a case-insensitive
+ * share it is compared without case.
+ */
+NTSTATUS smbd_share_mode_rename_check(struct smbd_open *op,
+				      const char *newrel)
 {
 	struct rename_search s = {
 		.share_path = share_path_of(op),
@@ -578,12 +591,15 @@ NTSTATUS smbd_share_mode_rename_check(struct smbd_open *op)
 		.is_dir = op->is_dir,
 		.status = NT_STATUS_OK,
 	};
-	const char *slash = strrchr(op->relpath, '/');
+	const char *slash = strrchr(newrel, '/');
 	NTSTATUS status;
 
-	if (op->relpath[0] != '\0') {
-		s.parent = op->relpath;
-		s.parent_len = slash != NULL ? (size_t)(slash - op->relpath) : 0;
+	s.casefold = op->tcon->share == NULL ||
+		     op->tcon->share->case_sensitive !=
+			     SMB_CONF_CASE_SENSITIVE_YES;
+	if (newrel[0] != '\0') {
+		s.parent = newrel;
+		s.parent_len = slash != NULL ? (size_t)(slash - newrel) : 0;
 	}
 	status = share_mode_forall(op->tcon->session->client,
 				   rename_search_one, &s);

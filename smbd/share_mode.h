@@ -89,12 +89,13 @@ NTSTATUS smbd_share_mode_set_delete(struct smbd_open *op, bool on);
 bool smbd_share_mode_delete_pending(const struct smbd_open *op);
 
 /*
- * May op (a file or directory) be renamed?  ACCESS_DENIED when op is a
- * directory with an open file below it; SHARING_VIOLATION when op's
- * parent directory is open with DELETE access (Windows; smbtorture
- * smb2.rename).  Any process's opens count.
+ * May op (a file or directory) be renamed to newrel?  ACCESS_DENIED when
+ * op is a directory with an open file below it; SHARING_VIOLATION when
+ * the directory newrel goes into is open with DELETE access (Windows;
+ * smbtorture smb2.rename, Samba bug 15861).  Any process's opens count.
  */
-NTSTATUS smbd_share_mode_rename_check(struct smbd_open *op);
+NTSTATUS smbd_share_mode_rename_check(struct smbd_open *op,
+				      const char *newrel);
 /* op was renamed to newrel: the record follows, and the other processes
  * with opens of the file are told (MSG_SMB_FILE_RENAMED) so their opens
  * carry the new name. */

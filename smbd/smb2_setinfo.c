@@ -738,11 +738,11 @@ static NTSTATUS parse_file_class(struct setinfo_job *job,
 			return NT_STATUS_OK;
 		}
 		/* Windows refuses to rename a directory while something
-		 * below it is open (ACCESS_DENIED), and a rename while the
-		 * parent directory is open with DELETE access
-		 * (SHARING_VIOLATION, smbtorture smb2.rename): the opens of
-		 * every process count. */
-		status = smbd_share_mode_rename_check(op);
+		 * below it is open (ACCESS_DENIED), and a rename into a
+		 * directory open with DELETE access (SHARING_VIOLATION,
+		 * smbtorture smb2.rename): the opens of every process
+		 * count. */
+		status = smbd_share_mode_rename_check(op, job->newrel);
 		if (!NT_STATUS_IS_OK(status)) {
 			return status;
 		}
