@@ -1,0 +1,226 @@
+/*
+ * Unit tests: the encodings of replicated databases
+ * (dbwrap/dbwrap_cluster_proto.h): round trips, every truncation, a
+ * trailing byte, bad names, ops and sizes, corrupt stored values.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "dbwrap/dbwrap_cluster_proto.h"
+#include "lib/util/marshall.h"
+
+static void test_names(void **state)
+{
+	char longname[CLDB_MAX_NAME + 2];
+
+	assert_true(cldb_name_ok("locking"));
+	assert_true(cldb_name_ok("smbXsrv_open_global.tdb-1_x"));
+	assert_false(cldb_name_ok(NULL));
+	assert_false(cldb_name_ok(""));
+	assert_false(cldb_name_ok(".hidden"));
+	assert_false(cldb_name_ok("../etc"));
+	assert_false(cldb_name_ok("a/b"));
+	assert_false(cldb_name_ok("a b"));
+	assert_false(cldb_name_ok("a\n"));
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_false(cldb_name_ok(longname));
+	longname[CLDB_MAX_NAME] = '\0';
+	assert_true(cldb_name_ok(longname));
+}
+
+static void test_request(void **state)
+{
+	struct cldb_request r = {
+		.op = CLDB_OP_STORE,
+		.db = "test",
+		.key = db_data_string("key"),
+		.seq = 42,
+		.value = db_data_string("value"),
+	};
+	struct cldb_request got;
+	uint8_t *buf = NULL, *longer;
+	size_t len = 0;
+	TALLOC_CTX *mem = talloc_new(NULL);
+
+	assert_true(NT_STATUS_IS_OK(cldb_request_push(mem, &r, &buf, &len)));
+	assert_int_equal(cldb_frame_len(buf, CLDB_MAX_FRAME), len - 4);
+	assert_true(NT_STATUS_IS_OK(
+		cldb_request_pull(mem, buf + 4, len - 4, &got)));
+	assert_int_equal(got.op, CLDB_OP_STORE);
+	assert_string_equal(got.db, "test");
+	assert_int_equal(got.seq, 42);
+	assert_int_equal(got.key.dsize, 3);
+	assert_memory_equal(got.key.dptr, "key", 3);
+	assert_int_equal(got.value.dsize, 5);
+	assert_memory_equal(got.value.dptr, "value", 5);
+	for (size_t l = 0; l < len - 4; l++) {
+		assert_false(NT_STATUS_IS_OK(
+			cldb_request_pull(mem, buf + 4, l, &got)));
+	}
+	longer = talloc_size(mem, len + 1);
+	memcpy(longer, buf, len);
+	longer[len] = 0;
+	assert_false(NT_STATUS_IS_OK(
+		cldb_request_pull(mem, longer + 4, len - 3, &got)));
+
+	/* refused when pushing: bad name, empty key, value on ATTACH */
+	r.db = "../x";
+	assert_false(NT_STATUS_IS_OK(cldb_request_push(mem, &r, &buf, &len)));
+	r.db = "test";
+	r.key = db_data_make(NULL, 0);
+	assert_false(NT_STATUS_IS_OK(cldb_request_push(mem, &r, &buf, &len)));
+	r.op = CLDB_OP_ATTACH;
+	assert_false(NT_STATUS_IS_OK(cldb_request_push(mem, &r, &buf, &len)));
+	r.value = db_data_make(NULL, 0);
+	assert_true(NT_STATUS_IS_OK(cldb_request_push(mem, &r, &buf, &len)));
+	/* a DELETE carrying a value is refused */
+	r.op = CLDB_OP_DELETE;
+	r.key = db_data_string("k");
+	r.value = db_data_string("v");
+	assert_false(NT_STATUS_IS_OK(cldb_request_push(mem, &r, &buf, &len)));
+	talloc_free(mem);
+}
+
+/* A hand-made request with a bad op or an oversized key: pull refuses. */
+static void test_request_hostile(void **state)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct cldb_request got;
+	struct marshall_push *p;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	uint8_t *bigkey = talloc_zero_size(mem, CLDB_MAX_KEY + 1);
+
+	p = marshall_push_init(mem, REC_CLUSTERD_DB_REQ, 1);
+	marshall_push_u32(p, 7);
+	marshall_push_string(p, "test");
+	marshall_push_blob(p, "k", 1);
+	marshall_push_u64(p, 0);
+	marshall_push_blob(p, NULL, 0);
+	assert_true(NT_STATUS_IS_OK(marshall_push_finish(p, &buf, &len)));
+	assert_false(NT_STATUS_IS_OK(cldb_request_pull(mem, buf, len, &got)));
+
+	p = marshall_push_init(mem, REC_CLUSTERD_DB_REQ, 1);
+	marshall_push_u32(p, CLDB_OP_STORE);
+	marshall_push_string(p, "test");
+	marshall_push_blob(p, bigkey, CLDB_MAX_KEY + 1);
+	marshall_push_u64(p, 0);
+	marshall_push_blob(p, NULL, 0);
+	assert_true(NT_STATUS_IS_OK(marshall_push_finish(p, &buf, &len)));
+	assert_false(NT_STATUS_IS_OK(cldb_request_pull(mem, buf, len, &got)));
+
+	/* a response where a request is expected */
+	{
+		struct cldb_response r = {.status = NT_STATUS_OK};
+		assert_true(NT_STATUS_IS_OK(
+			cldb_response_push(mem, &r, &buf, &len)));
+		assert_false(NT_STATUS_IS_OK(
+			cldb_request_pull(mem, buf + 4, len - 4, &got)));
+	}
+	talloc_free(mem);
+}
+
+static void test_response(void **state)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct cldb_response r = {.status = NT_STATUS_RETRY,
+				  .seq = 7,
+				  .path = "/var/lib/x.tdb"};
+	struct cldb_response got;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	assert_true(NT_STATUS_IS_OK(cldb_response_push(mem, &r, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(
+		cldb_response_pull(mem, buf + 4, len - 4, &got)));
+	assert_true(NT_STATUS_EQUAL(got.status, NT_STATUS_RETRY));
+	assert_int_equal(got.seq, 7);
+	assert_string_equal(got.path, "/var/lib/x.tdb");
+	for (size_t l = 0; l < len - 4; l++) {
+		assert_false(NT_STATUS_IS_OK(
+			cldb_response_pull(mem, buf + 4, l, &got)));
+	}
+	talloc_free(mem);
+}
+
+static void test_update(void **state)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct cldb_update u = {
+		.nodeid = 3,
+		.reqid = 99,
+		.req = {.op = CLDB_OP_DELETE,
+			.db = "locking",
+			.key = db_data_string("abc"),
+			.seq = 5},
+	};
+	struct cldb_update got;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	assert_true(NT_STATUS_IS_OK(cldb_update_push(mem, &u, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(cldb_update_pull(mem, buf, len, &got)));
+	assert_int_equal(got.nodeid, 3);
+	assert_int_equal(got.reqid, 99);
+	assert_int_equal(got.req.op, CLDB_OP_DELETE);
+	assert_string_equal(got.req.db, "locking");
+	assert_int_equal(got.req.seq, 5);
+	for (size_t l = 0; l < len; l++) {
+		assert_false(NT_STATUS_IS_OK(
+			cldb_update_pull(mem, buf, l, &got)));
+	}
+	/* ATTACH never travels */
+	u.req.op = CLDB_OP_ATTACH;
+	u.req.key = db_data_make(NULL, 0);
+	assert_false(NT_STATUS_IS_OK(cldb_update_push(mem, &u, &buf, &len)));
+	talloc_free(mem);
+}
+
+static void test_value(void **state)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct cldb_value v = {.seq = 12, .value = db_data_string("hello")};
+	struct cldb_value got;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	assert_true(NT_STATUS_IS_OK(cldb_value_push(mem, &v, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(cldb_value_pull(buf, len, &got)));
+	assert_int_equal(got.seq, 12);
+	assert_false(got.deleted);
+	assert_memory_equal(got.value.dptr, "hello", 5);
+	for (size_t l = 0; l < len; l++) {
+		assert_false(NT_STATUS_IS_OK(cldb_value_pull(buf, l, &got)));
+	}
+	/* a tombstone with a value, or seq 0, is corrupt */
+	v.deleted = true;
+	assert_true(NT_STATUS_IS_OK(cldb_value_push(mem, &v, &buf, &len)));
+	assert_false(NT_STATUS_IS_OK(cldb_value_pull(buf, len, &got)));
+	v.value = db_data_make(NULL, 0);
+	assert_true(NT_STATUS_IS_OK(cldb_value_push(mem, &v, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(cldb_value_pull(buf, len, &got)));
+	assert_true(got.deleted);
+	v.seq = 0;
+	assert_true(NT_STATUS_IS_OK(cldb_value_push(mem, &v, &buf, &len)));
+	assert_false(NT_STATUS_IS_OK(cldb_value_pull(buf, len, &got)));
+	talloc_free(mem);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_request),
+		cmocka_unit_test(test_request_hostile),
+		cmocka_unit_test(test_response),
+		cmocka_unit_test(test_update),
+		cmocka_unit_test(test_value),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
