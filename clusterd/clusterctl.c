@@ -201,6 +201,14 @@ static void print_text(const struct ctrl_status *s)
 		       ip_owner_text(buf, sizeof(buf), s->ips[i].owner),
 		       s->ips[i].held ? " (held here)" : "");
 	}
+	printf("\nReplicated databases: %u\n", s->num_dbs);
+	if (s->num_dbs > 0) {
+		printf("  %-44s %s\n", "NAME", "RECORDS");
+	}
+	for (uint32_t i = 0; i < s->num_dbs; i++) {
+		printf("  %-44s %llu\n", s->dbs[i].name,
+		       (unsigned long long)s->dbs[i].records);
+	}
 }
 
 static int print_json(const struct ctrl_status *s)
@@ -240,6 +248,22 @@ static int print_json(const struct ctrl_status *s)
 	}
 	json_object_set_new(root, "nodes", nodes);
 	json_object_set_new(root, "public_ips", ips);
+	{
+		json_t *dbs = json_array();
+		if (dbs == NULL) {
+			json_decref(root);
+			return EXIT_ERROR;
+		}
+		for (uint32_t i = 0; i < s->num_dbs; i++) {
+			json_t *d = json_object();
+			json_object_set_new(d, "name",
+					    json_string(s->dbs[i].name));
+			json_object_set_new(d, "records",
+					    json_integer(s->dbs[i].records));
+			json_array_append_new(dbs, d);
+		}
+		json_object_set_new(root, "databases", dbs);
+	}
 	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (text == NULL) {

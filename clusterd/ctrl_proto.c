@@ -108,10 +108,11 @@ NTSTATUS ctrl_status_push(TALLOC_CTX *mem_ctx, const struct ctrl_status *s,
 {
 	struct marshall_push *p = NULL;
 
-	if (s->num_nodes > CTRL_MAX_NODES || s->num_ips > CTRL_MAX_IPS) {
+	if (s->num_nodes > CTRL_MAX_NODES || s->num_ips > CTRL_MAX_IPS ||
+	    s->num_dbs > CTRL_MAX_DBS) {
 		return NT_STATUS_INVALID_PARAMETER;
 	}
-	p = marshall_push_init(mem_ctx, REC_CLUSTERD_CTRL_STATUS, 1);
+	p = marshall_push_init(mem_ctx, REC_CLUSTERD_CTRL_STATUS, 2);
 	if (p == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
@@ -134,6 +135,11 @@ NTSTATUS ctrl_status_push(TALLOC_CTX *mem_ctx, const struct ctrl_status *s,
 		marshall_push_string(p, s->ips[i].iface);
 		marshall_push_u32(p, s->ips[i].owner);
 		marshall_push_bool(p, s->ips[i].held);
+	}
+	marshall_push_u32(p, s->num_dbs);
+	for (uint32_t i = 0; i < s->num_dbs; i++) {
+		marshall_push_string(p, s->dbs[i].name);
+		marshall_push_u64(p, s->dbs[i].records);
 	}
 	return frame_finish(p, buf, len);
 }
@@ -163,7 +169,7 @@ NTSTATUS ctrl_status_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf, size_t len,
 	bool ok;
 
 	*out = NULL;
-	status = marshall_pull_init(&r, buf, len, REC_CLUSTERD_CTRL_STATUS, 1);
+	status = marshall_pull_init(&r, buf, len, REC_CLUSTERD_CTRL_STATUS, 2);
 	NT_STATUS_NOT_OK_RETURN(status);
 	s = talloc_zero(mem_ctx, struct ctrl_status);
 	if (s == NULL) {
@@ -208,6 +214,24 @@ NTSTATUS ctrl_status_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf, size_t len,
 		    !pull_text(&r, s->ips, &ip->iface, 64) ||
 		    !marshall_pull_u32(&r, &ip->owner) ||
 		    !marshall_pull_bool(&r, &ip->held)) {
+			goto corrupt;
+		}
+	}
+	if (r.version >= 2) {
+		/* name (u32 length + at least 2 bytes) + u64 */
+		if (!marshall_pull_count(&r, &s->num_dbs, 14) ||
+		    s->num_dbs > CTRL_MAX_DBS) {
+			goto corrupt;
+		}
+	}
+	s->dbs = talloc_zero_array(s, struct ctrl_status_db, s->num_dbs + 1);
+	if (s->dbs == NULL) {
+		goto nomem;
+	}
+	for (uint32_t i = 0; i < s->num_dbs; i++) {
+		if (!pull_text(&r, s->dbs, &s->dbs[i].name, 64) ||
+		    s->dbs[i].name[0] == '\0' ||
+		    !marshall_pull_u64(&r, &s->dbs[i].records)) {
 			goto corrupt;
 		}
 	}

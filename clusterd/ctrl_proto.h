@@ -5,7 +5,8 @@
  *
  * Frame: u32 little-endian length, then that many bytes holding one
  * marshall record.  Requests are REC_CLUSTERD_CTRL_REQ v1 {u32 op};
- * responses are REC_CLUSTERD_CTRL_STATUS v1 (op STATUS) or
+ * responses are REC_CLUSTERD_CTRL_STATUS v2 (op STATUS; v2 appends the
+ * replicated databases, v1 is still read) or
  * REC_CLUSTERD_CTRL_RESULT v1 {u32 NTSTATUS} (every other op, and any
  * error).  Both sides check every byte: lengths over the limits, unknown
  * ops, bad enum values, trailing bytes are refused.
@@ -25,6 +26,7 @@
 #define CTRL_MAX_RESPONSE (4 * 1024 * 1024)
 #define CTRL_MAX_NODES 1024
 #define CTRL_MAX_IPS 1024
+#define CTRL_MAX_DBS 1024
 
 enum ctrl_op {
 	CTRL_OP_STATUS = 1,
@@ -46,6 +48,12 @@ struct ctrl_status_ip {
 	bool held;	/* the answering node has it configured now */
 };
 
+/* A replicated database (status v2). */
+struct ctrl_status_db {
+	char *name;
+	uint64_t records; /* live records (tombstones not counted) */
+};
+
 struct ctrl_status {
 	uint32_t my_id;
 	bool quorate;
@@ -56,6 +64,8 @@ struct ctrl_status {
 	struct ctrl_status_node *nodes;
 	uint32_t num_ips;
 	struct ctrl_status_ip *ips;
+	uint32_t num_dbs; /* 0 from a v1 sender */
+	struct ctrl_status_db *dbs;
 };
 
 /* The length in a frame header, or 0 if it is over max (or 0). */

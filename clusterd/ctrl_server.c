@@ -108,6 +108,21 @@ static NTSTATUS build_status(struct clusterd *cd, TALLOC_CTX *mem_ctx,
 		s.ips[i].owner = st->committed ? st->owner[i] : IP_ALLOC_NONE;
 		s.ips[i].held = ip_takeover_held(cd, i);
 	}
+	s.num_dbs = cluster_db_count(cd);
+	s.dbs = talloc_zero_array(frame, struct ctrl_status_db,
+				  s.num_dbs + 1);
+	if (s.dbs == NULL) {
+		TALLOC_FREE(frame);
+		return NT_STATUS_NO_MEMORY;
+	}
+	for (size_t i = 0; i < s.num_dbs; i++) {
+		const char *name = NULL;
+		if (!cluster_db_info(cd, i, &name, &s.dbs[i].records)) {
+			s.num_dbs = i;
+			break;
+		}
+		s.dbs[i].name = (char *)name;
+	}
 	status = ctrl_status_push(mem_ctx, &s, buf, len);
 	TALLOC_FREE(frame);
 	return status;

@@ -117,6 +117,65 @@ static void test_status_hostile_count(void **state)
 	talloc_free(buf);
 }
 
+/* v2: the replicated databases; a v1 status (no databases) still reads. */
+static void test_status_dbs(void **state)
+{
+	struct ctrl_status_db dbs[2] = {
+		{ .name = "locking", .records = 12 },
+		{ .name = "test_repl", .records = 0 },
+	};
+	struct ctrl_status s = { .my_id = 1, .num_dbs = 2, .dbs = dbs };
+	struct ctrl_status *o = NULL;
+	struct marshall_push *p;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	assert_true(NT_STATUS_IS_OK(ctrl_status_push(NULL, &s, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(ctrl_status_pull(NULL, buf + 4, len - 4, &o)));
+	assert_int_equal(o->num_dbs, 2);
+	assert_string_equal(o->dbs[0].name, "locking");
+	assert_int_equal(o->dbs[0].records, 12);
+	assert_string_equal(o->dbs[1].name, "test_repl");
+	talloc_free(o);
+	for (size_t l = 0; l < len - 4; l++) {
+		assert_false(NT_STATUS_IS_OK(ctrl_status_pull(NULL, buf + 4, l, &o)));
+	}
+	talloc_free(buf);
+	dbs[1].name = "bad\nname";
+	assert_true(NT_STATUS_IS_OK(ctrl_status_push(NULL, &s, &buf, &len)));
+	assert_false(NT_STATUS_IS_OK(ctrl_status_pull(NULL, buf + 4, len - 4, &o)));
+	talloc_free(buf);
+
+	/* hostile database count */
+	p = marshall_push_init(NULL, REC_CLUSTERD_CTRL_STATUS, 2);
+	marshall_push_u32(p, 1);
+	marshall_push_bool(p, true);
+	marshall_push_bool(p, true);
+	marshall_push_u64(p, 1);
+	marshall_push_u32(p, 1);
+	marshall_push_u32(p, 0); /* nodes */
+	marshall_push_u32(p, 0); /* ips */
+	marshall_push_u32(p, 0x7fffffff); /* dbs */
+	assert_true(NT_STATUS_IS_OK(marshall_push_finish(p, &buf, &len)));
+	assert_false(NT_STATUS_IS_OK(ctrl_status_pull(NULL, buf, len, &o)));
+	talloc_free(buf);
+
+	/* v1 from an older clusterd: no databases */
+	p = marshall_push_init(NULL, REC_CLUSTERD_CTRL_STATUS, 1);
+	marshall_push_u32(p, 1);
+	marshall_push_bool(p, true);
+	marshall_push_bool(p, true);
+	marshall_push_u64(p, 1);
+	marshall_push_u32(p, 1);
+	marshall_push_u32(p, 0);
+	marshall_push_u32(p, 0);
+	assert_true(NT_STATUS_IS_OK(marshall_push_finish(p, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(ctrl_status_pull(NULL, buf, len, &o)));
+	assert_int_equal(o->num_dbs, 0);
+	talloc_free(o);
+	talloc_free(buf);
+}
+
 static void test_result(void **state)
 {
 	uint8_t *buf = NULL;
@@ -137,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_request),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_status_hostile_count),
+		cmocka_unit_test(test_status_dbs),
 		cmocka_unit_test(test_result),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
