@@ -14,6 +14,8 @@
 #   watch:       a watcher of a key on node 3 is woken when node 1 stores
 #                the key (clusterd of node 3 applies it and wakes it)
 #   delete:      a record deleted on node 2 is gone on every node
+#   status:      clusterctl status (text, --json) lists the database with
+#                its 2 live records on every node
 #
 # Needs clusterd and cldb_tool built in $SMB3_BUILD (else exit 77).
 # Bounded (SMB3C_TEST_LIMIT, default 110 s), always cleans up (lib.sh).
@@ -96,3 +98,11 @@ done
 c1=$(tool 1 count) c2=$(tool 2 count) c3=$(tool 3 count)
 [ "$c1/$c2/$c3" = "2/2/2" ] || fail "record counts $c1/$c2/$c3, not 2 each"
 ok "deleted on node 2, gone everywhere; 2 records on every node"
+
+# --- clusterctl status lists the database with its record count ------------
+for n in 1 2 3; do
+	v=$(ctl_get "$n" "[d['records'] for d in s['databases'] if d['name'] == '$DB']")
+	[ "$v" = 2 ] || fail "node $n: clusterctl status shows '$v' records of $DB"
+done
+"$C" ctl 1 status | grep -q "^  $DB  *2\$" || fail "clusterctl status text lacks $DB"
+ok "clusterctl status: $DB with 2 records on every node"
