@@ -130,9 +130,15 @@ static void cpg_deliver(cpg_handle_t handle, const struct cpg_name *group,
 	if (c == NULL || c->cd->st == NULL) {
 		return;
 	}
-	if (clmsg_type(msg, len) == REC_CLUSTERD_DB_UPDATE) {
+	switch (clmsg_type(msg, len)) {
+	case REC_CLUSTERD_DB_UPDATE:
+	case REC_CLUSTERD_DB_SYNC_REQ:
+	case REC_CLUSTERD_DB_SYNC_DATA:
+	case REC_CLUSTERD_DB_SYNC_DONE:
 		cluster_db_deliver(c->cd, nodeid, pid, msg, len);
 		return;
+	default:
+		break;
 	}
 	/* Errors are logged by the state machine; the message is dropped. */
 	cluster_state_deliver(c->cd->st, nodeid, pid, msg, len, &changed);
@@ -184,6 +190,16 @@ static void cpg_confchg(cpg_handle_t handle, const struct cpg_name *group,
 	}
 	if (!cd->st->in_view) {
 		return; /* we left */
+	}
+	{
+		struct clmsg_member jm[CLMSG_MAX_MEMBERS];
+		size_t nj = n_joined < CLMSG_MAX_MEMBERS ? n_joined
+							 : CLMSG_MAX_MEMBERS;
+		for (size_t i = 0; i < nj; i++) {
+			jm[i].nodeid = joined[i].nodeid;
+			jm[i].pid = joined[i].pid;
+		}
+		cluster_db_confchg(cd, m, n_members, jm, nj);
 	}
 	status = cluster_state_make_hello(cd->st, cd,
 					  cd->want_healthy && !cd->take_failed,

@@ -26,6 +26,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clusterd/cluster_msg.h"
 #include "clusterd/clusterd.h"
 #include "dbwrap/dbwrap_cluster.h"
 #include "dbwrap/dbwrap_cluster_proto.h"
@@ -45,6 +46,14 @@ struct cluster_db {
 
 struct db_conn;
 
+/* An UPDATE delivered while our snapshot is on its way: applied after. */
+struct queued_update {
+	struct queued_update *prev, *next;
+	uint32_t nodeid, pid;
+	uint8_t *buf;
+	size_t len;
+};
+
 struct cluster_dbs {
 	struct clusterd *cd;
 	char *dir;
@@ -56,6 +65,15 @@ struct cluster_dbs {
 	struct db_conn *conns;
 	unsigned num_conns;
 	uint64_t next_reqid;
+
+	/* Snapshot on join (see cluster_db_confchg). */
+	bool synced;	    /* our replicas equal the cluster's */
+	bool seen_confchg;  /* our first view is behind us */
+	uint64_t nonce;	    /* of our latest SYNC_REQ */
+	bool req_delivered; /* it is in the stream: queue updates after it */
+	bool have_from;	    /* the snapshot we take (first sender wins) */
+	uint32_t from_node, from_pid;
+	struct queued_update *queue;
 };
 
 struct db_conn {
@@ -237,21 +255,15 @@ static void db_conn_respond(struct db_conn *c, NTSTATUS result, uint64_t seq,
 	tevent_fd_set_flags(c->fde, TEVENT_FD_WRITE);
 }
 
-void cluster_db_deliver(struct clusterd *cd, uint32_t nodeid, uint32_t pid,
-			const uint8_t *buf, size_t len)
+static void deliver_update(struct cluster_dbs *s, uint32_t nodeid,
+			   uint32_t pid, const uint8_t *buf, size_t len)
 {
-	struct cluster_dbs *s = cd->dbs;
+	struct clusterd *cd = s->cd;
 	struct cldb_update u;
 	TALLOC_CTX *frame;
 	uint64_t seq = 0;
 	NTSTATUS status;
 
-	if (s == NULL) {
-		/* Not started: we would miss this update.  Cannot happen
-		 * (we start before joining the group); refuse loudly. */
-		clusterd_fatal(cd, "database update before the db registry");
-		return;
-	}
 	frame = talloc_new(s);
 	if (frame == NULL) {
 		clusterd_fatal(cd, "no memory for a database update");
@@ -289,6 +301,46 @@ void cluster_db_deliver(struct clusterd *cd, uint32_t nodeid, uint32_t pid,
 	talloc_free(frame);
 }
 
+static void deliver_sync(struct cluster_dbs *s, uint16_t type,
+			 uint32_t nodeid, uint32_t pid, const uint8_t *buf,
+			 size_t len);
+
+void cluster_db_deliver(struct clusterd *cd, uint32_t nodeid, uint32_t pid,
+			const uint8_t *buf, size_t len)
+{
+	struct cluster_dbs *s = cd->dbs;
+	uint16_t type = clmsg_type(buf, len);
+	struct queued_update *q;
+
+	if (s == NULL) {
+		/* Not started: we would miss this update.  Cannot happen
+		 * (we start before joining the group); refuse loudly. */
+		clusterd_fatal(cd, "database message before the db registry");
+		return;
+	}
+	if (type != REC_CLUSTERD_DB_UPDATE) {
+		deliver_sync(s, type, nodeid, pid, buf, len);
+		return;
+	}
+	if (s->synced) {
+		deliver_update(s, nodeid, pid, buf, len);
+		return;
+	}
+	if (!s->req_delivered) {
+		/* Before our SYNC_REQ: the snapshot will contain it. */
+		return;
+	}
+	q = talloc_zero(s, struct queued_update);
+	if (q == NULL || (q->buf = talloc_memdup(q, buf, len)) == NULL) {
+		clusterd_fatal(cd, "no memory to queue an update during sync");
+		return;
+	}
+	q->nodeid = nodeid;
+	q->pid = pid;
+	q->len = len;
+	DLIST_ADD_END(s->queue, q);
+}
+
 static void db_conn_request(struct db_conn *c)
 {
 	struct cluster_dbs *s = c->s;
@@ -310,6 +362,13 @@ static void db_conn_request(struct db_conn *c)
 		DBG_WARNING("bad db request: %s\n", nt_errstr(status));
 		talloc_free(frame);
 		TALLOC_FREE(c); /* the framing may be off: drop it */
+		return;
+	}
+	if (!s->synced) {
+		/* Our replicas are not the cluster's yet (snapshot on
+		 * join): serve nobody, the client retries later. */
+		db_conn_respond(c, NT_STATUS_INVALID_DEVICE_STATE, 0, NULL);
+		talloc_free(frame);
 		return;
 	}
 	if (req.op == CLDB_OP_ATTACH) {
@@ -538,4 +597,291 @@ bool cluster_db_info(struct clusterd *cd, size_t i, const char **name,
 	*name = d->name;
 	*records = n;
 	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Snapshot on join                                                   */
+/* ------------------------------------------------------------------ */
+
+static int wipe_fn(struct db_record *rec, void *private_data)
+{
+	NTSTATUS *status = private_data;
+
+	*status = dbwrap_record_delete(rec);
+	return NT_STATUS_IS_OK(*status) ? 0 : 1;
+}
+
+/* A new attempt: forget what an earlier one brought. */
+static NTSTATUS sync_reset(struct cluster_dbs *s)
+{
+	NTSTATUS status = NT_STATUS_OK, st2;
+
+	for (struct cluster_db *d = s->dbs; d != NULL; d = d->next) {
+		st2 = dbwrap_traverse(d->db, wipe_fn, &status, NULL);
+		if (!NT_STATUS_IS_OK(st2) || !NT_STATUS_IS_OK(status)) {
+			return NT_STATUS_IS_OK(st2) ? status : st2;
+		}
+	}
+	while (s->queue != NULL) {
+		struct queued_update *q = s->queue;
+		DLIST_REMOVE(s->queue, q);
+		talloc_free(q);
+	}
+	s->req_delivered = false;
+	s->have_from = false;
+	return NT_STATUS_OK;
+}
+
+void cluster_db_confchg(struct clusterd *cd, const struct clmsg_member *members,
+			size_t n_members, const struct clmsg_member *joined,
+			size_t n_joined)
+{
+	struct cluster_dbs *s = cd->dbs;
+	struct cldb_sync m = {0};
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	bool first;
+	NTSTATUS status;
+
+	if (s == NULL || s->synced) {
+		return;
+	}
+	first = !s->seen_confchg;
+	s->seen_confchg = true;
+	if (first) {
+		/*
+		 * Every member of our first view joined in this very change:
+		 * no clusterd was in the group before us, so nobody holds
+		 * data (volatile databases start empty with the cluster).
+		 * Every one of them sees the same change and decides alike.
+		 */
+		bool all_new = true;
+		for (size_t i = 0; i < n_members && all_new; i++) {
+			bool found = false;
+			for (size_t j = 0; j < n_joined; j++) {
+				if (joined[j].nodeid == members[i].nodeid &&
+				    joined[j].pid == members[i].pid) {
+					found = true;
+				}
+			}
+			all_new = found;
+		}
+		if (all_new) {
+			DBG_NOTICE("replicated databases: first in the group, "
+				   "in sync (empty)\n");
+			s->synced = true;
+			return;
+		}
+	}
+	/* Ask again after every change: our sender may have left. */
+	status = sync_reset(s);
+	if (!NT_STATUS_IS_OK(status)) {
+		clusterd_fatal(cd, "cannot reset the replicas for a snapshot");
+		return;
+	}
+	m.nodeid = cd->st->my_id;
+	m.nonce = ++s->nonce;
+	status = cldb_sync_push(s, REC_CLUSTERD_DB_SYNC_REQ, &m, &buf, &len);
+	if (NT_STATUS_IS_OK(status)) {
+		status = clusterd_cpg_send(cd, buf, len);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		clusterd_fatal(cd, "cannot ask for a snapshot");
+		return;
+	}
+	DBG_NOTICE("replicated databases: asking for a snapshot (%llu)\n",
+		   (unsigned long long)m.nonce);
+}
+
+struct snap_state {
+	struct cluster_dbs *s;
+	struct cldb_sync m;
+	size_t bytes;
+	NTSTATUS status;
+};
+
+static NTSTATUS snap_flush(struct snap_state *st)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	NTSTATUS status;
+
+	status = cldb_sync_push(st->s, REC_CLUSTERD_DB_SYNC_DATA, &st->m, &buf,
+				&len);
+	if (NT_STATUS_IS_OK(status)) {
+		status = clusterd_cpg_send(st->s->cd, buf, len);
+	}
+	TALLOC_FREE(st->m.recs);
+	st->m.num_recs = 0;
+	st->bytes = 0;
+	return status;
+}
+
+static int snap_fn(struct db_record *rec, void *private_data)
+{
+	struct snap_state *st = private_data;
+	struct db_data k = dbwrap_record_get_key(rec);
+	struct db_data v = dbwrap_record_get_value(rec);
+	struct cldb_sync_rec *r;
+
+	if (st->bytes > 0 && st->bytes + k.dsize + v.dsize > CLDB_SYNC_CHUNK) {
+		st->status = snap_flush(st);
+		if (!NT_STATUS_IS_OK(st->status)) {
+			return 1;
+		}
+	}
+	/* tombstones too: they carry the seq a CAS compares against */
+	r = talloc_realloc(st->s, st->m.recs, struct cldb_sync_rec,
+			   st->m.num_recs + 1);
+	if (r == NULL) {
+		st->status = NT_STATUS_NO_MEMORY;
+		return 1;
+	}
+	st->m.recs = r;
+	r[st->m.num_recs].key.dptr = talloc_memdup(r, k.dptr, k.dsize);
+	r[st->m.num_recs].stored.dptr = talloc_memdup(r, v.dptr, v.dsize);
+	if (r[st->m.num_recs].key.dptr == NULL ||
+	    r[st->m.num_recs].stored.dptr == NULL) {
+		st->status = NT_STATUS_NO_MEMORY;
+		return 1;
+	}
+	r[st->m.num_recs].key.dsize = k.dsize;
+	r[st->m.num_recs].stored.dsize = v.dsize;
+	st->m.num_recs++;
+	st->bytes += k.dsize + v.dsize;
+	return 0;
+}
+
+/*
+ * Called at the delivery of the requester's SYNC_REQ: our replicas hold
+ * exactly the updates before it in the stream, the requester queues
+ * those after it.  Our messages go out in order behind it.
+ */
+static NTSTATUS send_snapshot(struct cluster_dbs *s, uint32_t nodeid,
+			      uint32_t pid, uint64_t nonce)
+{
+	struct snap_state st = {.s = s,
+				.m = {.nodeid = nodeid,
+				      .pid = pid,
+				      .nonce = nonce}};
+	uint8_t *buf = NULL;
+	size_t len = 0, n = 0;
+	NTSTATUS status;
+
+	for (struct cluster_db *d = s->dbs; d != NULL; d = d->next) {
+		st.m.db = d->name;
+		st.status = NT_STATUS_OK;
+		status = dbwrap_traverse_read(d->db, snap_fn, &st, NULL);
+		if (NT_STATUS_IS_OK(status)) {
+			status = st.status;
+		}
+		if (NT_STATUS_IS_OK(status)) {
+			/* also when empty: the joiner then has the db */
+			status = snap_flush(&st);
+		}
+		NT_STATUS_NOT_OK_RETURN(status);
+		n++;
+	}
+	st.m.db = NULL;
+	status = cldb_sync_push(s, REC_CLUSTERD_DB_SYNC_DONE, &st.m, &buf,
+				&len);
+	if (NT_STATUS_IS_OK(status)) {
+		status = clusterd_cpg_send(s->cd, buf, len);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		DBG_NOTICE("replicated databases: snapshot of %zu sent to "
+			   "node %u\n", n, nodeid);
+	}
+	return status;
+}
+
+/* Whether a DATA/DONE is part of the snapshot we are taking. */
+static bool sync_for_us(struct cluster_dbs *s, const struct cldb_sync *m,
+			uint32_t nodeid, uint32_t pid)
+{
+	if (s->synced || !s->req_delivered || m->nonce != s->nonce ||
+	    m->nodeid != s->cd->st->my_id || m->pid != (uint32_t)getpid()) {
+		return false;
+	}
+	if (!s->have_from) {
+		/* every member in sync answers; the first one wins */
+		s->have_from = true;
+		s->from_node = nodeid;
+		s->from_pid = pid;
+	}
+	return s->from_node == nodeid && s->from_pid == pid;
+}
+
+static void deliver_sync(struct cluster_dbs *s, uint16_t type,
+			 uint32_t nodeid, uint32_t pid, const uint8_t *buf,
+			 size_t len)
+{
+	struct clusterd *cd = s->cd;
+	TALLOC_CTX *frame = talloc_new(s);
+	struct cldb_sync m;
+	struct cluster_db *d = NULL;
+	NTSTATUS status;
+	bool mine = (nodeid == cd->st->my_id && pid == (uint32_t)getpid());
+
+	if (frame == NULL) {
+		clusterd_fatal(cd, "no memory for a database sync message");
+		return;
+	}
+	status = cldb_sync_pull(frame, type, buf, len, &m);
+	if (!NT_STATUS_IS_OK(status) ||
+	    (type == REC_CLUSTERD_DB_SYNC_REQ && m.nodeid != nodeid)) {
+		DBG_ERR("bad database sync message (type %u) from node %u: "
+			"%s\n", type, nodeid, nt_errstr(status));
+		goto out;
+	}
+	switch (type) {
+	case REC_CLUSTERD_DB_SYNC_REQ:
+		if (mine) {
+			if (m.nonce == s->nonce && !s->synced) {
+				s->req_delivered = true;
+			}
+		} else if (s->synced) {
+			status = send_snapshot(s, nodeid, pid, m.nonce);
+			if (!NT_STATUS_IS_OK(status)) {
+				/* the requester asks again at the next
+				 * change, or another member answers */
+				DBG_ERR("cannot send a snapshot: %s\n",
+					nt_errstr(status));
+			}
+		}
+		break;
+	case REC_CLUSTERD_DB_SYNC_DATA:
+		if (!sync_for_us(s, &m, nodeid, pid)) {
+			break;
+		}
+		status = cluster_db_get(s, m.db, &d);
+		for (uint32_t i = 0; NT_STATUS_IS_OK(status) && i < m.num_recs;
+		     i++) {
+			status = dbwrap_store(d->db, m.recs[i].key,
+					      m.recs[i].stored);
+		}
+		if (!NT_STATUS_IS_OK(status)) {
+			clusterd_fatal(cd, "cannot store a snapshot");
+		}
+		break;
+	case REC_CLUSTERD_DB_SYNC_DONE:
+		if (!sync_for_us(s, &m, nodeid, pid)) {
+			break;
+		}
+		s->synced = true;
+		while (s->queue != NULL) {
+			struct queued_update *q = s->queue;
+			DLIST_REMOVE(s->queue, q);
+			deliver_update(s, q->nodeid, q->pid, q->buf, q->len);
+			talloc_free(q);
+		}
+		DBG_NOTICE("replicated databases: in sync (snapshot from node "
+			   "%u)\n", nodeid);
+		break;
+	default:
+		DBG_ERR("unknown database message type %u from node %u\n",
+			type, nodeid);
+	}
+out:
+	talloc_free(frame);
 }

@@ -27,6 +27,7 @@ struct ctrl_server;
 struct clusterd_monitor;
 struct cluster_dbs;
 struct messaging_context;
+struct clmsg_member;
 
 struct clusterd {
 	struct tevent_context *ev;
@@ -98,9 +99,13 @@ NTSTATUS ctrl_server_start(struct clusterd *cd);
 /* The registry of replicated databases and their client socket
  * (<run dir>/clusterd-db.sock).  Before the first CPG dispatch. */
 NTSTATUS cluster_db_start(struct clusterd *cd);
-/* A REC_CLUSTERD_DB_UPDATE delivered by CPG: apply it (every node). */
+/* A REC_CLUSTERD_DB_UPDATE or _SYNC_* delivered by CPG (every node). */
 void cluster_db_deliver(struct clusterd *cd, uint32_t nodeid, uint32_t pid,
 			const uint8_t *buf, size_t len);
+/* A CPG view change (snapshot on join: an unsynced node asks again). */
+void cluster_db_confchg(struct clusterd *cd,
+			const struct clmsg_member *members, size_t n_members,
+			const struct clmsg_member *joined, size_t n_joined);
 size_t cluster_db_count(struct clusterd *cd);
 /* Database i: its name and number of records (a walk of the replica). */
 bool cluster_db_info(struct clusterd *cd, size_t i, const char **name,

@@ -256,3 +256,83 @@ NTSTATUS cldb_value_pull(const uint8_t *buf, size_t len,
 	}
 	return marshall_pull_finish(&m);
 }
+
+NTSTATUS cldb_sync_push(TALLOC_CTX *mem_ctx, uint16_t type,
+			const struct cldb_sync *m, uint8_t **buf, size_t *len)
+{
+	struct marshall_push *p;
+
+	if (type != REC_CLUSTERD_DB_SYNC_REQ &&
+	    type != REC_CLUSTERD_DB_SYNC_DATA &&
+	    type != REC_CLUSTERD_DB_SYNC_DONE) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	if (type == REC_CLUSTERD_DB_SYNC_DATA && !cldb_name_ok(m->db)) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	p = marshall_push_init(mem_ctx, type, 1);
+	if (p == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	marshall_push_u32(p, m->nodeid);
+	if (type != REC_CLUSTERD_DB_SYNC_REQ) {
+		marshall_push_u32(p, m->pid);
+	}
+	marshall_push_u64(p, m->nonce);
+	if (type == REC_CLUSTERD_DB_SYNC_DATA) {
+		marshall_push_string(p, m->db);
+		marshall_push_u32(p, m->num_recs);
+		for (uint32_t i = 0; i < m->num_recs; i++) {
+			marshall_push_blob(p, m->recs[i].key.dptr,
+					   m->recs[i].key.dsize);
+			marshall_push_blob(p, m->recs[i].stored.dptr,
+					   m->recs[i].stored.dsize);
+		}
+	}
+	return marshall_push_finish(p, buf, len);
+}
+
+NTSTATUS cldb_sync_pull(TALLOC_CTX *mem_ctx, uint16_t type,
+			const uint8_t *buf, size_t len, struct cldb_sync *m)
+{
+	struct marshall_pull r;
+	NTSTATUS status;
+
+	*m = (struct cldb_sync){0};
+	status = marshall_pull_init(&r, buf, len, type, 1);
+	NT_STATUS_NOT_OK_RETURN(status);
+	if (!marshall_pull_u32(&r, &m->nodeid) ||
+	    (type != REC_CLUSTERD_DB_SYNC_REQ &&
+	     !marshall_pull_u32(&r, &m->pid)) ||
+	    !marshall_pull_u64(&r, &m->nonce)) {
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
+	if (type == REC_CLUSTERD_DB_SYNC_DATA) {
+		/* a record is at least two empty blobs: 8 bytes */
+		if (!marshall_pull_string(&r, mem_ctx, &m->db) ||
+		    !cldb_name_ok(m->db) ||
+		    !marshall_pull_count(&r, &m->num_recs, 8)) {
+			return NT_STATUS_INVALID_NETWORK_RESPONSE;
+		}
+		m->recs = talloc_zero_array(mem_ctx, struct cldb_sync_rec,
+					    m->num_recs + 1);
+		if (m->recs == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		for (uint32_t i = 0; i < m->num_recs; i++) {
+			const uint8_t *k = NULL, *v = NULL;
+			size_t kl = 0, vl = 0;
+			struct cldb_value cv;
+
+			if (!marshall_pull_blob(&r, &k, &kl) ||
+			    !marshall_pull_blob(&r, &v, &vl) || kl == 0 ||
+			    kl > CLDB_MAX_KEY ||
+			    !NT_STATUS_IS_OK(cldb_value_pull(v, vl, &cv))) {
+				return NT_STATUS_INVALID_NETWORK_RESPONSE;
+			}
+			m->recs[i].key = db_data_make(k, kl);
+			m->recs[i].stored = db_data_make(v, vl);
+		}
+	}
+	return marshall_pull_finish(&r);
+}

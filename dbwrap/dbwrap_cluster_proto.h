@@ -107,4 +107,34 @@ NTSTATUS cldb_value_push(TALLOC_CTX *mem_ctx, const struct cldb_value *v,
 NTSTATUS cldb_value_pull(const uint8_t *buf, size_t len,
 			 struct cldb_value *v);
 
+/*
+ * Snapshot on join (clusterd only, over CPG; docs/cluster.md "Snapshot on
+ * join").  SYNC_REQ {u32 nodeid, u64 nonce}: an unsynced node asks for the
+ * replicas.  SYNC_DATA {u32 target nodeid, u32 target pid, u64 nonce,
+ * string db, u32 count, count x (blob key, blob stored VALUE record)}:
+ * part of one database of a snapshot taken at the request's place in the
+ * stream.  SYNC_DONE {u32 target nodeid, u32 target pid, u64 nonce}.
+ */
+#define CLDB_SYNC_CHUNK (256 * 1024) /* bytes of records per SYNC_DATA */
+
+struct cldb_sync_rec {
+	struct db_data key;    /* points into the pulled buffer */
+	struct db_data stored; /* a VALUE record, checked by the pull */
+};
+
+struct cldb_sync {
+	uint32_t nodeid; /* REQ: the requester; DATA/DONE: the target */
+	uint32_t pid;	 /* DATA/DONE: the target's pid */
+	uint64_t nonce;
+	char *db;	 /* DATA */
+	uint32_t num_recs;
+	struct cldb_sync_rec *recs;
+};
+
+NTSTATUS cldb_sync_push(TALLOC_CTX *mem_ctx, uint16_t type,
+			const struct cldb_sync *m, uint8_t **buf, size_t *len);
+/* type: REC_CLUSTERD_DB_SYNC_{REQ,DATA,DONE}; recs and db on mem_ctx. */
+NTSTATUS cldb_sync_pull(TALLOC_CTX *mem_ctx, uint16_t type,
+			const uint8_t *buf, size_t len, struct cldb_sync *m);
+
 #endif

@@ -40,6 +40,7 @@ enum marshall_record_type {
 	REC_MSG_BREAK = 30,
 	REC_MSG_NOTIFY = 31,
 	REC_MSG_FILE_RENAMED = 32, /* MSG_SMB_FILE_RENAMED (share_mode.c) */
+	REC_MSG_CLOSE_SESSION = 33, /* MSG_SMB_CLOSE_SESSION (smbXsrv_session_close.c) */
 	REC_DBWRAP_WATCHERS = 40,
 	REC_MSG_DBWRAP_MODIFIED = 41, /* watch wake-up: db name, key, instance */
 	REC_CONNECTIONS = 42, /* connections.tdb: tree connects of a share */
@@ -53,6 +54,9 @@ enum marshall_record_type {
 	REC_CLUSTERD_DB_VALUE = 57, /* a replicated record: seqnum + value */
 	REC_CLUSTERD_DB_REQ = 58, /* dbwrap_cluster -> clusterd request */
 	REC_CLUSTERD_DB_RESP = 59, /* clusterd -> dbwrap_cluster response */
+	REC_CLUSTERD_DB_SYNC_REQ = 60, /* clusterd over CPG: send me the replicas */
+	REC_CLUSTERD_DB_SYNC_DATA = 61, /* clusterd over CPG: replica records */
+	REC_CLUSTERD_DB_SYNC_DONE = 62, /* clusterd over CPG: snapshot complete */
 };
 
 struct marshall_push;

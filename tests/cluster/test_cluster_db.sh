@@ -16,6 +16,9 @@
 #   delete:      a record deleted on node 2 is gone on every node
 #   status:      clusterctl status (text, --json) lists the database with
 #                its 2 live records on every node
+#   rejoin:      clusterd of node 3 killed and restarted: it gets a
+#                snapshot, then serves the same values; nodes 1 and 3
+#                increment together and every node agrees
 #
 # Needs clusterd and cldb_tool built in $SMB3_BUILD (else exit 77).
 # Bounded (SMB3C_TEST_LIMIT, default 110 s), always cleans up (lib.sh).
@@ -106,3 +109,23 @@ for n in 1 2 3; do
 done
 "$C" ctl 1 status | grep -q "^  $DB  *2\$" || fail "clusterctl status text lacks $DB"
 ok "clusterctl status: $DB with 2 records on every node"
+
+# --- snapshot on join: a restarted clusterd gets the replicas --------------
+"$C" kill 3 --only clusterd >/dev/null || fail "kill clusterd of node 3"
+"$C" start 3 >/dev/null 2>&1 || fail "start node 3"
+synced3() { [ "$(tool 3 get counter 2>/dev/null)" = $((3 * N)) ]; }
+t=$(poll 40 synced3) ||
+	fail "node 3 after its clusterd restarted: counter '$(tool 3 get counter 2>&1)'"
+[ "$(tool 3 count)" = 2 ] || fail "node 3 after restart: $(tool 3 count) records"
+ok "clusterd of node 3 restarted: serves the replicas (counter $((3 * N)), 2 records) after ${t}s"
+for n in 1 3; do
+	tool "$n" incr counter 20 >"$R/incr$n.out" 2>&1 &
+done
+rc=0
+for n in 1 3; do wait -n || rc=1; done
+[ $rc = 0 ] || fail "increments after the restart: $(cat "$R"/incr1.out "$R"/incr3.out)"
+for n in 1 2 3; do
+	tool "$n" wait counter $((3 * N + 40)) 5000 >/dev/null ||
+		fail "node $n after the restart: counter $(tool "$n" get counter)"
+done
+ok "after the restart nodes 1 and 3 increment together: $((3 * N + 40)) on every node"
