@@ -8,7 +8,9 @@
 # (10^6 bytes/s) and the ratio ours/Samba are printed, and the CPU time the
 # server spent per MiB (user+system of the process that served the
 # transfer, in ms/MiB: steadier than MB/s on a loaded machine, lower is
-# better; ratio Samba/ours so that above 1 means ours is cheaper).  Then one idle
+# better; ratio Samba/ours so that above 1 means ours is cheaper), and
+# smbclient's own CPU per MiB (when it exceeds the server's, MB/s measure
+# the client more than the server).  Then one idle
 # smbclient session is opened against each server and the resident set
 # size (VmRSS) of the server process serving it is printed.
 #
@@ -118,7 +120,7 @@ wait_reaped() {
 transfer() {
 	local spid=$1; shift
 	local port=$1 user=$2 pass=$3 mode=$4 op=$5 cmd t0 t1 prot=()
-	local kids c0 c1
+	local kids c0 c1 k0 k1 me
 	[ "$mode" = mandatory ] && prot=(--client-protection=sign)
 	if [ "$op" = put ]; then
 		cmd="put $work/src.bin bench.bin"
@@ -127,18 +129,22 @@ transfer() {
 	fi
 	kids=$(pgrep -P "$spid" | wc -l)
 	c0=$(children_cpu "$spid")
+	me=$BASHPID   # this shell; inside $(...) BASHPID would be that one
+	k0=$(children_cpu "$me")
 	t0=$(date +%s.%N)
 	timeout -k 5 "$per_transfer" smbclient //127.0.0.1/share -p "$port" \
 		-U "$user%$pass" "${prot[@]}" -c "$cmd" >"$work/smbclient.out" 2>&1 ||
 		{ log "smbclient $op failed:"; cat "$work/smbclient.out" >&2; return 1; }
 	t1=$(date +%s.%N)
+	k1=$(children_cpu "$me")  # timeout and smbclient, reaped
 	grep -q NT_STATUS_ "$work/smbclient.out" &&
 		{ log "smbclient $op:"; cat "$work/smbclient.out" >&2; return 1; }
 	wait_reaped "$spid" "$kids"
 	c1=$(children_cpu "$spid")
 	awk -v b=$((size_mb * 1048576)) -v a="$t0" -v c="$t1" \
 		-v ticks=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v mb="$size_mb" \
-		'BEGIN { printf "%.1f %.2f\n", b / (c - a) / 1e6, ticks * 1000 / hz / mb }'
+		-v kticks=$((k1 - k0)) \
+		'BEGIN { printf "%.1f %.2f %.2f\n", b / (c - a) / 1e6, ticks * 1000 / hz / mb, kticks * 1000 / hz / mb }'
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -195,7 +201,8 @@ for mode in $modes; do
 					"${user[$kind]}" "${pass[$kind]}" "$mode" \
 					"$op") || exit 1
 				echo "$kind $op $v" >>"$work/samples"
-				log "round $r signing=$mode $kind $op: ${v% *} MB/s, ${v#* } ms CPU/MiB"
+				read -r mbs srv cli <<<"$v"
+				log "round $r signing=$mode $kind $op: $mbs MB/s, server $srv ms CPU/MiB, smbclient $cli"
 			done
 			rm -f "$work/dst.bin"
 		done
@@ -208,7 +215,9 @@ for mode in $modes; do
 		s=$(awk -v o=$op '$1 == "samba" && $2 == o { print $4 }' "$work/samples" | median)
 		o=$(awk -v o=$op '$1 == "ours" && $2 == o { print $4 }' "$work/samples" | median)
 		ratio=$(awk -v a="$o" -v b="$s" 'BEGIN { if (a + 0 > 0) printf "%.2f", b / a; else print "n/a" }')
-		cpu_results+=("$(printf '%-10s %-4s %10s %10s %8s' "$mode" "$op" "$s" "$o" "$ratio")")
+		cs=$(awk -v o=$op '$1 == "samba" && $2 == o { print $5 }' "$work/samples" | median)
+		co=$(awk -v o=$op '$1 == "ours" && $2 == o { print $5 }' "$work/samples" | median)
+		cpu_results+=("$(printf '%-10s %-4s %10s %10s %8s   %9s %9s' "$mode" "$op" "$s" "$o" "$ratio" "$cs" "$co")")
 	done
 	if [ "$mode" = "${modes%% *}" ]; then
 		rss_samba=$(idle_rss "${port[samba]}" "${user[samba]}" "${pass[samba]}")
@@ -224,7 +233,8 @@ printf '%-10s %-4s %10s %10s %8s\n' signing op samba ours ours/samba
 printf '%s\n' "${results[@]}"
 echo
 echo "server CPU (user+system) per MiB, median of $rounds rounds (ms/MiB, lower is better)"
-printf '%-10s %-4s %10s %10s %8s\n' signing op samba ours samba/ours
+echo "(cli-*: smbclient's own CPU per MiB against each server)"
+printf '%-10s %-4s %10s %10s %8s   %9s %9s\n' signing op samba ours samba/ours cli-samba cli-ours
 printf '%s\n' "${cpu_results[@]}"
 echo
 echo "VmRSS of the process serving one idle smbclient session:"
