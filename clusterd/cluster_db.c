@@ -13,6 +13,10 @@
  * which changes won.  We answer our client when our own copy of its
  * message is delivered, so an acknowledged write is visible here.
  *
+ * A clusterd that joins a group already running gets the replicas as a
+ * snapshot taken at its request's place in the stream (cluster_db_confchg
+ * and below) and serves nobody until then.
+ *
  * Writes through the replica's dbwrap context wake that node's watchers
  * (dbwrap.c does it after every store) when clusterd has a messaging
  * context (cluster.conf "messaging dir").

@@ -20,6 +20,8 @@
  *   cldb_tool SOCKET DB count            records (traverse_read)
  *
  * A counter value is a REC_TEST marshall record holding a u64.
+ * CLDB_START_AT=EPOCH (seconds, fractions allowed): incr waits until then,
+ * so that runs started on several nodes overlap.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -221,6 +223,16 @@ int main(int argc, char **argv)
 	key = db_data_string(argv[4]);
 	if (strcmp(argv[3], "incr") == 0 && argc == 6) {
 		long n = atol(argv[5]);
+		const char *at = getenv("CLDB_START_AT");
+		if (at != NULL) {
+			double t = strtod(at, NULL), now;
+			struct timeval tv;
+			gettimeofday(&tv, NULL);
+			now = tv.tv_sec + tv.tv_usec / 1e6;
+			if (t > now && t - now < 30) {
+				usleep((useconds_t)((t - now) * 1e6));
+			}
+		}
 		for (long i = 0; i < n; i++) {
 			status = change(db, key, 1, true, &retries);
 			if (!NT_STATUS_IS_OK(status)) {

@@ -212,6 +212,68 @@ static void test_value(void **state)
 	talloc_free(mem);
 }
 
+static void test_sync(void **state)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct cldb_value v = {.seq = 3, .value = db_data_string("x")};
+	struct cldb_sync_rec recs[2];
+	struct cldb_sync m = {.nodeid = 2, .pid = 77, .nonce = 5, .db = "t",
+			      .num_recs = 2, .recs = recs};
+	struct cldb_sync got;
+	uint8_t *stored = NULL, *buf = NULL;
+	size_t slen = 0, len = 0;
+
+	assert_true(NT_STATUS_IS_OK(cldb_value_push(mem, &v, &stored, &slen)));
+	recs[0].key = db_data_string("a");
+	recs[0].stored = db_data_make(stored, slen);
+	recs[1].key = db_data_string("bb");
+	recs[1].stored = db_data_make(stored, slen);
+	assert_true(NT_STATUS_IS_OK(cldb_sync_push(
+		mem, REC_CLUSTERD_DB_SYNC_DATA, &m, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(cldb_sync_pull(
+		mem, REC_CLUSTERD_DB_SYNC_DATA, buf, len, &got)));
+	assert_int_equal(got.nodeid, 2);
+	assert_int_equal(got.pid, 77);
+	assert_int_equal(got.nonce, 5);
+	assert_string_equal(got.db, "t");
+	assert_int_equal(got.num_recs, 2);
+	assert_memory_equal(got.recs[1].key.dptr, "bb", 2);
+	for (size_t l = 0; l < len; l++) {
+		assert_false(NT_STATUS_IS_OK(cldb_sync_pull(
+			mem, REC_CLUSTERD_DB_SYNC_DATA, buf, l, &got)));
+	}
+	/* as another type: refused */
+	assert_false(NT_STATUS_IS_OK(cldb_sync_pull(
+		mem, REC_CLUSTERD_DB_SYNC_DONE, buf, len, &got)));
+	/* a stored value that is not a VALUE record */
+	recs[1].stored = db_data_string("garbage!");
+	assert_true(NT_STATUS_IS_OK(cldb_sync_push(
+		mem, REC_CLUSTERD_DB_SYNC_DATA, &m, &buf, &len)));
+	assert_false(NT_STATUS_IS_OK(cldb_sync_pull(
+		mem, REC_CLUSTERD_DB_SYNC_DATA, buf, len, &got)));
+	/* REQ and DONE */
+	assert_true(NT_STATUS_IS_OK(cldb_sync_push(
+		mem, REC_CLUSTERD_DB_SYNC_REQ, &m, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(cldb_sync_pull(
+		mem, REC_CLUSTERD_DB_SYNC_REQ, buf, len, &got)));
+	assert_int_equal(got.nodeid, 2);
+	assert_int_equal(got.nonce, 5);
+	assert_true(NT_STATUS_IS_OK(cldb_sync_push(
+		mem, REC_CLUSTERD_DB_SYNC_DONE, &m, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(cldb_sync_pull(
+		mem, REC_CLUSTERD_DB_SYNC_DONE, buf, len, &got)));
+	assert_int_equal(got.pid, 77);
+	for (size_t l = 0; l < len; l++) {
+		assert_false(NT_STATUS_IS_OK(cldb_sync_pull(
+			mem, REC_CLUSTERD_DB_SYNC_DONE, buf, l, &got)));
+	}
+	/* a bad database name */
+	m.db = "../x";
+	assert_false(NT_STATUS_IS_OK(cldb_sync_push(
+		mem, REC_CLUSTERD_DB_SYNC_DATA, &m, &buf, &len)));
+	talloc_free(mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_response),
 		cmocka_unit_test(test_update),
 		cmocka_unit_test(test_value),
+		cmocka_unit_test(test_sync),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
