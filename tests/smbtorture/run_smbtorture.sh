@@ -14,8 +14,9 @@
 #                       tests not started in time count as failed
 #   TORTURE_LOGDIR      where per-test logs go (default: a temp dir, kept
 #                       and printed when something failed)
-#   TORTURE_SHARD       K/N: run only every N-th test starting at the
-#                       K-th (0-based), e.g. two runners in parallel
+#   TORTURE_SHARD       K/N: run only the K-th (0-based) of N shares of
+#                       the list (whole suites each), e.g. two runners in
+#                       parallel
 #   SMB3_PORT           use an already running server on 127.0.0.1:PORT
 #                       (with SMB3_USER/SMB3_PASS) instead of starting one
 #
@@ -59,9 +60,25 @@ if [ -n "${TORTURE_SHARD:-}" ]; then
 		echo "run_smbtorture: TORTURE_SHARD must be K/N with K < N" >&2
 		exit 2
 	fi
+	# Whole suites go to one runner, in list order: some suites' tests
+	# depend on the state their predecessor left (smb2.delete-on-close-
+	# perms.READONLY after CREATE_IF Existing fails on Samba too).  Each
+	# suite goes to the runner with the fewest tests so far.
+	declare -A suite_shard=()
+	counts=()
+	for ((i = 0; i < shard_n; i++)); do counts[i]=0; done
 	shard_tests=()
-	for i in "${!tests[@]}"; do
-		[ $((i % shard_n)) -eq "$shard_k" ] && shard_tests+=("${tests[$i]}")
+	for t in "${tests[@]}"; do
+		suite=${t%.*}
+		if [ -z "${suite_shard[$suite]:-}" ]; then
+			best=0
+			for ((i = 1; i < shard_n; i++)); do
+				[ "${counts[i]}" -lt "${counts[best]}" ] && best=$i
+			done
+			suite_shard[$suite]=$best
+		fi
+		counts[${suite_shard[$suite]}]=$(( counts[${suite_shard[$suite]}] + 1 ))
+		[ "${suite_shard[$suite]}" -eq "$shard_k" ] && shard_tests+=("$t")
 	done
 	tests=("${shard_tests[@]}")
 	[ ${#tests[@]} -eq 0 ] && { echo "0 passed, 0 failed"; exit 0; }
