@@ -211,6 +211,8 @@ static NTSTATUS cluster_db_apply(struct cluster_dbs *s,
 	if (old.dsize != 0) {
 		status = cldb_value_pull(old.dptr, old.dsize, &cur);
 		if (!NT_STATUS_IS_OK(status)) {
+			/* the same bytes on every node: a shared outcome */
+			status = NT_STATUS_INTERNAL_DB_CORRUPTION;
 			goto out;
 		}
 	}
@@ -259,6 +261,20 @@ static void db_conn_respond(struct db_conn *c, NTSTATUS result, uint64_t seq,
 	tevent_fd_set_flags(c->fde, TEVENT_FD_WRITE);
 }
 
+/*
+ * Failures that depend only on the replica and the message, so every
+ * node reaches them alike (replicas stay equal): a CAS conflict, a
+ * corrupt record (equal everywhere), the database limit.  Anything else
+ * is this node's own trouble.
+ */
+static bool outcome_is_shared(NTSTATUS status)
+{
+	return NT_STATUS_EQUAL(status, NT_STATUS_RETRY) ||
+	       NT_STATUS_EQUAL(status, NT_STATUS_INTERNAL_DB_CORRUPTION) ||
+	       NT_STATUS_EQUAL(status, NT_STATUS_INSUFFICIENT_RESOURCES) ||
+	       NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_INVALID);
+}
+
 static void deliver_update(struct cluster_dbs *s, uint32_t nodeid,
 			   uint32_t pid, const uint8_t *buf, size_t len)
 {
@@ -282,17 +298,14 @@ static void deliver_update(struct cluster_dbs *s, uint32_t nodeid,
 		return;
 	}
 	status = cluster_db_apply(s, &u, &seq);
-	if (!NT_STATUS_IS_OK(status) &&
-	    !NT_STATUS_EQUAL(status, NT_STATUS_RETRY)) {
-		/* A local failure (disk, memory): this replica now differs
-		 * from the others.  Better gone than wrong. */
+	if (!NT_STATUS_IS_OK(status) && !outcome_is_shared(status)) {
+		/* A local failure (disk, memory): the others applied it, this
+		 * replica now differs.  Better gone than wrong. */
 		DBG_ERR("cannot apply an update of %s: %s\n", u.req.db,
 			nt_errstr(status));
-		if (nodeid != cd->st->my_id || pid != (uint32_t)getpid()) {
-			clusterd_fatal(cd, "replica diverged");
-			talloc_free(frame);
-			return;
-		}
+		clusterd_fatal(cd, "replica diverged");
+		talloc_free(frame);
+		return;
 	}
 	if (nodeid == cd->st->my_id && pid == (uint32_t)getpid()) {
 		for (struct db_conn *c = s->conns; c != NULL; c = c->next) {
