@@ -63,6 +63,8 @@ enum messaging_type {
 	MSG_SMB_NOTIFY_EVENT = 24,  /* change notify from another process */
 	MSG_SMB_CLOSE_FILE = 25,    /* force close (status CLI/admin) */
 	MSG_SMB_FILE_RENAMED = 26,  /* an open file got a new name (share_mode.c) */
+	MSG_SMB_CLOSE_SESSION = 27, /* log off a session: PreviousSessionId
+				     * (smbXsrv_session_close.c) */
 	MSG_TEST_BASE = 1000,	    /* 1000..1999 free for unit tests */
 };
 

@@ -820,6 +820,9 @@ static void smbd_unpend_objects(struct smbd_tcon *tcon,
 
 		session->logoff_req = NULL;
 		smbd_logoff_finish(l);
+	} else if (session != NULL && session->pending == 0 &&
+		   session->closing) {
+		smbd_session_close_finish(session);
 	}
 }
 

@@ -17,6 +17,7 @@
 #include "lib/util/dlinklist.h"
 #include "smbd/smb2_server.h"
 #include "smbd/smbXsrv_global.h"
+#include "smbd/smbXsrv_session_close.h"
 #include "smbd/vfs/impersonate.h"
 
 static NTSTATUS smbd_lookup_nt_hash(void *private_data, const char *account,
@@ -101,6 +102,98 @@ static NTSTATUS smbd_session_set_user(struct smbd_session *session,
 	return NT_STATUS_OK;
 }
 
+/* Free a closed session once nothing of it runs; with req, the session
+ * lives on until req's reply (signed with its key) is sent. */
+static void session_close_finish(struct smbd_session *session,
+				 struct smbd_request *req)
+{
+	struct smbd_tcon *t;
+
+	while ((t = session->tcons) != NULL) {
+		talloc_free(t);
+	}
+	if (req != NULL) {
+		talloc_steal(req, session);
+	} else {
+		talloc_free(session);
+	}
+}
+
+void smbd_session_close_finish(struct smbd_session *session)
+{
+	session_close_finish(session, NULL);
+}
+
+/* smbd_session_close(); req, if not NULL, is a request of session whose
+ * reply is still to be sent. */
+static void session_close(struct smbd_session *session,
+			  struct smbd_request *req)
+{
+	struct smbd_connection *c;
+
+	if (session->closing || session->logoff_req != NULL) {
+		return; /* already ending */
+	}
+	DBG_INFO("closing session 0x%llx of %s\\%s\n",
+		 (unsigned long long)session->id,
+		 session->domain != NULL ? session->domain : "",
+		 session->account != NULL ? session->account : "");
+	DLIST_REMOVE(session->client->sessions, session);
+	session->state = SMBD_SESSION_EXPIRED;
+	session->closing = true;
+	/* a cancel may answer at once; the extra count keeps the session
+	 * alive across the loop */
+	session->pending++;
+	for (c = session->client->connections; c != NULL; c = c->next) {
+		smbd_cancel_pending(c, session, NULL);
+	}
+	if (--session->pending == 0) {
+		session_close_finish(session, req);
+	}
+}
+
+void smbd_session_close(struct smbd_session *session)
+{
+	session_close(session, NULL);
+}
+
+/*
+ * [MS-SMB2] 3.3.5.5.3: after a successful authentication with a
+ * PreviousSessionId (a client reconnecting after it lost its connection),
+ * the old session of the same user is logged off: its opens close and a
+ * waiting CHANGE_NOTIFY is answered NOTIFY_CLEANUP (smbtorture
+ * smb2.notify.session-reconnect).  Another user's session is left alone.
+ * Returns NT_STATUS_PENDING when the old session lives in another process
+ * and the reply waits until it is gone.
+ */
+static NTSTATUS session_close_previous(struct smbd_request *req,
+				       struct smbd_session *session,
+				       uint64_t previous_id)
+{
+	struct smbd_session *old;
+
+	if (previous_id == 0 || previous_id == session->id) {
+		return NT_STATUS_OK;
+	}
+	old = smbd_session_lookup(session->client, previous_id);
+	if (old != NULL) {
+		if (old->state == SMBD_SESSION_VALID &&
+		    smbd_session_same_user(old->account, old->domain,
+					   old->anonymous, session->account,
+					   session->domain,
+					   session->anonymous)) {
+			smbd_session_close(old);
+		}
+		return NT_STATUS_OK;
+	}
+	return smbd_session_close_previous_remote(req, session, previous_id);
+}
+
+static uint8_t *smbd_session_setup_reply(struct smbd_request *req,
+					 uint16_t session_flags,
+					 const uint8_t *sec_out,
+					 size_t sec_out_len);
+
 NTSTATUS smbd_smb2_session_setup(struct smbd_request *req)
 {
 	struct smbd_connection *conn = req->conn;
@@ -110,6 +203,7 @@ NTSTATUS smbd_smb2_session_setup(struct smbd_request *req)
 	uint8_t in_security_mode = b[3];
 	uint16_t sec_ofs = PULL_LE16(b, 12);
 	uint16_t sec_len = PULL_LE16(b, 14);
+	uint64_t previous_id = PULL_LE64(b, 16);
 	const uint8_t *sec_in;
 	uint8_t *sec_out = NULL;
 	size_t sec_out_len = 0;
@@ -260,18 +354,12 @@ NTSTATUS smbd_smb2_session_setup(struct smbd_request *req)
 		   session->unix_user, info->guest ? " guest" : "",
 		   session->signing_required ? " signed" : "");
 
-	out = smbd_request_reply(req, 8, sec_out_len);
+	out = smbd_session_setup_reply(req, session_flags, sec_out,
+				       sec_out_len);
 	if (out == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	PUSH_LE16(out, 0, 9);
-	PUSH_LE16(out, 2, session_flags);
-	PUSH_LE16(out, 4, sec_out_len > 0 ? SMB2_HDR_SIZE + 8 : 0);
-	PUSH_LE16(out, 6, (uint16_t)sec_out_len);
-	if (sec_out_len > 0) {
-		memcpy(out + 8, sec_out, sec_out_len);
-	}
-	return NT_STATUS_OK;
+	return session_close_previous(req, session, previous_id);
 
 fail:
 	DBG_NOTICE("%s: session setup failed: %s\n", conn->remote_addr,
@@ -281,10 +369,39 @@ fail:
 		req->in_session_id = new_session ? 0 : req->in_session_id;
 		talloc_free(session);
 	} else {
+		/* A failed re-authentication ends the session
+		 * ([MS-SMB2] 3.3.5.5.3: the session is removed; Windows and
+		 * Samba answer its later requests USER_SESSION_DELETED and
+		 * a waiting CHANGE_NOTIFY NOTIFY_CLEANUP, smbtorture
+		 * smb2.notify.invalid-reauth).  This reply is still signed
+		 * with its key. */
 		TALLOC_FREE(session->gensec);
+		session_close(session, req);
 	}
 	return status;
 }
+
+/* The body of a successful SESSION_SETUP reply; NULL without memory. */
+static uint8_t *smbd_session_setup_reply(struct smbd_request *req,
+					 uint16_t session_flags,
+					 const uint8_t *sec_out,
+					 size_t sec_out_len)
+{
+	uint8_t *out = smbd_request_reply(req, 8, sec_out_len);
+
+	if (out == NULL) {
+		return NULL;
+	}
+	PUSH_LE16(out, 0, 9);
+	PUSH_LE16(out, 2, session_flags);
+	PUSH_LE16(out, 4, sec_out_len > 0 ? SMB2_HDR_SIZE + 8 : 0);
+	PUSH_LE16(out, 6, (uint16_t)sec_out_len);
+	if (sec_out_len > 0) {
+		memcpy(out + 8, sec_out, sec_out_len);
+	}
+	return out;
+}
+
 
 static NTSTATUS logoff_reply(struct smbd_request *req)
 {

@@ -206,6 +206,10 @@ struct smbd_session {
 	 * credentials and tree connects); a LOGOFF waits for them. */
 	unsigned pending;
 	struct smbd_request *logoff_req;
+	/* ended without a LOGOFF of its own (a PreviousSessionId, a failed
+	 * re-authentication, another process's request): freed when its
+	 * last pending request is answered, smbd_session_close() */
+	bool closing;
 };
 
 struct smbd_tcon {
@@ -424,6 +428,11 @@ void smbd_cancel_pending(struct smbd_connection *conn,
  * finished, to complete a waiting TREE_DISCONNECT or LOGOFF. */
 void smbd_tree_disconnect_finish(struct smbd_request *req);
 void smbd_logoff_finish(struct smbd_request *req);
+/* End session as a LOGOFF would, with no request to answer: no new
+ * request finds it, its pending requests are cancelled (a CHANGE_NOTIFY
+ * gets NOTIFY_CLEANUP) and it is freed after them (smb2_sesssetup.c). */
+void smbd_session_close(struct smbd_session *session);
+void smbd_session_close_finish(struct smbd_session *session);
 
 /* SMB1 "SMB 2.???" / "SMB 2.002" negotiate upgrade ([MS-SMB2] 3.3.5.3) */
 NTSTATUS smbd_smb1_negotiate(struct smbd_connection *conn, const uint8_t *buf,

@@ -26,6 +26,7 @@
 #include "smbd/smb2_server.h"
 #include "smbd/smb2_transport.h"
 #include "smbd/smbXsrv_global.h"
+#include "smbd/smbXsrv_session_close.h"
 #include "smbd/smbd_settings.h"
 #include "smbd/vfs/threadpool.h"
 
@@ -192,6 +193,7 @@ struct smbd_client *smbd_client_create(struct smbd_child_context *child)
 		talloc_free(client);
 		return NULL;
 	}
+	smbd_session_close_init_messages(client);
 	return client;
 }
 

@@ -430,7 +430,7 @@ class Raw:
             raise RuntimeError('negotiate failed: %r' % h)
         return struct.unpack('<H', r[64 + 4:64 + 6])[0]
 
-    def session_setup(self, user, password, domain=''):
+    def session_setup(self, user, password, domain='', prev_session=0):
         r = self.request(SESSION_SETUP, session_setup_body(
             spnego_init(ntlm_negotiate()),
             security_mode=SIGNING_REQUIRED | SIGNING_ENABLED))
@@ -444,7 +444,8 @@ class Raw:
         auth, key = ntlm_authenticate(challenge, user, password, domain)
         r = self.request(SESSION_SETUP, session_setup_body(
             spnego_resp(auth),
-            security_mode=SIGNING_REQUIRED | SIGNING_ENABLED))
+            security_mode=SIGNING_REQUIRED | SIGNING_ENABLED,
+            prev_session=prev_session))
         h = parse_header(r)
         if h['status'] != 0:
             raise RuntimeError('session setup 2: %s' %
