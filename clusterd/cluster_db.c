@@ -139,7 +139,7 @@ static NTSTATUS cluster_db_get(struct cluster_dbs *s, const char *name,
 			       struct cluster_db **out)
 {
 	struct cluster_db *d = cluster_db_find(s, name);
-	char *watch;
+	char *watch, *lock;
 
 	if (d != NULL) {
 		*out = d;
@@ -159,12 +159,15 @@ static NTSTATUS cluster_db_get(struct cluster_dbs *s, const char *name,
 	d->name = talloc_strdup(d, name);
 	d->path = talloc_asprintf(d, "%s/%s.tdb", s->dir, name);
 	watch = talloc_asprintf(d, "%s/%s.tdb.watch", s->dir, name);
-	if (d->name == NULL || d->path == NULL || watch == NULL) {
+	lock = talloc_asprintf(d, "%s/%s.tdb.lock", s->dir, name);
+	if (d->name == NULL || d->path == NULL || watch == NULL ||
+	    lock == NULL) {
 		talloc_free(d);
 		return NT_STATUS_NO_MEMORY;
 	}
 	unlink(d->path);
 	unlink(watch);
+	unlink(lock); /* the clients' node-local record locks */
 	d->db = db_open_tdb(d, s->cd->msg, d->path, 0, DBWRAP_FLAG_NONE);
 	if (d->db == NULL) {
 		talloc_free(d);

@@ -31,11 +31,19 @@ struct db_cluster {
 	/* The replica, read only here (clusterd writes it), through the tdb
 	 * backend without watchers: the outer context owns the watches. */
 	struct db_context *replica;
+	/* "<path>.lock": node-local record locks.  Processes of one node
+	 * that change the same record wait for each other as with the tdb
+	 * backend, so only writers on different nodes meet in the CAS.
+	 * clusterd never takes them (it would wait for a client that waits
+	 * for it). */
+	struct db_context *locks;
 };
 
-/* A fetched record's sequence number: what the CAS compares. */
+/* A fetched record's sequence number (what the CAS compares) and its
+ * node-local lock (freed with the record). */
 struct db_cluster_rec {
 	uint64_t seq;
+	struct db_record *lock;
 };
 
 static struct db_cluster *db_cluster(struct db_context *db)
@@ -269,6 +277,11 @@ static NTSTATUS db_cluster_fetch_locked(struct db_context *db,
 
 	if (r == NULL) {
 		return NT_STATUS_NO_MEMORY;
+	}
+	r->lock = dbwrap_fetch_locked(c->locks, r, rec->key);
+	if (r->lock == NULL) {
+		/* logged; e.g. this process holds another record */
+		return NT_STATUS_FILE_LOCK_CONFLICT;
 	}
 	rec->value = db_data_make(NULL, 0);
 	status = dbwrap_fetch(c->replica, r, rec->key, &raw);
@@ -536,8 +549,12 @@ struct db_context *db_open_cluster(TALLOC_CTX *mem_ctx,
 	c = db->backend;
 	c->replica = db_open_tdb_internal(c, NULL, resp.path, 0,
 					  DBWRAP_FLAG_NONE, false);
+	side = talloc_asprintf(frame, "%s.lock", resp.path);
+	c->locks = side != NULL ? db_open_tdb_internal(c, NULL, side, 0,
+						       DBWRAP_FLAG_NONE, false)
+				: NULL;
 	side = talloc_asprintf(frame, "%s.watch", resp.path);
-	if (c->replica == NULL || side == NULL) {
+	if (c->replica == NULL || c->locks == NULL || side == NULL) {
 		goto fail;
 	}
 	db->watchers = db_open_tdb_internal(db, NULL, side, 0,

@@ -8,10 +8,12 @@
  * through CPG; every node applies them at the same point of the stream.
  *
  * What changes for callers compared with the tdb backend:
- *   - fetch_locked takes no lock: it reads the record and remembers its
- *     sequence number.  dbwrap_record_store/_delete return NT_STATUS_RETRY
- *     when any process on any node changed the record in between; the
- *     caller fetches again and redoes its change.
+ *   - fetch_locked takes a node-local lock only: processes of this node
+ *     wait for each other, but a process on another node may change the
+ *     record meanwhile.  It remembers the record's sequence number, and
+ *     dbwrap_record_store/_delete return NT_STATUS_RETRY when the record
+ *     changed in between; the caller fetches again and redoes its
+ *     change.
  *   - A successful store/delete returns once the change is applied on this
  *     node (visible to local readers); other nodes apply it when CPG
  *     delivers it to them, normally milliseconds later.

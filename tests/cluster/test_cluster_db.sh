@@ -7,6 +7,8 @@
 #                one record N times each (fetch_locked + record_store,
 #                retrying on a CAS conflict); the value is exactly 3N on
 #                every node
+#   local lock:  two processes on node 2 increment another record at once:
+#                no CAS retry (they wait for each other), 2N everywhere
 #   acknowledged write: a value set on node 1 is read on nodes 2 and 3;
 #                the other nodes apply it when CPG delivers it to them,
 #                so the read polls for at most 5 s and prints how long
@@ -74,6 +76,24 @@ for n in 1 2 3; do
 	v=$(tool "$n" get counter)
 	[ "$v" = $((3 * N)) ] || fail "node $n: counter went on to $v"
 done
+
+# --- processes of one node wait for each other (node-local lock) -----------
+at=$(awk -v t="$EPOCHREALTIME" 'BEGIN { printf "%.3f", t + 1.5 }')
+for i in 1 2; do
+	"$C" exec 2 env CLDB_START_AT="$at" timeout 60 "$TOOL" "$(sock 2)" \
+		"$DB" incr local "$N" >"$R/local$i.out" 2>&1 &
+done
+rc=0
+for i in 1 2; do wait -n || rc=1; done
+[ $rc = 0 ] || fail "local increments: $(cat "$R"/local*.out)"
+lr=$(cat "$R"/local1.out "$R"/local2.out | awk '{print $2}' | paste -sd' ')
+[ "$lr" = "0 0" ] || fail "two processes of node 2 met in the CAS: retries $lr"
+for n in 1 2 3; do
+	tool "$n" wait local $((2 * N)) 5000 >/dev/null ||
+		fail "node $n: local is $(tool "$n" get local), not $((2 * N))"
+done
+ok "two processes of node 2: $((2 * N)) increments, no CAS retry (they wait for each other)"
+tool 2 delete local || fail "delete local"
 
 # --- an acknowledged write is visible on the other nodes -------------------
 lat=""
