@@ -419,3 +419,56 @@ def test_disconnect_delete_runs_as_the_user(server):
             pass
         os.unlink(path)
         os.rmdir(d)
+
+
+def rename_status(c, tid, fid, new_name):
+    """rename()'s NTSTATUS (the low-level call raises smb3's error)."""
+    from impacket import smb3
+    try:
+        rename(c, tid, fid, new_name)
+    except smb3.SessionError as e:
+        return e.get_error_code()
+    return 0
+
+
+def open_dir_delete(c, tid, name):
+    """Open (create) directory name with DELETE access, sharing all."""
+    return c.createFile(tid, name, desiredAccess=DELETE | READ_ATTRIBUTES,
+                        shareMode=SHARE_ALL, creationOption=0x1,
+                        creationDisposition=FILE_OPEN_IF,
+                        fileAttributes=0x10)
+
+
+@pytest.mark.ours_only  # Samba 4.17 checks only its own process's opens
+def test_rename_into_dir_open_for_delete_elsewhere(two):
+    """The rename rule of Windows (Samba bug 15861): a name may not move
+    INTO a directory that another open holds with DELETE access
+    (SHARING_VIOLATION), whichever process holds it; moving OUT of such
+    a directory is allowed."""
+    (a, ta), (b, tb) = two
+    src, dst = 'sm_rdir_src', 'sm_rdir_dst'
+    ds = open_dir_delete(a, ta, src)
+    dd = open_dir_delete(a, ta, dst)
+    a.closeFile(ta, ds)
+    a.closeFile(ta, dd)
+    f = open_file(a, ta, src + '\\f.txt', DELETE | FILE_READ_DATA,
+                  SHARE_ALL, FILE_OVERWRITE_IF)
+    hold = open_dir_delete(b, tb, dst)   # B: the target dir, with DELETE
+    try:
+        st = rename_status(a, ta, f, dst + '\\f.txt')
+        assert st == nt_errors.STATUS_SHARING_VIOLATION, hex(st)
+    finally:
+        b.closeFile(tb, hold)
+    hold = open_dir_delete(b, tb, src)   # now the source dir
+    try:
+        assert rename_status(a, ta, f, dst + '\\f.txt') == 0
+    finally:
+        b.closeFile(tb, hold)
+    a.getSMBServer().setInfo(ta, f, inputBlob=b'\x01',
+                             fileInfoClass=SMB2_FILE_DISPOSITION_INFO)
+    a.closeFile(ta, f)
+    for d in (src, dst):
+        h = open_dir_delete(a, ta, d)
+        a.getSMBServer().setInfo(ta, h, inputBlob=b'\x01',
+                                 fileInfoClass=SMB2_FILE_DISPOSITION_INFO)
+        a.closeFile(ta, h)
