@@ -133,16 +133,17 @@ static int count_fn(struct db_record *rec, void *private_data)
 	return 0;
 }
 
+/* 0: not yet; 1: woken; 2: failed */
 static void watch_done(struct tevent_req *req)
 {
-	bool *done = tevent_req_callback_data_void(req);
+	int *done = tevent_req_callback_data_void(req);
 	bool died = false;
 	NTSTATUS status = dbwrap_watch_recv(req, &died);
 
 	printf("%s\n", NT_STATUS_IS_OK(status) ? "woken" : nt_errstr(status));
 	fflush(stdout);
-	*done = NT_STATUS_IS_OK(status);
-	exit(NT_STATUS_IS_OK(status) ? 0 : 1);
+	*done = NT_STATUS_IS_OK(status) ? 1 : 2;
+	TALLOC_FREE(req);
 }
 
 static int watch(TALLOC_CTX *mem, const char *sock, const char *name,
@@ -154,7 +155,7 @@ static int watch(TALLOC_CTX *mem, const char *sock, const char *name,
 	struct db_record *rec;
 	struct tevent_req *req;
 	struct server_id none = {0};
-	bool done = false;
+	int done = 0;
 
 	msg = ev != NULL ? messaging_init(mem, ev, msgdir, 0) : NULL;
 	db = msg != NULL ? db_open_cluster(mem, msg, sock, name, 0) : NULL;
@@ -175,17 +176,16 @@ static int watch(TALLOC_CTX *mem, const char *sock, const char *name,
 	TALLOC_FREE(rec);
 	printf("ready\n");
 	fflush(stdout);
-	while (!done) {
+	while (done == 0) {
 		if (tevent_loop_once(ev) != 0) {
 			return 2;
 		}
 	}
-	return 0;
+	return done == 1 ? 0 : 1;
 }
 
-int main(int argc, char **argv)
+static int run(TALLOC_CTX *mem, int argc, char **argv)
 {
-	TALLOC_CTX *mem = talloc_new(NULL);
 	struct db_context *db;
 	struct db_data key;
 	unsigned retries = 0;
@@ -293,4 +293,14 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "bad arguments\n");
 	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	int rc = run(mem, argc, argv);
+
+	/* everything on mem: a leak checker sees a clean exit */
+	talloc_free(mem);
+	return rc;
 }
