@@ -210,6 +210,7 @@ NTSTATUS smbd_smb2_session_setup(struct smbd_request *req)
 	struct smbd_session *session;
 	struct auth_session_info *info = NULL;
 	bool new_session = false;
+	bool reauth = false;
 	uint16_t session_flags = 0;
 	uint8_t *out;
 	NTSTATUS status;
@@ -235,6 +236,7 @@ NTSTATUS smbd_smb2_session_setup(struct smbd_request *req)
 		if (session == NULL) {
 			return NT_STATUS_USER_SESSION_DELETED;
 		}
+		reauth = session->state == SMBD_SESSION_VALID;
 		if (session->state == SMBD_SESSION_VALID) {
 			/* re-authentication: the request is signed with the
 			 * current key when signing is on */
@@ -308,7 +310,16 @@ NTSTATUS smbd_smb2_session_setup(struct smbd_request *req)
 	}
 	TALLOC_FREE(session->gensec);
 
-	if (info->has_session_key) {
+	if (reauth) {
+		/* A re-authentication refreshes who the session is, not its
+		 * keys: requests and this reply stay signed with the keys of
+		 * the first authentication (Samba's reauth path; the client
+		 * verifies this reply with them, smbtorture
+		 * smb2.session.reauth*). */
+		if (session->encrypt_required) {
+			session_flags |= SMB2_SESSION_FLAG_ENCRYPT_DATA;
+		}
+	} else if (info->has_session_key) {
 		struct smb2_session_keys keys;
 
 		memcpy(session->session_key, info->session_key, 16);
