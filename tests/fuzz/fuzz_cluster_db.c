@@ -1,0 +1,103 @@
+/*
+ * Fuzz the parsers of replicated-database input
+ * (dbwrap/dbwrap_cluster_proto.c): client requests and clusterd's
+ * answers on the db socket, UPDATE and SYNC_* messages from other nodes,
+ * and the replica's stored records.  The first byte picks the parser.  A
+ * request, response, update or sync message that decodes must encode back
+ * to the same bytes; a decoded value obeys its invariants.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dbwrap/dbwrap_cluster_proto.h"
+#include "lib/util/marshall.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void same_or_abort(NTSTATUS status, const uint8_t *a, size_t alen,
+			  const uint8_t *b, size_t blen)
+{
+	if (!NT_STATUS_IS_OK(status) || alen != blen ||
+	    memcmp(a, b, alen) != 0) {
+		abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const uint16_t sync_types[3] = {REC_CLUSTERD_DB_SYNC_REQ,
+					       REC_CLUSTERD_DB_SYNC_DATA,
+					       REC_CLUSTERD_DB_SYNC_DONE};
+	TALLOC_CTX *mem;
+	uint8_t *out = NULL;
+	size_t out_len = 0;
+	uint8_t sel;
+
+	if (size < 1) {
+		return 0;
+	}
+	sel = data[0] % 7;
+	data++;
+	size--;
+	mem = talloc_new(NULL);
+
+	switch (sel) {
+	case 0: {
+		struct cldb_request r;
+		if (NT_STATUS_IS_OK(cldb_request_pull(mem, data, size, &r))) {
+			if (!cldb_name_ok(r.db) || r.key.dsize > CLDB_MAX_KEY ||
+			    r.value.dsize > CLDB_MAX_VALUE) {
+				abort();
+			}
+			same_or_abort(cldb_request_push(mem, &r, &out, &out_len),
+				      out + CLDB_FRAME_HDR,
+				      out_len - CLDB_FRAME_HDR, data, size);
+		}
+		break;
+	}
+	case 1: {
+		struct cldb_response r;
+		if (NT_STATUS_IS_OK(cldb_response_pull(mem, data, size, &r))) {
+			same_or_abort(cldb_response_push(mem, &r, &out,
+							 &out_len),
+				      out + CLDB_FRAME_HDR,
+				      out_len - CLDB_FRAME_HDR, data, size);
+		}
+		break;
+	}
+	case 2: {
+		struct cldb_update u;
+		if (NT_STATUS_IS_OK(cldb_update_pull(mem, data, size, &u))) {
+			if (u.req.op == CLDB_OP_ATTACH) {
+				abort();
+			}
+			same_or_abort(cldb_update_push(mem, &u, &out, &out_len),
+				      out, out_len, data, size);
+		}
+		break;
+	}
+	case 3: {
+		struct cldb_value v;
+		if (NT_STATUS_IS_OK(cldb_value_pull(data, size, &v))) {
+			if (v.seq == 0 || (v.deleted && v.value.dsize != 0)) {
+				abort();
+			}
+		}
+		break;
+	}
+	default: {
+		uint16_t type = sync_types[sel - 4];
+		struct cldb_sync m;
+		if (NT_STATUS_IS_OK(cldb_sync_pull(mem, type, data, size, &m))) {
+			same_or_abort(cldb_sync_push(mem, type, &m, &out,
+						     &out_len),
+				      out, out_len, data, size);
+		}
+		break;
+	}
+	}
+	talloc_free(mem);
+	return 0;
+}
