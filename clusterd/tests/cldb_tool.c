@@ -18,6 +18,9 @@
  *                                        "ready", then "woken" and exits 0
  *                                        when woken; exit 1 after MS ms
  *   cldb_tool SOCKET DB count            records (traverse_read)
+ *   cldb_tool SOCKET DB fill KEY BYTES   store a value of that size
+ *                                        (a REC_TEST record with a blob)
+ *   cldb_tool SOCKET DB size KEY         prints the value's size
  *
  * A counter value is a REC_TEST marshall record holding a u64.
  * CLDB_START_AT=EPOCH (seconds, fractions allowed): incr waits until then,
@@ -254,6 +257,36 @@ static int run(TALLOC_CTX *mem, int argc, char **argv)
 			return 1;
 		}
 		printf("%ld.%06ld\n", (long)tv.tv_sec, (long)tv.tv_usec);
+		return 0;
+	}
+	if (strcmp(argv[3], "fill") == 0 && argc == 6) {
+		size_t n = strtoul(argv[5], NULL, 10);
+		uint8_t *b = talloc_zero_size(mem, n + 1);
+		struct marshall_push *p = marshall_push_init(mem, REC_TEST, 1);
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		if (b == NULL || p == NULL) {
+			return 1;
+		}
+		marshall_push_blob(p, b, n);
+		status = marshall_push_finish(p, &buf, &len);
+		if (NT_STATUS_IS_OK(status)) {
+			status = dbwrap_store(db, key, db_data_make(buf, len));
+		}
+		if (!NT_STATUS_IS_OK(status)) {
+			fprintf(stderr, "fill: %s\n", nt_errstr(status));
+			return 1;
+		}
+		return 0;
+	}
+	if (strcmp(argv[3], "size") == 0 && argc == 5) {
+		struct db_data d;
+		status = dbwrap_fetch(db, mem, key, &d);
+		if (!NT_STATUS_IS_OK(status)) {
+			fprintf(stderr, "size: %s\n", nt_errstr(status));
+			return 1;
+		}
+		printf("%zu\n", d.dsize);
 		return 0;
 	}
 	if (strcmp(argv[3], "delete") == 0 && argc == 5) {

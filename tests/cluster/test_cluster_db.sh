@@ -21,6 +21,7 @@
 #   rejoin:      clusterd of node 3 killed and restarted: it gets a
 #                snapshot, then serves the same values; nodes 1 and 3
 #                increment together and every node agrees
+#   big value:   1 MB reaches every node, over 1 MiB is refused
 #
 # Needs clusterd and cldb_tool built in $SMB3_BUILD (else exit 77).
 # Bounded (SMB3C_TEST_LIMIT, default 110 s), always cleans up (lib.sh).
@@ -156,3 +157,14 @@ for n in 1 2 3; do
 		fail "node $n after the restart: counter $(tool "$n" get counter)"
 done
 ok "after the restart nodes 1 and 3 increment together: $((3 * N + 40)) on every node"
+
+# --- a value near the 1 MiB limit travels; one over it is refused ----------
+tool 1 fill big 1000000 || fail "a 1 MB value not stored on node 1"
+for n in 2 3; do
+	bigsize() { [ "$(tool "$1" size big 2>/dev/null)" = 1000008 ]; }
+	poll 5 bigsize "$n" >/dev/null ||
+		fail "node $n: big value size '$(tool "$n" size big 2>&1)'"
+done
+tool 1 fill big 1100000 2>/dev/null && fail "a value over 1 MiB was accepted"
+[ "$(tool 2 size big)" = 1000008 ] || fail "big value changed"
+ok "a 1 MB value reaches every node; one over 1 MiB is refused, clusterd lives on"
