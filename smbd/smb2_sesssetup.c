@@ -370,7 +370,10 @@ NTSTATUS smbd_smb2_session_setup(struct smbd_request *req)
 	if (out == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	return session_close_previous(req, session, previous_id);
+	/* a re-authentication names no previous session (Samba looks
+	 * only on a session's first authentication, as do we) */
+	return reauth ? NT_STATUS_OK
+		      : session_close_previous(req, session, previous_id);
 
 fail:
 	DBG_NOTICE("%s: session setup failed: %s\n", conn->remote_addr,
