@@ -420,6 +420,32 @@ def connection_pids(server_pid):
     return kids
 
 
+def pid_serving_port(server_pid, local_port):
+    """The child of server_pid that serves the client TCP connection whose
+    local (client-side) port is local_port: the child holding a socket
+    whose peer is that port.  None if there is none."""
+    inodes = set()
+    for table in ('/proc/net/tcp', '/proc/net/tcp6'):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if int(fields[2].rsplit(':', 1)[1], 16) == local_port:
+                        inodes.add(fields[9])
+        except OSError:
+            continue
+    for pid in connection_pids(server_pid):
+        fd_dir = '/proc/%d/fd' % pid
+        try:
+            for fd in os.listdir(fd_dir):
+                link = os.readlink(os.path.join(fd_dir, fd))
+                if link.startswith('socket:[') and link[8:-1] in inodes:
+                    return pid
+        except OSError:
+            continue
+    return None
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('action', choices=['start', 'stop'])

@@ -255,29 +255,8 @@ def test_break_timeout(server_factory):
 
 
 def child_of(t, sock):
-    """The smbd child serving the TCP connection of sock (its peer port
-    is sock's local port)."""
-    port = sock.getsockname()[1]
-    inodes = set()
-    for table in ('/proc/net/tcp', '/proc/net/tcp6'):
-        try:
-            with open(table) as f:
-                next(f)
-                for line in f:
-                    fields = line.split()
-                    if int(fields[2].rsplit(':', 1)[1], 16) == port:
-                        inodes.add(fields[9])
-        except OSError:
-            continue
-    for pid in smbtarget.connection_pids(t.pid()):
-        try:
-            for fd in os.listdir('/proc/%d/fd' % pid):
-                link = os.readlink('/proc/%d/fd/%s' % (pid, fd))
-                if link.startswith('socket:[') and link[8:-1] in inodes:
-                    return pid
-        except OSError:
-            continue
-    return None
+    """The smbd child serving the TCP connection of sock."""
+    return smbtarget.pid_serving_port(t.pid(), sock.getsockname()[1])
 
 
 # Samba 4.17 does not watch the holder process: its waiting open only

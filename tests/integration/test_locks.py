@@ -99,29 +99,8 @@ def no_answer_within(c, seconds):
 
 
 def serving_pid(t, c):
-    """The server process serving raw connection c: the server's child
-    holding a TCP socket whose peer is c's local port."""
-    port = c.sock.getsockname()[1]
-    inodes = set()
-    for table in ('/proc/net/tcp', '/proc/net/tcp6'):
-        try:
-            with open(table) as f:
-                next(f)
-                for line in f:
-                    fields = line.split()
-                    if int(fields[2].rsplit(':', 1)[1], 16) == port:
-                        inodes.add(fields[9])
-        except OSError:
-            continue
-    for pid in smbtarget.connection_pids(t.pid()):
-        try:
-            for fd in os.listdir('/proc/%d/fd' % pid):
-                link = os.readlink('/proc/%d/fd/%s' % (pid, fd))
-                if link.startswith('socket:[') and link[8:-1] in inodes:
-                    return pid
-        except OSError:
-            continue
-    return None
+    """The server process serving raw connection c."""
+    return smbtarget.pid_serving_port(t.pid(), c.sock.getsockname()[1])
 
 
 @pytest.fixture

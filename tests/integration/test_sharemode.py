@@ -60,31 +60,9 @@ def status_of(fn):
 
 
 def child_of(t, conn):
-    """The server process serving conn: the child of the server with a
-    TCP socket whose peer is conn's local port."""
-    port = conn.getSMBServer().get_socket().getsockname()[1]
-    inodes = set()
-    for table in ('/proc/net/tcp', '/proc/net/tcp6'):
-        try:
-            with open(table) as f:
-                next(f)
-                for line in f:
-                    fields = line.split()
-                    rport = int(fields[2].rsplit(':', 1)[1], 16)
-                    if rport == port:
-                        inodes.add(fields[9])
-        except OSError:
-            continue
-    for pid in smbtarget.connection_pids(t.pid()):
-        fd_dir = '/proc/%d/fd' % pid
-        try:
-            for fd in os.listdir(fd_dir):
-                link = os.readlink(os.path.join(fd_dir, fd))
-                if link.startswith('socket:[') and link[8:-1] in inodes:
-                    return pid
-        except OSError:
-            continue
-    return None
+    """The server process serving the impacket connection conn."""
+    return smbtarget.pid_serving_port(
+        t.pid(), conn.getSMBServer().get_socket().getsockname()[1])
 
 
 @pytest.fixture
