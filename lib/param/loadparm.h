@@ -229,6 +229,16 @@ struct smb_conf_global {
 	 * own name (Samba's "oplock break wait time" is something else:
 	 * a delay before sending a break). */
 	int oplock_break_timeout;
+	/* "clustering" (no): this smbd is one node of a cluster run by
+	 * clusterd (docs/cluster.md "smbd in a cluster"): the databases
+	 * other processes share are clusterd's replicated ones, the
+	 * messaging node number is the cluster node id, and messages to
+	 * processes of other nodes go through clusterd.  "clusterd socket"
+	 * (/run/clusterd/clusterd.sock) is clusterd's control socket; its
+	 * database socket is clusterd-db.sock in the same directory.
+	 * Samba's equivalent is "ctdbd socket". */
+	bool clustering;
+	char *clusterd_socket;
 	/* Accepted so that Samba configurations load; no effect here:
 	 * "disable netbios" (no), "load printers" (yes), "printing" (NULL),
 	 * "unix extensions" (yes), "max log size" (5000). */
