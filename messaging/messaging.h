@@ -65,6 +65,8 @@ enum messaging_type {
 	MSG_SMB_FILE_RENAMED = 26,  /* an open file got a new name (share_mode.c) */
 	MSG_SMB_CLOSE_SESSION = 27, /* log off a session: PreviousSessionId
 				     * (smbXsrv_session_close.c) */
+	MSG_CLUSTERD_FORWARD = 40, /* to the local clusterd: carry a
+				    * REC_CLUSTERD_MSG to another node */
 	MSG_TEST_BASE = 1000,	    /* 1000..1999 free for unit tests */
 };
 

@@ -57,6 +57,8 @@ enum marshall_record_type {
 	REC_CLUSTERD_DB_SYNC_REQ = 60, /* clusterd over CPG: send me the replicas */
 	REC_CLUSTERD_DB_SYNC_DATA = 61, /* clusterd over CPG: replica records */
 	REC_CLUSTERD_DB_SYNC_DONE = 62, /* clusterd over CPG: snapshot complete */
+	REC_CLUSTERD_MSG = 63, /* a message for another node's process (cluster_msgfwd_proto.h) */
+	REC_CLUSTERD_VIEW = 64, /* clusterd's view file: members, clusterd's id */
 };
 
 struct marshall_push;
