@@ -59,6 +59,8 @@ enum marshall_record_type {
 	REC_CLUSTERD_DB_SYNC_DONE = 62, /* clusterd over CPG: snapshot complete */
 	REC_CLUSTERD_MSG = 63, /* a message for another node's process (cluster_msgfwd_proto.h) */
 	REC_CLUSTERD_VIEW = 64, /* clusterd's view file: members, clusterd's id */
+	REC_CLUSTERD_DB_TXN = 65, /* a replicated transaction's changes (dbwrap_cluster_proto.h) */
+	REC_CLUSTERD_DB_OFFER = 66, /* clusterd over CPG: my persistent db seqs (start of a cluster) */
 };
 
 struct marshall_push;
