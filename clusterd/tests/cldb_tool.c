@@ -21,20 +21,33 @@
  *   cldb_tool SOCKET DB fill KEY BYTES   store a value of that size
  *                                        (a REC_TEST record with a blob)
  *   cldb_tool SOCKET DB size KEY         prints the value's size
+ *   cldb_tool SOCKET DB bench KEY SECS   increments KEY (fetch_locked +
+ *                                        record_store, retrying) as fast
+ *                                        as it can for SECS seconds;
+ *                                        prints "updates U retries R
+ *                                        p50_us A p99_us B max_us C" (the
+ *                                        latency of each increment,
+ *                                        retries included), for
+ *                                        tests/bench/bench_cluster.sh
  *
  * A counter value is a REC_TEST marshall record holding a u64.
- * CLDB_START_AT=EPOCH (seconds, fractions allowed): incr waits until then,
- * so that runs started on several nodes overlap.
+ * CLDB_START_AT=EPOCH (seconds, fractions allowed): incr and bench wait
+ * until then, so that runs started on several nodes overlap.
  */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <tdb.h>
 #include <unistd.h>
 
 #include "dbwrap/dbwrap_cluster.h"
+#include "dbwrap/dbwrap_cluster_proto.h"
 #include "lib/util/debug.h"
 #include "lib/util/marshall.h"
 
@@ -131,6 +144,87 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* CLDB_START_AT: start with the processes of the other nodes */
+static void wait_start(void)
+{
+	const char *at = getenv("CLDB_START_AT");
+	double t, now;
+	struct timeval tv;
+
+	if (at == NULL) {
+		return;
+	}
+	t = strtod(at, NULL);
+	gettimeofday(&tv, NULL);
+	now = tv.tv_sec + tv.tv_usec / 1e6;
+	if (t > now && t - now < 30) {
+		usleep((useconds_t)((t - now) * 1e6));
+	}
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * One writer's loop: every increment is timed on its own (a
+ * fetch_locked + store, plus the fetches and stores of any CAS retry),
+ * so the percentiles are those a caller in smbd would see.
+ */
+static int bench(struct db_context *db, struct db_data key, long secs)
+{
+	uint32_t *lat = NULL;
+	size_t n = 0, cap = 0;
+	unsigned retries = 0;
+	int64_t end;
+	NTSTATUS status;
+
+	if (secs <= 0 || secs > 3600) {
+		fprintf(stderr, "bench: seconds out of range\n");
+		return 2;
+	}
+	wait_start();
+	end = now_us() + secs * 1000000;
+	for (int64_t t0 = now_us(); t0 < end; t0 = now_us()) {
+		int64_t d;
+		status = change(db, key, 1, true, &retries);
+		if (!NT_STATUS_IS_OK(status)) {
+			fprintf(stderr, "bench: update %zu: %s\n", n,
+				nt_errstr(status));
+			return 1;
+		}
+		if (n == cap) {
+			cap = cap == 0 ? 4096 : cap * 2;
+			lat = talloc_realloc(db, lat, uint32_t, cap);
+			if (lat == NULL) {
+				return 1;
+			}
+		}
+		d = now_us() - t0;
+		lat[n++] = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+	}
+	if (n == 0) {
+		fprintf(stderr, "bench: no update in %ld s\n", secs);
+		return 1;
+	}
+	qsort(lat, n, sizeof(*lat), cmp_u32);
+	printf("updates %zu retries %u p50_us %u p99_us %u max_us %u\n", n,
+	       retries, lat[n / 2], lat[(n * 99) / 100], lat[n - 1]);
+	talloc_free(lat);
+	return 0;
+}
+
 static int count_fn(struct db_record *rec, void *private_data)
 {
 	return 0;
@@ -187,6 +281,177 @@ static int watch(TALLOC_CTX *mem, const char *sock, const char *name,
 	return done == 1 ? 0 : 1;
 }
 
+/* ---- dump: the replicas of a node, canonically, to compare nodes ---- */
+
+struct dump_rec {
+	uint8_t *key;
+	size_t klen;
+	char *line;
+};
+
+struct dump_state {
+	struct dump_rec *recs;
+	size_t n;
+	bool bad;
+};
+
+static char *hex(TALLOC_CTX *mem, const uint8_t *p, size_t n)
+{
+	char *s = talloc_array(mem, char, 2 * n + 2);
+
+	if (s == NULL) {
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(s + 2 * i, 3, "%02x", p[i]);
+	}
+	/* an empty blob still gives a word, so every line has 4 fields */
+	if (n == 0) {
+		strcpy(s, "-");
+	}
+	return s;
+}
+
+static int dump_fn(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d,
+		   void *private_data)
+{
+	struct dump_state *st = private_data;
+	struct dump_rec *r;
+	struct cldb_value v;
+	NTSTATUS status;
+	char *kh, *vh;
+
+	r = talloc_realloc(st, st->recs, struct dump_rec, st->n + 1);
+	if (r == NULL) {
+		st->bad = true;
+		return -1;
+	}
+	st->recs = r;
+	r = &st->recs[st->n];
+	r->key = talloc_memdup(st->recs, k.dptr, k.dsize);
+	r->klen = k.dsize;
+	kh = hex(st->recs, k.dptr, k.dsize);
+	status = cldb_value_pull(d.dptr, d.dsize, &v);
+	if (NT_STATUS_IS_OK(status)) {
+		vh = hex(st->recs, v.value.dptr, v.value.dsize);
+		r->line = talloc_asprintf(st->recs, "%s %" PRIu64 " %d %s", kh,
+					  v.seq, v.deleted ? 1 : 0, vh);
+	} else {
+		/* shown, so that a diff points at it, and the dump fails */
+		vh = hex(st->recs, d.dptr, d.dsize);
+		r->line = talloc_asprintf(st->recs, "%s unparsed %s %s", kh,
+					  nt_errstr(status), vh);
+		st->bad = true;
+	}
+	if ((k.dsize > 0 && r->key == NULL) || r->line == NULL) {
+		st->bad = true;
+		return -1;
+	}
+	st->n++;
+	return 0;
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+	const struct dump_rec *x = a, *y = b;
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int c = n > 0 ? memcmp(x->key, y->key, n) : 0;
+
+	if (c != 0) {
+		return c;
+	}
+	return x->klen < y->klen ? -1 : x->klen > y->klen;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The tdb is opened as the backend and clusterd open it (same flags,
+ * so the mutex area is used alike) but without TDB_CLEAR_IF_FIRST and
+ * without O_CREAT: a dump never creates, empties or changes a replica.
+ * tdb_traverse_read locks each chain while reading it, so every record
+ * is read whole even while clusterd applies updates; a dump that must be
+ * compared is taken when no updates are in flight.
+ */
+static int dump_db(TALLOC_CTX *mem, const char *dir, const char *name)
+{
+	struct dump_state *st = talloc_zero(mem, struct dump_state);
+	char *path = talloc_asprintf(mem, "%s/%s.tdb", dir, name);
+	int flags = TDB_INCOMPATIBLE_HASH;
+	struct tdb_context *tdb;
+	int n;
+
+	if (st == NULL || path == NULL) {
+		return 1;
+	}
+	if (tdb_runtime_check_for_robust_mutexes()) {
+		flags |= TDB_MUTEX_LOCKING;
+	}
+	tdb = tdb_open(path, 0, flags, O_RDWR, 0);
+	if (tdb == NULL) {
+		fprintf(stderr, "cannot open %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	n = tdb_traverse_read(tdb, dump_fn, st);
+	tdb_close(tdb);
+	if (n < 0 || st->bad) {
+		fprintf(stderr, "%s: traverse failed or bad records\n", path);
+	}
+	if (st->n > 1) {
+		qsort(st->recs, st->n, sizeof(st->recs[0]), rec_cmp);
+	}
+	printf("db %s %zu\n", name, st->n);
+	for (size_t i = 0; i < st->n; i++) {
+		printf("%s\n", st->recs[i].line);
+	}
+	return n < 0 || st->bad ? 1 : 0;
+}
+
+static int dump(TALLOC_CTX *mem, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (d == NULL) {
+		fprintf(stderr, "cannot read %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		char *name;
+
+		/* <name>.tdb; the .tdb.lock and .tdb.watch side files are
+		 * node-local and not compared */
+		if (len <= 4 || strcmp(e->d_name + len - 4, ".tdb") != 0) {
+			continue;
+		}
+		name = talloc_strndup(mem, e->d_name, len - 4);
+		if (name == NULL || !cldb_name_ok(name)) {
+			continue;
+		}
+		names = talloc_realloc(mem, names, char *, n + 1);
+		if (names == NULL) {
+			closedir(d);
+			return 1;
+		}
+		names[n++] = name;
+	}
+	closedir(d);
+	if (n > 1) {
+		qsort(names, n, sizeof(names[0]), name_cmp);
+	}
+	for (size_t i = 0; i < n; i++) {
+		rc |= dump_db(mem, dir, names[i]);
+	}
+	return rc;
+}
+
 static int run(TALLOC_CTX *mem, int argc, char **argv)
 {
 	struct db_context *db;
@@ -196,6 +461,9 @@ static int run(TALLOC_CTX *mem, int argc, char **argv)
 	bool found;
 	uint64_t v;
 
+	if (argc == 3 && strcmp(argv[1], "dump") == 0) {
+		return dump(mem, argv[2]);
+	}
 	if (argc < 4) {
 		fprintf(stderr, "usage: see the comment in cldb_tool.c\n");
 		return 2;
@@ -226,16 +494,7 @@ static int run(TALLOC_CTX *mem, int argc, char **argv)
 	key = db_data_string(argv[4]);
 	if (strcmp(argv[3], "incr") == 0 && argc == 6) {
 		long n = atol(argv[5]);
-		const char *at = getenv("CLDB_START_AT");
-		if (at != NULL) {
-			double t = strtod(at, NULL), now;
-			struct timeval tv;
-			gettimeofday(&tv, NULL);
-			now = tv.tv_sec + tv.tv_usec / 1e6;
-			if (t > now && t - now < 30) {
-				usleep((useconds_t)((t - now) * 1e6));
-			}
-		}
+		wait_start();
 		for (long i = 0; i < n; i++) {
 			status = change(db, key, 1, true, &retries);
 			if (!NT_STATUS_IS_OK(status)) {
@@ -246,6 +505,9 @@ static int run(TALLOC_CTX *mem, int argc, char **argv)
 		}
 		printf("retries %u\n", retries);
 		return 0;
+	}
+	if (strcmp(argv[3], "bench") == 0 && argc == 6) {
+		return bench(db, key, atol(argv[5]));
 	}
 	if (strcmp(argv[3], "set") == 0 && argc == 6) {
 		struct timeval tv;
