@@ -2,14 +2,12 @@
 # bench_open_close.sh - open/close pairs per second, our smbd against
 # Debian's Samba, with several client connections.
 #
-# The client is smbtorture's smb2.bench.path-contention-shared (Samba 4.17):
-# it opens nprocs connections (plus one idle first connection) and keeps
-# qdepth CREATE+CLOSE loops in flight on each, all on one path
-# (torture:bench_path), for timelimit seconds, then prints
-# "open[num/s=N...] close[num/s=M...]".  The CREATE asks for
-# FILE_READ_ATTRIBUTES only, share RWD, FILE_OPEN, no oplock or lease, so
-# no open ever conflicts: what is measured is the cost of an open and a
-# close, with their share-mode bookkeeping, between processes.
+# The client is smbtorture's smb2.bench.path-contention-shared (Samba 4.17),
+# started and read by open_close_client.sh (shared with bench_cluster.sh):
+# nprocs connections keep qdepth CREATE+CLOSE loops in flight on one path
+# for timelimit seconds; no open ever conflicts, so what is measured is the
+# cost of an open and a close, with their share-mode bookkeeping, between
+# processes.
 #
 # Scenarios (BENCH_SCENARIOS, words "KIND:QDEPTH"):
 #   one:Q       one smbtorture, BENCH_CONNS connections, all on bench.dat:
@@ -88,6 +86,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+. "$here/open_close_client.sh"
+
 log() { printf '%s\n' "$*" >&2; }
 die() { log "bench_open_close: $*"; exit 1; }
 
@@ -145,43 +145,12 @@ server_log_tail() {
 # torture_bg SLOT PATH NPROCS QDEPTH LOGFILE: one smbtorture in the
 # background (its pid appended to bg_pids)
 torture_bg() {
-	local slot=$1 path=$2 nprocs=$3 qdepth=$4 out=$5
-	timeout -k 5 $((secs + 60)) smbtorture "//127.0.0.1/share" \
-		-p "${port[$slot]}" -U "${user[$slot]}%${pass[$slot]}" \
-		--option=torture:progress=no \
-		--option=torture:timelimit="$secs" \
-		--option=torture:nprocs="$nprocs" \
-		--option=torture:qdepth="$qdepth" \
-		--option=torture:bench_path="$path" \
-		--maximum-runtime=$((secs + 50)) \
-		smb2.bench.path-contention-shared >"$out" 2>&1 </dev/null &
-	bg_pids+=($!)
+	oc_torture_bg "$5" "//127.0.0.1/share" "${port[$1]}" "${user[$1]}" \
+		"${pass[$1]}" "$2" "$3" "$4" "$secs"
+	bg_pids+=("$oc_pid")
 }
 
-# check_log LOGFILE RC -> prints "open/s avslat end-epoch"; fails loudly if
-# smbtorture did not report success or gave no figure
-check_log() {
-	local out=$1 rc=$2 line n lat t
-	if [ "$rc" != 0 ] || ! grep -q '^success: path-contention-shared' "$out" ||
-		grep -qE '^(failure|error|skip):' "$out"; then
-		log "smbtorture failed (rc=$rc): $out"
-		sed 's/\r/\n/g' "$out" | tail -40 >&2
-		return 1
-	fi
-	# Debian 4.17 separates the fields with ',' and has no thousands
-	# separator; later versions use ';' and "4,839": accept both.
-	line=$(grep -oE 'open\[num/s=[0-9,]+[,;]avslat=[0-9.]+' "$out" | tail -1)
-	n=$(printf '%s\n' "$line" | sed -E 's/^open\[num\/s=([0-9,]+)[,;]avslat=.*/\1/' | tr -d ,)
-	lat=${line##*avslat=}
-	if [ -z "$n" ] || [ "$n" -le 0 ]; then
-		log "smbtorture printed no open rate: $out"
-		sed 's/\r/\n/g' "$out" | tail -20 >&2
-		return 1
-	fi
-	t=$(grep -E '^time: ' "$out" | tail -1 | cut -d' ' -f2-)
-	t=$(date -d "$t" +%s.%N 2>/dev/null || echo 0)
-	echo "$n $lat $t"
-}
+check_log() { oc_check_log "$@"; }
 
 # session_procs SID -> "ticks count": CPU clock ticks used by the processes
 # of session SID (both servers run in a session of their own: smbtarget's
@@ -247,8 +216,7 @@ run() {
 			c / hz * 1e6 / (n * secs) }')
 }
 
-# median FORMAT: the median of the numbers on stdin
-median() { sort -n | awk -v f="$1\n" '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) printf f, v[(NR + 1) / 2]; else printf f, (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() { oc_median "$@"; }
 
 for slot in samba ours; do
 	start "$slot" || die "cannot start the $slot server"
