@@ -30,110 +30,19 @@ import time
 
 import pytest
 
-import smb2raw
-from smb2raw import (CREATE, OPLOCK_BREAK, Raw, create_body, header, nbt,
-                     parse_header)
+from smb2ops import (ACK_REQUIRED, LEASE_H, LEASE_R, LEASE_W, OPLOCK_BATCH,
+                     OPLOCK_II, OPLOCK_LEASE, OPLOCK_NONE,
+                     STATUS_SHARING_VIOLATION, close, create_msg, create_reply, expect_break, lease_ack,
+                     lease_context, no_answer, oplock_ack, open_file)
+import smb2ops
+from smb2raw import OPLOCK_BREAK, nbt, parse_header
 import smbtarget
 from smbtarget import USER_A
 
-LEASE_R, LEASE_H, LEASE_W = 1, 2, 4
-OPLOCK_NONE, OPLOCK_II, OPLOCK_BATCH, OPLOCK_LEASE = 0, 1, 9, 0xFF
-STATUS_SHARING_VIOLATION = 0xC0000043
-ACK_REQUIRED = 1
-FILE_OPEN_IF = 3
-NO_MID = 0xFFFFFFFFFFFFFFFF
-
 
 def connect(t, client_guid=None):
-    c = Raw(t.host, t.port, timeout=10)
-    c.negotiate(client_guid=client_guid)
-    c.session_setup(USER_A, t.password(USER_A))
-    c.tree_connect('\\\\%s\\%s' % (t.host, t.share))
-    return c
-
-
-def lease_context(key, state):
-    """An RqLs v1 create context (MS-SMB2 2.2.13.2.8), 8-aligned."""
-    data = key + struct.pack('<IIQ', state, 0, 0)
-    # Next, NameOffset 16, NameLength 4, Reserved, DataOffset 24, DataLen
-    return struct.pack('<IHHHHI', 0, 16, 4, 0, 24, len(data)) + \
-        b'RqLs' + b'\0' * 4 + data
-
-
-def create_msg(c, name, oplock, contexts=b'', share_access=7,
-               disposition=FILE_OPEN_IF):
-    body = bytearray(create_body(name, contexts=contexts,
-                                 share_access=share_access,
-                                 disposition=disposition))
-    body[3] = oplock  # RequestedOplockLevel
-    mid = c.next_mid()
-    msg = header(CREATE, message_id=mid, session_id=c.session_id,
-                 tree_id=c.tree_id) + bytes(body)
-    return mid, c.sign(msg)
-
-
-def create_reply(msg):
-    """(status, oplock level, file id, lease state or None) of a CREATE
-    response."""
-    h = parse_header(msg)
-    if h['status'] != 0:
-        return h['status'], None, None, None
-    b = msg[64:]
-    level = b[2]
-    fid = b[64:80]
-    lease = None
-    c_off, c_len = struct.unpack('<II', b[80:88])
-    if c_len:
-        ctx = msg[c_off:c_off + c_len]
-        while ctx:
-            nxt, n_off, n_len, _, d_off, d_len = struct.unpack(
-                '<IHHHHI', ctx[:16])
-            if ctx[n_off:n_off + n_len] == b'RqLs':
-                lease = struct.unpack('<I', ctx[d_off + 16:d_off + 20])[0]
-            if not nxt:
-                break
-            ctx = ctx[nxt:]
-    return 0, level, fid, lease
-
-
-def open_file(c, name, oplock, contexts=b'', share_access=7):
-    _, msg = create_msg(c, name, oplock, contexts, share_access)
-    c.send_raw(nbt(msg))
-    return create_reply(c.recv_frame())
-
-
-def expect_break(c, timeout=5):
-    msg = c.recv_frame(timeout=timeout)
-    h = parse_header(msg)
-    assert h['command'] == OPLOCK_BREAK, h
-    assert h['message_id'] == NO_MID, h
-    assert h['flags'] & smb2raw.FLAGS_SERVER_TO_REDIR
-    return msg[64:]
-
-
-def no_answer(c, seconds):
-    """True when nothing but interim responses arrive for seconds."""
-    try:
-        c.recv_frame(timeout=seconds)
-    except TimeoutError:
-        return True
-    return False
-
-
-def lease_ack(c, key, state):
-    body = struct.pack('<HHI16sIQ', 36, 0, 0, key, state, 0)
-    r = c.request(OPLOCK_BREAK, body)
-    return parse_header(r)['status'], r[64:]
-
-
-def oplock_ack(c, fid, level):
-    body = struct.pack('<HBBI16s', 24, level, 0, 0, fid)
-    r = c.request(OPLOCK_BREAK, body)
-    return parse_header(r)['status'], r[64:]
-
-
-def close(c, fid):
-    c.request(smb2raw.CLOSE, smb2raw.close_body(fid))
+    return smb2ops.connect(t.host, t.port, USER_A, t.password(USER_A),
+                           t.share, client_guid)
 
 
 GUID_A = os.urandom(16)

@@ -22,17 +22,15 @@ import pytest
 
 import smb2raw
 import smbtarget
-from smb2raw import (CANCEL, CLOSE, FLAGS_ASYNC, LOCK, STATUS_PENDING,
-                     WRITE, close_body, header, nbt, parse_header,
+from smb2ops import (EXCLUSIVE, FAIL_IMMEDIATELY, SHARED,
+                     STATUS_CANCELLED, STATUS_FILE_LOCK_CONFLICT,
+                     STATUS_LOCK_NOT_GRANTED, STATUS_RANGE_NOT_LOCKED,
+                     UNLOCK, lock_body, recv_final, recv_interim, send,
+                     status)
+from smb2ops import no_answer as no_answer_within
+from smb2raw import (CANCEL, CLOSE, LOCK, WRITE, close_body, header, nbt,
                      write_body)
 from smbtarget import USER_A
-
-STATUS_LOCK_NOT_GRANTED = 0xC0000055
-STATUS_FILE_LOCK_CONFLICT = 0xC0000054
-STATUS_RANGE_NOT_LOCKED = 0xC000007E
-STATUS_CANCELLED = 0xC0000120
-
-SHARED, EXCLUSIVE, UNLOCK, FAIL_IMMEDIATELY = 0x1, 0x2, 0x4, 0x10
 
 
 def login(t):
@@ -43,59 +41,6 @@ def login(t):
     c.session_setup(USER_A, t.password(USER_A))
     c.tree_connect('\\\\%s\\%s' % (t.host, t.share))
     return c
-
-
-def lock_body(file_id, elements, sequence=0):
-    """MS-SMB2 2.2.26: elements are (offset, length, flags)."""
-    b = struct.pack('<HHI16s', 48, len(elements), sequence, file_id)
-    for off, length, flags in elements:
-        b += struct.pack('<QQII', off, length, flags, 0)
-    return b
-
-
-def status(msg):
-    return parse_header(msg)['status']
-
-
-def send(c, command, body):
-    """Send a signed request without waiting; returns its message id."""
-    mid = c.next_mid()
-    msg = header(command, message_id=mid, session_id=c.session_id,
-                 tree_id=c.tree_id) + body
-    c.send_raw(nbt(c.sign(msg)))
-    return mid
-
-
-def recv_interim(c, mid, timeout=20.0):
-    """The interim STATUS_PENDING answer of request mid."""
-    deadline = time.time() + timeout
-    while True:
-        left = deadline - time.time()
-        assert left > 0, 'no interim response for message %d' % mid
-        hdr = c._recv_exact(4, time.time() + left)
-        n = struct.unpack('>I', hdr)[0] & 0xFFFFFF
-        msg = c._recv_exact(n, time.time() + left)
-        h = parse_header(msg)
-        assert h['message_id'] == mid, h
-        assert h['status'] == STATUS_PENDING and h['flags'] & FLAGS_ASYNC, \
-            'lock answered at once: %s' % smb2raw.status_name(h['status'])
-        return
-
-
-def recv_final(c, mid, timeout=30.0):
-    msg = c.recv_frame(timeout=timeout)
-    h = parse_header(msg)
-    assert h['message_id'] == mid, h
-    return h['status']
-
-
-def no_answer_within(c, seconds):
-    """Nothing arrives on c for a while (the blocked lock stays pending)."""
-    try:
-        c.recv_frame(timeout=seconds)
-    except TimeoutError:
-        return True
-    return False
 
 
 def serving_pid(t, c):
