@@ -63,6 +63,18 @@ static NTSTATUS frame_finish(struct marshall_push *p, uint8_t **buf,
 	return NT_STATUS_OK;
 }
 
+bool cldb_key_reserved(struct db_data key)
+{
+	return key.dsize == CLDB_DBSEQ_KEY_LEN &&
+	       memcmp(key.dptr, CLDB_DBSEQ_KEY, CLDB_DBSEQ_KEY_LEN) == 0;
+}
+
+static bool key_ok(struct db_data key)
+{
+	return key.dsize > 0 && key.dsize <= CLDB_MAX_KEY &&
+	       !cldb_key_reserved(key);
+}
+
 static bool request_ok(const struct cldb_request *r)
 {
 	if (!cldb_name_ok(r->db)) {
@@ -70,15 +82,23 @@ static bool request_ok(const struct cldb_request *r)
 	}
 	switch (r->op) {
 	case CLDB_OP_ATTACH:
+	case CLDB_OP_ATTACH_PERSISTENT:
 		return r->key.dsize == 0 && r->value.dsize == 0;
 	case CLDB_OP_STORE:
-		return r->key.dsize > 0 && r->key.dsize <= CLDB_MAX_KEY &&
-		       r->value.dsize <= CLDB_MAX_VALUE;
+		return key_ok(r->key) && r->value.dsize <= CLDB_MAX_VALUE;
 	case CLDB_OP_DELETE:
-		return r->key.dsize > 0 && r->key.dsize <= CLDB_MAX_KEY &&
-		       r->value.dsize == 0;
+		return key_ok(r->key) && r->value.dsize == 0;
+	case CLDB_OP_COMMIT:
+		/* the TXN itself is checked where it is applied */
+		return r->key.dsize == 0 && r->value.dsize > 0 &&
+		       r->value.dsize <= CLDB_MAX_VALUE;
 	}
 	return false;
+}
+
+static bool is_attach(uint32_t op)
+{
+	return op == CLDB_OP_ATTACH || op == CLDB_OP_ATTACH_PERSISTENT;
 }
 
 static void push_request_fields(struct marshall_push *p,
@@ -185,7 +205,7 @@ NTSTATUS cldb_update_push(TALLOC_CTX *mem_ctx, const struct cldb_update *u,
 {
 	struct marshall_push *p;
 
-	if (u->req.op == CLDB_OP_ATTACH || !request_ok(&u->req)) {
+	if (is_attach(u->req.op) || !request_ok(&u->req)) {
 		return NT_STATUS_INVALID_PARAMETER;
 	}
 	p = marshall_push_init(mem_ctx, REC_CLUSTERD_DB_UPDATE, 1);
@@ -213,7 +233,7 @@ NTSTATUS cldb_update_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf,
 	}
 	status = pull_request_fields(mem_ctx, &m, &u->req);
 	NT_STATUS_NOT_OK_RETURN(status);
-	if (u->req.op == CLDB_OP_ATTACH) {
+	if (is_attach(u->req.op)) {
 		return NT_STATUS_INVALID_NETWORK_RESPONSE;
 	}
 	return marshall_pull_finish(&m);
@@ -257,6 +277,42 @@ NTSTATUS cldb_value_pull(const uint8_t *buf, size_t len,
 	return marshall_pull_finish(&m);
 }
 
+NTSTATUS cldb_sync_state_push(TALLOC_CTX *mem_ctx,
+			      const struct cldb_sync_state *m, uint8_t **buf,
+			      size_t *len)
+{
+	struct marshall_push *p;
+
+	p = marshall_push_init(mem_ctx, REC_CLUSTERD_DB_SYNC_STATE, 1);
+	if (p == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	marshall_push_u32(p, m->nodeid);
+	marshall_push_u64(p, m->view);
+	marshall_push_bool(p, m->synced);
+	marshall_push_u64(p, m->applied);
+	return marshall_push_finish(p, buf, len);
+}
+
+NTSTATUS cldb_sync_state_pull(const uint8_t *buf, size_t len,
+			      struct cldb_sync_state *m)
+{
+	struct marshall_pull r;
+	NTSTATUS status;
+
+	*m = (struct cldb_sync_state){0};
+	status = marshall_pull_init(&r, buf, len, REC_CLUSTERD_DB_SYNC_STATE,
+				    1);
+	NT_STATUS_NOT_OK_RETURN(status);
+	if (!marshall_pull_u32(&r, &m->nodeid) ||
+	    !marshall_pull_u64(&r, &m->view) ||
+	    !marshall_pull_bool(&r, &m->synced) ||
+	    !marshall_pull_u64(&r, &m->applied)) {
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
+	return marshall_pull_finish(&r);
+}
+
 NTSTATUS cldb_sync_push(TALLOC_CTX *mem_ctx, uint16_t type,
 			const struct cldb_sync *m, uint8_t **buf, size_t *len)
 {
@@ -270,7 +326,12 @@ NTSTATUS cldb_sync_push(TALLOC_CTX *mem_ctx, uint16_t type,
 	if (type == REC_CLUSTERD_DB_SYNC_DATA && !cldb_name_ok(m->db)) {
 		return NT_STATUS_INVALID_PARAMETER;
 	}
-	p = marshall_push_init(mem_ctx, type, 1);
+	if ((m->flags & ~(uint32_t)CLDB_SYNC_PERSISTENT) != 0) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	/* DATA v2 adds the flags (the persistent kind travels with it) */
+	p = marshall_push_init(mem_ctx, type,
+			       type == REC_CLUSTERD_DB_SYNC_DATA ? 2 : 1);
 	if (p == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
@@ -281,6 +342,7 @@ NTSTATUS cldb_sync_push(TALLOC_CTX *mem_ctx, uint16_t type,
 	marshall_push_u64(p, m->nonce);
 	if (type == REC_CLUSTERD_DB_SYNC_DATA) {
 		marshall_push_string(p, m->db);
+		marshall_push_u32(p, m->flags);
 		marshall_push_u32(p, m->num_recs);
 		for (uint32_t i = 0; i < m->num_recs; i++) {
 			marshall_push_blob(p, m->recs[i].key.dptr,
@@ -299,7 +361,8 @@ NTSTATUS cldb_sync_pull(TALLOC_CTX *mem_ctx, uint16_t type,
 	NTSTATUS status;
 
 	*m = (struct cldb_sync){0};
-	status = marshall_pull_init(&r, buf, len, type, 1);
+	status = marshall_pull_init(&r, buf, len, type,
+				    type == REC_CLUSTERD_DB_SYNC_DATA ? 2 : 1);
 	NT_STATUS_NOT_OK_RETURN(status);
 	if (!marshall_pull_u32(&r, &m->nodeid) ||
 	    (type != REC_CLUSTERD_DB_SYNC_REQ &&
@@ -311,6 +374,8 @@ NTSTATUS cldb_sync_pull(TALLOC_CTX *mem_ctx, uint16_t type,
 		/* a record is at least two empty blobs: 8 bytes */
 		if (!marshall_pull_string(&r, mem_ctx, &m->db) ||
 		    !cldb_name_ok(m->db) ||
+		    (r.version >= 2 && !marshall_pull_u32(&r, &m->flags)) ||
+		    (m->flags & ~(uint32_t)CLDB_SYNC_PERSISTENT) != 0 ||
 		    !marshall_pull_count(&r, &m->num_recs, 8)) {
 			return NT_STATUS_INVALID_NETWORK_RESPONSE;
 		}
@@ -335,4 +400,162 @@ NTSTATUS cldb_sync_pull(TALLOC_CTX *mem_ctx, uint16_t type,
 		}
 	}
 	return marshall_pull_finish(&r);
+}
+
+NTSTATUS cldb_txn_push(TALLOC_CTX *mem_ctx, const struct cldb_txn *t,
+		       uint8_t **buf, size_t *len)
+{
+	struct marshall_push *p;
+	NTSTATUS status;
+
+	if (t->num_recs > CLDB_TXN_MAX_RECS) {
+		return NT_STATUS_INSUFFICIENT_RESOURCES;
+	}
+	p = marshall_push_init(mem_ctx, REC_CLUSTERD_DB_TXN, 1);
+	if (p == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	marshall_push_u32(p, t->num_recs);
+	for (uint32_t i = 0; i < t->num_recs; i++) {
+		const struct cldb_txn_rec *r = &t->recs[i];
+
+		if ((r->op != CLDB_OP_STORE && r->op != CLDB_OP_DELETE) ||
+		    !key_ok(r->key) || r->value.dsize > CLDB_MAX_VALUE ||
+		    (r->op == CLDB_OP_DELETE && r->value.dsize != 0)) {
+			talloc_free(p);
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+		marshall_push_u32(p, r->op);
+		marshall_push_blob(p, r->key.dptr, r->key.dsize);
+		marshall_push_blob(p, r->value.dptr, r->value.dsize);
+	}
+	status = marshall_push_finish(p, buf, len);
+	NT_STATUS_NOT_OK_RETURN(status);
+	if (*len > CLDB_MAX_VALUE) {
+		TALLOC_FREE(*buf);
+		return NT_STATUS_INSUFFICIENT_RESOURCES;
+	}
+	return NT_STATUS_OK;
+}
+
+NTSTATUS cldb_txn_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf, size_t len,
+		       struct cldb_txn *t)
+{
+	struct marshall_pull m;
+	NTSTATUS status;
+
+	*t = (struct cldb_txn){0};
+	if (len > CLDB_MAX_VALUE) {
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
+	status = marshall_pull_init(&m, buf, len, REC_CLUSTERD_DB_TXN, 1);
+	NT_STATUS_NOT_OK_RETURN(status);
+	/* a change is at least op and two blob lengths: 12 bytes */
+	if (!marshall_pull_count(&m, &t->num_recs, 12) ||
+	    t->num_recs > CLDB_TXN_MAX_RECS) {
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
+	t->recs = talloc_zero_array(mem_ctx, struct cldb_txn_rec,
+				    t->num_recs + 1);
+	if (t->recs == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	for (uint32_t i = 0; i < t->num_recs; i++) {
+		struct cldb_txn_rec *r = &t->recs[i];
+		const uint8_t *k = NULL, *v = NULL;
+		size_t kl = 0, vl = 0;
+
+		if (!marshall_pull_u32(&m, &r->op) ||
+		    !marshall_pull_blob(&m, &k, &kl) ||
+		    !marshall_pull_blob(&m, &v, &vl)) {
+			return NT_STATUS_INVALID_NETWORK_RESPONSE;
+		}
+		r->key = db_data_make(k, kl);
+		r->value = db_data_make(v, vl);
+		if ((r->op != CLDB_OP_STORE && r->op != CLDB_OP_DELETE) ||
+		    !key_ok(r->key) ||
+		    (r->op == CLDB_OP_DELETE && vl != 0)) {
+			return NT_STATUS_INVALID_NETWORK_RESPONSE;
+		}
+	}
+	return marshall_pull_finish(&m);
+}
+
+NTSTATUS cldb_offer_push(TALLOC_CTX *mem_ctx, const struct cldb_offer *o,
+			 uint8_t **buf, size_t *len)
+{
+	struct marshall_push *p;
+
+	if (o->num_members == 0 || o->num_members > CLDB_OFFER_MAX_MEMBERS ||
+	    o->num_dbs > CLDB_OFFER_MAX_DBS) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	for (uint32_t i = 0; i < o->num_dbs; i++) {
+		if (!cldb_name_ok(o->dbs[i].name)) {
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+	}
+	p = marshall_push_init(mem_ctx, REC_CLUSTERD_DB_OFFER, 1);
+	if (p == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	marshall_push_u32(p, o->nodeid);
+	marshall_push_u64(p, o->nonce);
+	marshall_push_u32(p, o->num_members);
+	for (uint32_t i = 0; i < o->num_members; i++) {
+		marshall_push_u32(p, o->member_node[i]);
+		marshall_push_u32(p, o->member_pid[i]);
+	}
+	marshall_push_u32(p, o->num_dbs);
+	for (uint32_t i = 0; i < o->num_dbs; i++) {
+		marshall_push_string(p, o->dbs[i].name);
+		marshall_push_u64(p, o->dbs[i].dbseq);
+	}
+	return marshall_push_finish(p, buf, len);
+}
+
+NTSTATUS cldb_offer_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf, size_t len,
+			 struct cldb_offer *o)
+{
+	struct marshall_pull m;
+	NTSTATUS status;
+
+	*o = (struct cldb_offer){0};
+	status = marshall_pull_init(&m, buf, len, REC_CLUSTERD_DB_OFFER, 1);
+	NT_STATUS_NOT_OK_RETURN(status);
+	if (!marshall_pull_u32(&m, &o->nodeid) ||
+	    !marshall_pull_u64(&m, &o->nonce) ||
+	    !marshall_pull_count(&m, &o->num_members, 8) ||
+	    o->num_members == 0 || o->num_members > CLDB_OFFER_MAX_MEMBERS) {
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
+	o->member_node = talloc_array(mem_ctx, uint32_t, o->num_members);
+	o->member_pid = talloc_array(mem_ctx, uint32_t, o->num_members);
+	if (o->member_node == NULL || o->member_pid == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	for (uint32_t i = 0; i < o->num_members; i++) {
+		if (!marshall_pull_u32(&m, &o->member_node[i]) ||
+		    !marshall_pull_u32(&m, &o->member_pid[i])) {
+			return NT_STATUS_INVALID_NETWORK_RESPONSE;
+		}
+	}
+	/* a db is at least a string length and a u64: 12 bytes */
+	if (!marshall_pull_count(&m, &o->num_dbs, 12) ||
+	    o->num_dbs > CLDB_OFFER_MAX_DBS) {
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
+	o->dbs = talloc_zero_array(mem_ctx, struct cldb_offer_db,
+				   o->num_dbs + 1);
+	if (o->dbs == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	for (uint32_t i = 0; i < o->num_dbs; i++) {
+		if (!marshall_pull_string(&m, mem_ctx, &o->dbs[i].name) ||
+		    !cldb_name_ok(o->dbs[i].name) ||
+		    !marshall_pull_u64(&m, &o->dbs[i].dbseq)) {
+			return NT_STATUS_INVALID_NETWORK_RESPONSE;
+		}
+	}
+	return marshall_pull_finish(&m);
 }

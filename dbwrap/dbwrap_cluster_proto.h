@@ -21,6 +21,7 @@
  *     STORE/DELETE: compare-and-swap: applied only if the key's seq is
  *     still seq; RESP.seq is the new seq.  NT_STATUS_RETRY: someone
  *     changed the record since it was read.
+ *     ATTACH_PERSISTENT, COMMIT: persistent databases, see enum cldb_op.
  *
  * UPDATE (REC_CLUSTERD_DB_UPDATE v1), multicast through CPG:
  *     {u32 nodeid, u64 reqid, u32 op, string db, blob key, u64 seq,
@@ -48,7 +49,51 @@ enum cldb_op {
 	CLDB_OP_ATTACH = 1,
 	CLDB_OP_STORE = 2,
 	CLDB_OP_DELETE = 3,
+	/* Persistent databases (docs/cluster.md "Persistent databases and
+	 * transactions").  ATTACH_PERSISTENT: like ATTACH, the database is
+	 * persistent (a name is either kind, never both).  COMMIT: value is
+	 * a TXN record, seq the database seq the transaction started from
+	 * (compare-and-swap on the whole database); RESP.seq the new
+	 * database seq. */
+	CLDB_OP_ATTACH_PERSISTENT = 4,
+	CLDB_OP_COMMIT = 5,
 };
+
+/*
+ * The database seq of a persistent database lives in its replica under
+ * this reserved key, as a tombstone VALUE whose seq is the database seq:
+ * invisible to readers, copied by snapshots, and written in the same tdb
+ * transaction as the changes it counts.  Clients cannot store it.
+ */
+#define CLDB_DBSEQ_KEY "\0cldb-dbseq"
+#define CLDB_DBSEQ_KEY_LEN (sizeof(CLDB_DBSEQ_KEY) - 1)
+bool cldb_key_reserved(struct db_data key);
+
+/*
+ * TXN (REC_CLUSTERD_DB_TXN v1), the changes of one transaction, applied
+ * all or nothing on every node: {u32 count, count x (u32 op STORE or
+ * DELETE, blob key, blob value)}.  Limits: CLDB_TXN_MAX_RECS changes and
+ * CLDB_MAX_VALUE bytes of encoding (it travels as a COMMIT's value).
+ */
+#define CLDB_TXN_MAX_RECS 4096
+
+struct cldb_txn_rec {
+	uint32_t op;	      /* CLDB_OP_STORE or CLDB_OP_DELETE */
+	struct db_data key;   /* points into the pulled buffer */
+	struct db_data value; /* STORE only */
+};
+
+struct cldb_txn {
+	uint32_t num_recs;
+	struct cldb_txn_rec *recs;
+};
+
+/* INSUFFICIENT_RESOURCES over the limits. */
+NTSTATUS cldb_txn_push(TALLOC_CTX *mem_ctx, const struct cldb_txn *t,
+		       uint8_t **buf, size_t *len);
+/* recs on mem_ctx, blobs point into buf. */
+NTSTATUS cldb_txn_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf, size_t len,
+		       struct cldb_txn *t);
 
 struct cldb_request {
 	uint32_t op;
@@ -108,6 +153,27 @@ NTSTATUS cldb_value_pull(const uint8_t *buf, size_t len,
 			 struct cldb_value *v);
 
 /*
+ * SYNC_STATE (REC_CLUSTERD_DB_SYNC_STATE v1, clusterd only, over CPG):
+ * every member multicasts one at every view change (docs/cluster.md
+ * "Quorum loss and partitions"): {u32 nodeid, u64 view (a digest of the
+ * member list it was sent for), bool synced, u64 applied (updates this
+ * node applied in sync: a position in the one history of the majority
+ * views)}.
+ */
+struct cldb_sync_state {
+	uint32_t nodeid;
+	uint64_t view;
+	bool synced;
+	uint64_t applied;
+};
+
+NTSTATUS cldb_sync_state_push(TALLOC_CTX *mem_ctx,
+			      const struct cldb_sync_state *m, uint8_t **buf,
+			      size_t *len);
+NTSTATUS cldb_sync_state_pull(const uint8_t *buf, size_t len,
+			      struct cldb_sync_state *m);
+
+/*
  * Snapshot on join (clusterd only, over CPG; docs/cluster.md "Snapshot on
  * join").  SYNC_REQ {u32 nodeid, u64 nonce}: an unsynced node asks for the
  * replicas.  SYNC_DATA {u32 target nodeid, u32 target pid, u64 nonce,
@@ -122,11 +188,14 @@ struct cldb_sync_rec {
 	struct db_data stored; /* a VALUE record, checked by the pull */
 };
 
+#define CLDB_SYNC_PERSISTENT 0x1 /* cldb_sync.flags: a persistent db */
+
 struct cldb_sync {
 	uint32_t nodeid; /* REQ: the requester; DATA/DONE: the target */
 	uint32_t pid;	 /* DATA/DONE: the target's pid */
 	uint64_t nonce;
 	char *db;	 /* DATA */
+	uint32_t flags;	 /* DATA v2: CLDB_SYNC_PERSISTENT (v1: 0) */
 	uint32_t num_recs;
 	struct cldb_sync_rec *recs;
 };
@@ -136,5 +205,35 @@ NTSTATUS cldb_sync_push(TALLOC_CTX *mem_ctx, uint16_t type,
 /* type: REC_CLUSTERD_DB_SYNC_{REQ,DATA,DONE}; recs and db on mem_ctx. */
 NTSTATUS cldb_sync_pull(TALLOC_CTX *mem_ctx, uint16_t type,
 			const uint8_t *buf, size_t len, struct cldb_sync *m);
+
+/*
+ * OFFER (REC_CLUSTERD_DB_OFFER v1), over CPG while no member is in sync
+ * (the cluster starts): {u32 nodeid, u64 nonce, u32 n, n x (u32 node,
+ * u32 pid) the view it was sent for, u32 m, m x (string db, u64 dbseq)}
+ * the persistent databases the sender holds.  docs/cluster.md "Which
+ * copy wins when the cluster starts".
+ */
+#define CLDB_OFFER_MAX_MEMBERS 128
+#define CLDB_OFFER_MAX_DBS 256
+
+struct cldb_offer_db {
+	char *name;
+	uint64_t dbseq;
+};
+
+struct cldb_offer {
+	uint32_t nodeid;
+	uint64_t nonce;
+	uint32_t num_members;
+	uint32_t *member_node; /* sorted as the sender's view */
+	uint32_t *member_pid;
+	uint32_t num_dbs;
+	struct cldb_offer_db *dbs;
+};
+
+NTSTATUS cldb_offer_push(TALLOC_CTX *mem_ctx, const struct cldb_offer *o,
+			 uint8_t **buf, size_t *len);
+NTSTATUS cldb_offer_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf, size_t len,
+			 struct cldb_offer *o);
 
 #endif
