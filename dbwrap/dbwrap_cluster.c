@@ -481,6 +481,35 @@ static NTSTATUS db_cluster_traverse(struct db_context *db,
 	return status;
 }
 
+/* The watch re-check (dbwrap_private.h record_changed): the replica's
+ * seq of the key against the one rec was fetched with.  clusterd applies
+ * other nodes' updates without our node-local lock, so this is the only
+ * way to see one that landed between the fetch and the registration. */
+static bool db_cluster_record_changed(struct db_record *rec)
+{
+	struct db_cluster *c = db_cluster(rec->db);
+	struct db_cluster_rec *r = rec->backend_private;
+	struct strip_state s = {.status = NT_STATUS_OK};
+	struct db_data raw = {0};
+	NTSTATUS status;
+	bool changed;
+
+	if (r == NULL) {
+		return false;
+	}
+	status = dbwrap_fetch(c->replica, rec, rec->key, &raw);
+	if (NT_STATUS_EQUAL(status, NT_STATUS_NOT_FOUND)) {
+		return r->seq != 0;
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		return true; /* cannot tell: a spurious wake-up is allowed */
+	}
+	strip_parser(rec->key, raw, &s);
+	changed = !NT_STATUS_IS_OK(s.status) || s.v.seq != r->seq;
+	TALLOC_FREE(raw.dptr);
+	return changed;
+}
+
 static NTSTATUS db_cluster_no_txn(struct db_context *db)
 {
 	return NT_STATUS_NOT_SUPPORTED;
@@ -497,6 +526,7 @@ static const struct db_backend_ops db_cluster_ops = {
 	.transaction_start = db_cluster_no_txn,
 	.transaction_commit = db_cluster_no_txn,
 	.transaction_cancel = db_cluster_no_txn,
+	.record_changed = db_cluster_record_changed,
 };
 
 struct db_context *db_open_cluster(TALLOC_CTX *mem_ctx,
@@ -505,15 +535,28 @@ struct db_context *db_open_cluster(TALLOC_CTX *mem_ctx,
 				   int timeout_ms)
 {
 	struct db_context *db = NULL;
+
+	(void)db_open_cluster_ex(mem_ctx, msg, socket_path, name, timeout_ms,
+				 &db);
+	return db;
+}
+
+NTSTATUS db_open_cluster_ex(TALLOC_CTX *mem_ctx, struct messaging_context *msg,
+			    const char *socket_path, const char *name,
+			    int timeout_ms, struct db_context **pdb)
+{
+	struct db_context *db = NULL;
 	struct db_cluster *c = NULL;
 	struct cldb_request req = {.op = CLDB_OP_ATTACH};
 	struct cldb_response resp;
 	TALLOC_CTX *frame = talloc_new(mem_ctx);
 	char *side = NULL;
-	NTSTATUS status;
+	NTSTATUS status = NT_STATUS_NO_MEMORY;
 
+	*pdb = NULL;
 	if (frame == NULL || socket_path == NULL || !cldb_name_ok(name)) {
 		DBG_ERR("bad replicated database name or socket\n");
+		status = NT_STATUS_INVALID_PARAMETER;
 		goto fail;
 	}
 	c = talloc_zero(frame, struct db_cluster);
@@ -533,11 +576,15 @@ struct db_context *db_open_cluster(TALLOC_CTX *mem_ctx,
 	if (NT_STATUS_IS_OK(status)) {
 		status = resp.status;
 	}
-	if (!NT_STATUS_IS_OK(status) || resp.path[0] != '/') {
+	if (NT_STATUS_IS_OK(status) && resp.path[0] != '/') {
+		status = NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
+	if (!NT_STATUS_IS_OK(status)) {
 		DBG_ERR("attaching replicated database %s: %s\n", name,
 			nt_errstr(status));
 		goto fail;
 	}
+	status = NT_STATUS_NO_MEMORY;
 	/* Named by the replica's path, as clusterd's own context is: a
 	 * watch wake-up names the database that way. */
 	db = dbwrap_context_new(mem_ctx, &db_cluster_ops, msg, resp.path,
@@ -563,9 +610,10 @@ struct db_context *db_open_cluster(TALLOC_CTX *mem_ctx,
 		goto fail;
 	}
 	talloc_free(frame);
-	return db;
+	*pdb = db;
+	return NT_STATUS_OK;
 fail:
 	TALLOC_FREE(db);
 	talloc_free(frame);
-	return NULL;
+	return status;
 }

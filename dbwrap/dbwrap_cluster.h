@@ -39,4 +39,14 @@ struct db_context *db_open_cluster(TALLOC_CTX *mem_ctx,
 				   const char *socket_path, const char *name,
 				   int timeout_ms);
 
+/*
+ * The same with the reason of a failure: NT_STATUS_INVALID_DEVICE_STATE
+ * while the local clusterd is not in sync (or has no quorum): retry
+ * later; a connect error (the mapped errno) while clusterd is not
+ * running.
+ */
+NTSTATUS db_open_cluster_ex(TALLOC_CTX *mem_ctx, struct messaging_context *msg,
+			    const char *socket_path, const char *name,
+			    int timeout_ms, struct db_context **pdb);
+
 #endif

@@ -79,6 +79,16 @@ struct db_backend_ops {
 	NTSTATUS (*transaction_start)(struct db_context *db);
 	NTSTATUS (*transaction_commit)(struct db_context *db);
 	NTSTATUS (*transaction_cancel)(struct db_context *db);
+
+	/*
+	 * Optional (NULL: never true).  Has the locked rec's record been
+	 * changed since it was fetched by a writer that does not take this
+	 * backend's record lock (the clustered backend: clusterd applying
+	 * another node's update)?  dbwrap_watch_send() asks right after it
+	 * registered the watcher, so such a change between the fetch and
+	 * the registration wakes the watch at once instead of being missed.
+	 */
+	bool (*record_changed)(struct db_record *rec);
 };
 
 struct db_context {

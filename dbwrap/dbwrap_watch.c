@@ -522,6 +522,13 @@ struct tevent_req *dbwrap_watch_send(TALLOC_CTX *mem_ctx,
 	DLIST_ADD(db->watches, state);
 	tevent_req_set_cleanup_fn(req, watch_cleanup);
 
+	if (db->ops->record_changed != NULL && db->ops->record_changed(rec)) {
+		/* changed (on another node) after the caller's fetch and
+		 * before we were in the list: its wake-up went to nobody */
+		tevent_req_done(req);
+		return tevent_req_post(req, ev);
+	}
+
 	if (blocker.pid != 0 && !watch_blocker(state)) {
 		state->blocker_died = true;
 		tevent_req_done(req);

@@ -193,12 +193,15 @@ struct smbd_client;
 struct db_record;
 
 /*
- * brlock.tdb in lock_dir, for processes without an smbd_client (the smbd
- * parent); NULL on failure (logged).  Children open theirs on first use.
+ * The byte-range lock database (smbd_db_open() "brlock": brlock.tdb in
+ * the lock directory, or replicated), for processes without an
+ * smbd_client (the smbd parent); NULL on failure (logged).  Children open
+ * theirs on first use.
  */
+struct smb_conf;
 struct db_context *brl_db_open(TALLOC_CTX *mem_ctx,
 			       struct messaging_context *msg,
-			       const char *lock_dir);
+			       const struct smb_conf *conf);
 
 /*
  * Remove every lock of process (node, pid): the parent calls it for a

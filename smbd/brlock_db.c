@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "dbwrap/dbwrap.h"
+#include "smbd/smbd_cluster.h"
 #include "lib/param/loadparm.h"
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
@@ -47,24 +48,20 @@ struct smbd_brl_open {
 	struct brl_waiter *waiters;
 };
 
-#define BRL_DB_NAME "brlock.tdb"
+#define BRL_DB_NAME "brlock"
 
 struct db_context *brl_db_open(TALLOC_CTX *mem_ctx,
 			       struct messaging_context *msg,
-			       const char *lock_dir)
+			       const struct smb_conf *conf)
 {
-	struct db_context *db;
-	char *path = talloc_asprintf(mem_ctx, "%s/%s", lock_dir, BRL_DB_NAME);
+	/* volatile: cleared when the first process opens it after boot
+	 * (or replicated: cleared with the cluster) */
+	struct db_context *db = smbd_db_open(mem_ctx, msg, conf, BRL_DB_NAME);
 
-	if (path == NULL) {
-		return NULL;
-	}
-	/* volatile: cleared when the first process opens it after boot */
-	db = db_open_tdb(mem_ctx, msg, path, 0, DBWRAP_FLAG_NONE);
 	if (db == NULL) {
-		DBG_ERR("cannot open %s\n", path);
+		DBG_ERR("cannot open the byte-range lock database %s\n",
+			BRL_DB_NAME);
 	}
-	talloc_free(path);
 	return db;
 }
 
@@ -90,8 +87,7 @@ static struct db_context *brl_db(struct smbd_client *client)
 	if (client->brlock_db != NULL) {
 		return client->brlock_db;
 	}
-	client->brlock_db = brl_db_open(client, client->msg,
-					client->conf->global.lock_directory);
+	client->brlock_db = brl_db_open(client, client->msg, client->conf);
 	if (client->brlock_db == NULL) {
 		return NULL;
 	}

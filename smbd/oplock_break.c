@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "dbwrap/dbwrap.h"
+#include "smbd/smbd_cluster.h"
 #include "lib/param/loadparm.h"
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
@@ -23,7 +24,7 @@
 #include "smbd/share_mode_db.h"
 #include "smbd/streams.h"
 
-#define LEASES_DB_NAME "leases.tdb"
+#define LEASES_DB_NAME "leases"
 #define BREAK_MSG_VERSION 1
 
 static void break_request_handler(struct messaging_context *msg,
@@ -37,7 +38,6 @@ static NTSTATUS send_break(struct smbd_oplock_ctx *ctx,
 struct smbd_oplock_ctx *smbd_oplock_ctx_get(struct smbd_client *client)
 {
 	struct smbd_oplock_ctx *ctx = client->oplocks;
-	char *path;
 
 	if (ctx != NULL) {
 		return ctx;
@@ -52,17 +52,11 @@ struct smbd_oplock_ctx *smbd_oplock_ctx_get(struct smbd_client *client)
 	    client->conf->global.oplock_break_timeout > 0) {
 		ctx->timeout_s = client->conf->global.oplock_break_timeout;
 	}
-	path = talloc_asprintf(ctx, "%s/%s",
-			       client->conf->global.lock_directory,
-			       LEASES_DB_NAME);
-	if (path == NULL) {
-		talloc_free(ctx);
-		return NULL;
-	}
-	ctx->leases_db = db_open_tdb(ctx, client->msg, path, 0,
-				     DBWRAP_FLAG_NONE);
+	ctx->leases_db = smbd_db_open(ctx, client->msg, client->conf,
+				      LEASES_DB_NAME);
 	if (ctx->leases_db == NULL) {
-		DBG_ERR("cannot open %s\n", path);
+		DBG_ERR("cannot open the lease database %s\n",
+			LEASES_DB_NAME);
 		talloc_free(ctx);
 		return NULL;
 	}

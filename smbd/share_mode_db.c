@@ -27,13 +27,14 @@
 #include <unistd.h>
 
 #include "dbwrap/dbwrap.h"
+#include "smbd/smbd_cluster.h"
 #include "lib/param/loadparm.h"
 #include "lib/util/debug.h"
 #include "smbd/share_mode.h"
 #include "smbd/streams.h"
 #include "smbd/vfs/vfs_posix.h"
 
-#define SHARE_MODE_DB_NAME "locking.tdb"
+#define SHARE_MODE_DB_NAME "locking"
 
 /* Only these rights take part in share-mode checks ([MS-FSA]
  * 2.1.5.1.2): an open for attributes alone never conflicts. */
@@ -43,18 +44,9 @@
 
 struct db_context *share_mode_db_open(TALLOC_CTX *mem_ctx,
 				      struct messaging_context *msg,
-				      const char *lock_dir)
+				      const struct smb_conf *conf)
 {
-	struct db_context *db;
-	char *path = talloc_asprintf(mem_ctx, "%s/%s", lock_dir,
-				     SHARE_MODE_DB_NAME);
-
-	if (path == NULL) {
-		return NULL;
-	}
-	db = db_open_tdb(mem_ctx, msg, path, 0, DBWRAP_FLAG_NONE);
-	talloc_free(path);
-	return db;
+	return smbd_db_open(mem_ctx, msg, conf, SHARE_MODE_DB_NAME);
 }
 
 /* The per-process handle hangs off the client: its lifetime is the
@@ -63,11 +55,9 @@ struct db_context *share_mode_db(struct smbd_client *client)
 {
 	if (client->share_mode_db == NULL) {
 		client->share_mode_db = share_mode_db_open(
-			client, client->msg,
-			client->conf->global.lock_directory);
+			client, client->msg, client->conf);
 		if (client->share_mode_db == NULL) {
-			DBG_ERR("cannot open %s/%s\n",
-				client->conf->global.lock_directory,
+			DBG_ERR("cannot open the share-mode database %s\n",
 				SHARE_MODE_DB_NAME);
 		} else {
 			smbd_share_mode_init_messages(client);

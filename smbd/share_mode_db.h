@@ -117,7 +117,7 @@ NTSTATUS share_mode_forall(struct smbd_client *client,
  */
 struct db_context *share_mode_db_open(TALLOC_CTX *mem_ctx,
 				      struct messaging_context *msg,
-				      const char *lock_dir);
+				      const struct smb_conf *conf);
 int share_mode_cleanup_owner(struct db_context *db, uint32_t node, pid_t pid);
 
 #endif

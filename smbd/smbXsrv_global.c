@@ -13,15 +13,16 @@
 #include <unistd.h>
 
 #include "dbwrap/dbwrap.h"
+#include "smbd/smbd_cluster.h"
 #include "lib/param/loadparm.h"
 #include "lib/util/debug.h"
 #include "smbd/vfs/impersonate.h"
 
 static const char *const db_names[SMBXSRV_DB_COUNT] = {
-	[SMBXSRV_DB_CLIENT] = "smbXsrv_client_global.tdb",
-	[SMBXSRV_DB_SESSION] = "smbXsrv_session_global.tdb",
-	[SMBXSRV_DB_TCON] = "smbXsrv_tcon_global.tdb",
-	[SMBXSRV_DB_OPEN] = "smbXsrv_open_global.tdb",
+	[SMBXSRV_DB_CLIENT] = "smbXsrv_client_global",
+	[SMBXSRV_DB_SESSION] = "smbXsrv_session_global",
+	[SMBXSRV_DB_TCON] = "smbXsrv_tcon_global",
+	[SMBXSRV_DB_OPEN] = "smbXsrv_open_global",
 };
 
 const char *smbXsrv_global_db_name(enum smbXsrv_global_db which)
@@ -31,7 +32,7 @@ const char *smbXsrv_global_db_name(enum smbXsrv_global_db which)
 
 struct smbXsrv_global_dbs *smbXsrv_global_dbs_open(
 	TALLOC_CTX *mem_ctx, struct messaging_context *msg,
-	const char *lock_dir)
+	const struct smb_conf *conf)
 {
 	struct smbXsrv_global_dbs *dbs =
 		talloc_zero(mem_ctx, struct smbXsrv_global_dbs);
@@ -41,20 +42,11 @@ struct smbXsrv_global_dbs *smbXsrv_global_dbs_open(
 		return NULL;
 	}
 	for (i = 0; i < SMBXSRV_DB_COUNT; i++) {
-		char *path = talloc_asprintf(dbs, "%s/%s", lock_dir,
-					     db_names[i]);
-
-		if (path == NULL) {
-			talloc_free(dbs);
-			return NULL;
-		}
-		dbs->db[i] = db_open_tdb(dbs, msg, path, 0,
-					 DBWRAP_FLAG_NONE);
+		dbs->db[i] = smbd_db_open(dbs, msg, conf, db_names[i]);
 		if (dbs->db[i] == NULL) {
 			talloc_free(dbs);
 			return NULL;
 		}
-		talloc_free(path);
 	}
 	return dbs;
 }
@@ -74,8 +66,7 @@ static struct db_context *client_db(struct smbd_client *client,
 {
 	if (client->globals == NULL) {
 		client->globals = smbXsrv_global_dbs_open(
-			client, client->msg,
-			client->conf->global.lock_directory);
+			client, client->msg, client->conf);
 		if (client->globals == NULL) {
 			return NULL;
 		}

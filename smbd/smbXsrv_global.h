@@ -27,17 +27,19 @@ enum smbXsrv_global_db {
 	SMBXSRV_DB_COUNT
 };
 
-/* File name of each database within the lock directory. */
+/* Name of each database (smbd_db_open(): "<name>.tdb" in the lock
+ * directory, or the replicated database of that name). */
 const char *smbXsrv_global_db_name(enum smbXsrv_global_db which);
 
 struct smbXsrv_global_dbs {
 	struct db_context *db[SMBXSRV_DB_COUNT];
 };
 
-/* Open (create) the four databases in lock_dir; msg may be NULL. */
+/* Open (create) the four databases (smbd_db_open()); msg may be NULL. */
+struct smb_conf;
 struct smbXsrv_global_dbs *smbXsrv_global_dbs_open(
 	TALLOC_CTX *mem_ctx, struct messaging_context *msg,
-	const char *lock_dir);
+	const struct smb_conf *conf);
 
 /* The process that owns the objects of client (its messaging id). */
 struct server_id smbd_client_server_id(const struct smbd_client *client);

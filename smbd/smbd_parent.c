@@ -27,6 +27,7 @@
 #include "smbd/brlock.h"
 #include "smbd/share_mode_db.h"
 #include "smbd/smbXsrv_global.h"
+#include "smbd/smbd_cluster.h"
 #include "smbd/smbd_settings.h"
 
 /* How long children get to finish after SIGTERM before SIGKILL. */
@@ -68,6 +69,9 @@ struct smbd_parent {
 	struct db_context *brlocks;	/* brlock.tdb, brlock.h */
 	/* <lock directory>/msg.sock; each child re-initialises it */
 	struct messaging_context *msg;
+	/* messaging node number: the cluster node id with "clustering =
+	 * yes" (smbd_cluster.h), else 0 */
+	uint32_t node;
 	bool shutting_down;
 	bool done;
 	int exit_code;
@@ -238,20 +242,22 @@ static void smbd_cleanup_child_records(struct smbd_parent *parent, pid_t pid)
 	if (parent->globals == NULL) {
 		return;
 	}
-	removed = smbXsrv_global_cleanup_owner(parent->globals, 0, pid);
+	removed = smbXsrv_global_cleanup_owner(parent->globals, parent->node,
+					       pid);
 	if (removed > 0) {
 		DBG_NOTICE("removed %d records of dead child %d\n", removed,
 			   (int)pid);
 	}
 	/* its share-mode entries (and a delete it owed as the last
 	 * handle of a delete-pending file) */
-	removed = share_mode_cleanup_owner(parent->share_modes, 0, pid);
+	removed = share_mode_cleanup_owner(parent->share_modes, parent->node,
+					   pid);
 	if (removed > 0) {
 		DBG_NOTICE("removed %d share-mode entries of dead child %d\n",
 			   removed, (int)pid);
 	}
 	/* its byte-range locks (a LOCK waiting behind one retries) */
-	removed = brl_cleanup_owner(parent->brlocks, 0, pid);
+	removed = brl_cleanup_owner(parent->brlocks, parent->node, pid);
 	if (removed > 0) {
 		DBG_NOTICE("removed %d byte-range locks of dead child %d\n",
 			   removed, (int)pid);
@@ -382,7 +388,18 @@ static bool smbd_parent_messaging(struct smbd_parent *parent)
 	if (sockdir == NULL) {
 		return false;
 	}
-	parent->msg = messaging_init(parent, parent->ev, sockdir, 0);
+	/* clustered: our messaging node number is the cluster node id, so
+	 * the ids in the shared records say which node a process is on */
+	if (!NT_STATUS_IS_OK(smbd_cluster_node_id(
+		    parent->conf, SMBD_CLUSTER_WAIT_S, &parent->node))) {
+		return false; /* logged */
+	}
+	if (parent->conf->global.clustering) {
+		DBG_NOTICE("clustering: this is node %u\n",
+			   (unsigned)parent->node);
+	}
+	parent->msg = messaging_init(parent, parent->ev, sockdir,
+				     parent->node);
 	if (parent->msg == NULL) {
 		return false;
 	}
@@ -631,22 +648,21 @@ int smbd_parent_run(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
 			parent->conf->global.lock_directory);
 		return 1;
 	}
-	parent->globals = smbXsrv_global_dbs_open(
-		parent, parent->msg, parent->conf->global.lock_directory);
+	parent->globals = smbXsrv_global_dbs_open(parent, parent->msg,
+						  parent->conf);
 	if (parent->globals == NULL) {
 		DBG_ERR("cannot open the smbXsrv databases in %s\n",
 			parent->conf->global.lock_directory);
 		return 1;
 	}
-	parent->share_modes = share_mode_db_open(
-		parent, parent->msg, parent->conf->global.lock_directory);
+	parent->share_modes = share_mode_db_open(parent, parent->msg,
+						 parent->conf);
 	if (parent->share_modes == NULL) {
 		DBG_ERR("cannot open the share-mode database in %s\n",
 			parent->conf->global.lock_directory);
 		return 1;
 	}
-	parent->brlocks = brl_db_open(parent, parent->msg,
-				      parent->conf->global.lock_directory);
+	parent->brlocks = brl_db_open(parent, parent->msg, parent->conf);
 	if (parent->brlocks == NULL) {
 		return 1; /* logged */
 	}

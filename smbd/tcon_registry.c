@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "dbwrap/dbwrap.h"
+#include "smbd/smbd_cluster.h"
 #include "lib/param/loadparm.h"
 #include "lib/util/debug.h"
 #include "lib/util/marshall.h"
@@ -38,7 +39,6 @@ struct conn_entry {
 static struct tcon_registry *registry_get(struct smbd_client *client)
 {
 	struct tcon_registry *r = client->tcon_registry;
-	char *path;
 
 	if (r != NULL) {
 		return r;
@@ -47,15 +47,8 @@ static struct tcon_registry *registry_get(struct smbd_client *client)
 	if (r == NULL) {
 		return NULL;
 	}
-	path = talloc_asprintf(r, "%s/connections.tdb",
-			       client->conf->global.lock_directory);
-	if (path == NULL) {
-		talloc_free(r);
-		return NULL;
-	}
 	/* volatile: tree connects do not outlive their processes */
-	r->db = db_open_tdb(r, client->msg, path, 0, DBWRAP_FLAG_NONE);
-	talloc_free(path);
+	r->db = smbd_db_open(r, client->msg, client->conf, "connections");
 	if (r->db == NULL) {
 		talloc_free(r);
 		return NULL;

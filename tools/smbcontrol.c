@@ -4,7 +4,9 @@
  *
  *   smbcontrol [-s CONFIG] [-t SECONDS] DEST ping|shutdown
  *
- * DEST is a process id or "smbd" (the parent, from its pid file).  The
+ * DEST is a process id or "smbd" (the parent, from its pid file); with
+ * "clustering = yes" also NODE:PID, a process of another node (Samba's
+ * "node:pid" form).  The
  * messages go through messaging/ in <lock directory>/msg.sock, where this
  * tool binds its own socket for the answer.  "ping" prints
  * "PONG from pid N" when the answer comes; "shutdown" asks the process to
@@ -25,6 +27,7 @@
 #include "lib/param/loadparm.h"
 #include "lib/util/debug.h"
 #include "messaging/messaging.h"
+#include "smbd/smbd_cluster.h"
 
 static void usage(FILE *f)
 {
@@ -63,13 +66,24 @@ static bool read_smbd_pid(const struct smb_conf *conf, uint32_t *pid)
 }
 
 static bool parse_dest(const struct smb_conf *conf, const char *s,
-		       uint32_t *pid)
+		       uint32_t *node, uint32_t *pid)
 {
 	char *end = NULL;
 	unsigned long v;
 
 	if (strcmp(s, "smbd") == 0) {
 		return read_smbd_pid(conf, pid);
+	}
+	if (conf->global.clustering && strchr(s, ':') != NULL) {
+		errno = 0;
+		v = strtoul(s, &end, 10);
+		if (errno != 0 || end == s || *end != ':' || v == 0 ||
+		    v > UINT32_MAX) {
+			fprintf(stderr, "smbcontrol: bad node in '%s'\n", s);
+			return false;
+		}
+		*node = (uint32_t)v;
+		s = end + 1;
 	}
 	errno = 0;
 	v = strtoul(s, &end, 10);
@@ -145,6 +159,7 @@ int main(int argc, char **argv)
 	struct tevent_context *ev;
 	struct messaging_context *msg;
 	struct server_id dst = { 0 };
+	uint32_t node = 0;
 	char *errors = NULL;
 	char *sockdir;
 	const char *cmd;
@@ -189,7 +204,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "smbcontrol: cannot load %s\n", config_path);
 		return 1;
 	}
-	if (!parse_dest(conf, argv[optind], &dst.pid)) {
+	/* clustered: our messaging node number is the cluster node id, and
+	 * a bare pid is one of this node */
+	if (!NT_STATUS_IS_OK(smbd_cluster_node_id(conf, 10,
+						  &node))) {
+		fprintf(stderr, "smbcontrol: clustering = yes, but clusterd "
+				"at %s gives no node id\n",
+			conf->global.clusterd_socket);
+		return 1;
+	}
+	dst.node = node;
+	if (!parse_dest(conf, argv[optind], &dst.node, &dst.pid)) {
 		return 1;
 	}
 	ev = tevent_context_init(mem);
@@ -198,7 +223,7 @@ int main(int argc, char **argv)
 	if (ev == NULL || sockdir == NULL) {
 		return 1;
 	}
-	msg = messaging_init(mem, ev, sockdir, 0);
+	msg = messaging_init(mem, ev, sockdir, node);
 	if (msg == NULL) {
 		fprintf(stderr, "smbcontrol: cannot use %s\n", sockdir);
 		return 1;

@@ -28,7 +28,10 @@
 #include "build_config.h"
 #include "dbwrap/dbwrap.h"
 #include "lib/param/loadparm.h"
+#include "clusterd/cluster_state.h"
+#include "clusterd/ctrl_proto.h"
 #include "smbd/smbXsrv_global.h"
+#include "smbd/smbd_cluster.h"
 #include "tools/smbstatus_sections.h"
 
 #define DEFAULT_CONFIG SMB3_SYSCONFDIR "/smb.conf"
@@ -58,14 +61,89 @@ static void usage(FILE *f)
 		"gone\n");
 }
 
+/*
+ * With "clustering = yes" the databases are the replicated ones and hold
+ * the records of every node; which nodes are members comes from the local
+ * clusterd's status, asked once at start (a tool's snapshot).
+ */
+struct status_cluster {
+	bool clustered;
+	uint32_t node;		/* this node's id */
+	uint32_t *members;	/* nodes in the cluster's view (not
+				 * disconnected) */
+	uint32_t num_members;
+};
+
+static struct status_cluster status_cluster;
+
 bool status_owner_alive(const struct server_id *id)
 {
-	/* Records of other nodes are the cluster's business (clusterd);
-	 * here a local pid is alive if signal 0 reaches it. */
-	if (id->node != 0) {
+	uint32_t i;
+
+	if (!status_cluster.clustered) {
+		/* Records of other nodes are the cluster's business;
+		 * here a local pid is alive if signal 0 reaches it. */
+		if (id->node != 0) {
+			return true;
+		}
+		return kill((pid_t)id->pid, 0) == 0 || errno == EPERM;
+	}
+	if (id->node == status_cluster.node) {
+		return kill((pid_t)id->pid, 0) == 0 || errno == EPERM;
+	}
+	/* another node's process: alive as long as its node is a member
+	 * (its own smbd parent removes what its dead processes left) */
+	for (i = 0; i < status_cluster.num_members; i++) {
+		if (status_cluster.members[i] == id->node) {
+			return true;
+		}
+	}
+	return false;
+}
+
+char *status_pid_str(TALLOC_CTX *mem_ctx, const struct server_id *id)
+{
+	/* "node:pid" in a cluster, as Samba's smbstatus on ctdb */
+	if (status_cluster.clustered) {
+		return talloc_asprintf(mem_ctx, "%u:%u", (unsigned)id->node,
+				       (unsigned)id->pid);
+	}
+	return talloc_asprintf(mem_ctx, "%u", (unsigned)id->pid);
+}
+
+/* Ask the local clusterd who we are and which nodes are members. */
+static bool status_cluster_init(TALLOC_CTX *mem_ctx,
+				const struct smb_conf *conf)
+{
+	struct ctrl_status *st = NULL;
+	NTSTATUS status;
+	uint32_t i;
+
+	if (!conf->global.clustering) {
 		return true;
 	}
-	return kill((pid_t)id->pid, 0) == 0 || errno == EPERM;
+	status = smbd_cluster_status(mem_ctx, conf->global.clusterd_socket,
+				     5000, &st);
+	if (!NT_STATUS_IS_OK(status)) {
+		fprintf(stderr, "smbstatus: clustering = yes, but clusterd "
+				"does not answer at %s: %s\n",
+			conf->global.clusterd_socket, nt_errstr(status));
+		return false;
+	}
+	status_cluster.clustered = true;
+	status_cluster.node = st->my_id;
+	status_cluster.members = talloc_array(mem_ctx, uint32_t,
+					      st->num_nodes);
+	if (status_cluster.members == NULL) {
+		return false;
+	}
+	for (i = 0; i < st->num_nodes; i++) {
+		if (st->nodes[i].state != CLUSTER_NODE_DISCONNECTED) {
+			status_cluster.members[status_cluster.num_members++] =
+				st->nodes[i].id;
+		}
+	}
+	return true;
 }
 
 const char *status_dialect_name(uint16_t dialect)
@@ -200,9 +278,9 @@ static int session_fn(struct db_record *rec, void *private_data)
 			      : "gone");
 		json_array_append_new(w->array, o);
 	} else {
-		printf("%-8u %-12" PRIx64 " %-16s %-12s %-22s %-8s %-13s "
+		printf("%-8s %-12" PRIx64 " %-16s %-12s %-22s %-8s %-13s "
 		       "%-11s%s\n",
-		       s.owner.pid, s.session_id,
+		       status_pid_str(frame, &s.owner), s.session_id,
 		       s.account ? s.account : "",
 		       s.unix_user ? s.unix_user : "",
 		       s.remote_addr ? s.remote_addr : "",
@@ -252,8 +330,9 @@ static int tcon_fn(struct db_record *rec, void *private_data)
 				  "encryption_required",
 				  t.encryption_required));
 	} else {
-		printf("%-16s %-8u %-12" PRIx64 " %-8x %-24s %s%s\n",
-		       t.share_name ? t.share_name : "", t.owner.pid,
+		printf("%-16s %-8s %-12" PRIx64 " %-8x %-24s %s%s\n",
+		       t.share_name ? t.share_name : "",
+		       status_pid_str(frame, &t.owner),
 		       t.session_id, t.tcon_id,
 		       status_nttime_str(frame, t.connect_time),
 		       t.share_path ? t.share_path : "",
@@ -318,8 +397,8 @@ static int open_fn(struct db_record *rec, void *private_data)
 							  : "open")
 					: "gone"));
 	} else {
-		printf("%-8u %-12" PRIx64 " %-10s %-5s %-10s %-24s %s/%s%s\n",
-		       o.owner.pid, o.persistent_id,
+		printf("%-8s %-12" PRIx64 " %-10s %-5s %-10s %-24s %s/%s%s\n",
+		       status_pid_str(frame, &o.owner), o.persistent_id,
 		       talloc_asprintf(frame, "0x%08x", o.access_mask),
 		       status_share_access_str(frame, o.share_access),
 		       o.share_name ? o.share_name : "",
@@ -398,19 +477,23 @@ int main(int argc, char **argv)
 	if (conf == NULL) {
 		return 1;
 	}
-	/* Do not create databases for a server that never ran here. */
-	probe = talloc_asprintf(mem_ctx, "%s/%s",
+	if (!status_cluster_init(mem_ctx, conf)) {
+		return 2;
+	}
+	/* Do not create databases for a server that never ran here (in a
+	 * cluster they are clusterd's: attaching creates nothing on disk
+	 * that a server would not). */
+	probe = talloc_asprintf(mem_ctx, "%s/%s.tdb",
 				conf->global.lock_directory,
 				smbXsrv_global_db_name(SMBXSRV_DB_SESSION));
-	if (stat(probe, &st) != 0) {
+	if (!status_cluster.clustered && stat(probe, &st) != 0) {
 		fprintf(stderr,
 			"smbstatus: no server state in %s (is smbd running "
 			"with this configuration?)\n",
 			conf->global.lock_directory);
 		return 2;
 	}
-	dbs = smbXsrv_global_dbs_open(mem_ctx, NULL,
-				      conf->global.lock_directory);
+	dbs = smbXsrv_global_dbs_open(mem_ctx, NULL, conf);
 	if (dbs == NULL) {
 		fprintf(stderr, "smbstatus: cannot open the databases in %s\n",
 			conf->global.lock_directory);
@@ -424,6 +507,16 @@ int main(int argc, char **argv)
 						   ((uint64_t)time(NULL) +
 						    11644473600ull) *
 							   10000000ull));
+		if (status_cluster.clustered) {
+			/* every record's owner has its "node" too */
+			json_object_set_new(root, "clustering", json_true());
+			json_object_set_new(root, "node",
+					    json_integer(status_cluster.node));
+		}
+	} else if (status_cluster.clustered) {
+		printf("Cluster node %u: the records of every node "
+		       "(PID is node:pid)\n",
+		       (unsigned)status_cluster.node);
 	}
 	if (o.processes) {
 		if (o.json) {

@@ -18,6 +18,7 @@
 #include "smbd/lease_record.h"
 #include "smbd/oplock.h"
 #include "smbd/share_mode_record.h"
+#include "smbd/smbd_cluster.h"
 
 /* A database of the lock directory, or NULL (and no error) if no server
  * ever created it. */
@@ -25,18 +26,20 @@ static struct db_context *open_lock_db(TALLOC_CTX *mem_ctx,
 				       const struct smb_conf *conf,
 				       const char *name, bool *failed)
 {
-	char *path = talloc_asprintf(mem_ctx, "%s/%s",
+	char *path = talloc_asprintf(mem_ctx, "%s/%s.tdb",
 				     conf->global.lock_directory, name);
 	struct stat st;
 	struct db_context *db;
 
 	*failed = false;
-	if (path == NULL || stat(path, &st) != 0) {
+	/* replicated (clustering): clusterd has it, or makes it empty */
+	if (path == NULL ||
+	    (!conf->global.clustering && stat(path, &st) != 0)) {
 		return NULL;
 	}
-	db = db_open_tdb(mem_ctx, NULL, path, 0, DBWRAP_FLAG_NONE);
+	db = smbd_db_open(mem_ctx, NULL, conf, name);
 	if (db == NULL) {
-		fprintf(stderr, "smbstatus: cannot open %s\n", path);
+		fprintf(stderr, "smbstatus: cannot open %s\n", name);
 		*failed = true;
 	}
 	return db;
@@ -162,8 +165,9 @@ static int share_mode_fn(struct db_record *rec, void *private_data)
 				       "---\n");
 				w->header_done = true;
 			}
-			printf("%-8u 0x%08x %-5s %-9s %-7s %s/%s%s\n",
-			       e->owner.pid, e->access_mask,
+			printf("%-8s 0x%08x %-5s %-9s %-7s %s/%s%s\n",
+			       status_pid_str(frame, &e->owner),
+			       e->access_mask,
 			       status_share_access_str(frame, e->share_access),
 			       oplock_name(e->oplock_type),
 			       pending ? "yes" : "no",
@@ -181,7 +185,7 @@ static int show_share_modes(TALLOC_CTX *mem_ctx, const struct smb_conf *conf,
 	struct section_walk w = {.mem_ctx = mem_ctx, .all = all,
 				 .json = json};
 	bool failed;
-	struct db_context *db = open_lock_db(mem_ctx, conf, "locking.tdb",
+	struct db_context *db = open_lock_db(mem_ctx, conf, "locking",
 					     &failed);
 
 	if (db == NULL) {
@@ -280,7 +284,7 @@ static int show_leases(TALLOC_CTX *mem_ctx, const struct smb_conf *conf,
 	struct section_walk w = {.mem_ctx = mem_ctx, .all = all,
 				 .json = json};
 	bool failed;
-	struct db_context *db = open_lock_db(mem_ctx, conf, "leases.tdb",
+	struct db_context *db = open_lock_db(mem_ctx, conf, "leases",
 					     &failed);
 
 	if (db == NULL) {
@@ -387,9 +391,9 @@ static int brlock_fn(struct db_record *rec, void *private_data)
 				       "---\n");
 				w->header_done = true;
 			}
-			printf("%-8u %-10s %-20" PRIu64 " %-20" PRIu64
+			printf("%-8s %-10s %-20" PRIu64 " %-20" PRIu64
 			       " %s%s\n",
-			       l->owner.pid.pid,
+			       status_pid_str(frame, &l->owner.pid),
 			       l->type == BRL_EXCLUSIVE ? "exclusive"
 							: "shared",
 			       l->start, l->length, p.path,
@@ -406,13 +410,13 @@ static int show_brlocks(TALLOC_CTX *mem_ctx, const struct smb_conf *conf,
 	struct section_walk w = {.mem_ctx = mem_ctx, .all = all,
 				 .json = json};
 	bool failed;
-	struct db_context *db = open_lock_db(mem_ctx, conf, "brlock.tdb",
+	struct db_context *db = open_lock_db(mem_ctx, conf, "brlock",
 					     &failed);
 
 	if (db == NULL) {
 		return failed ? -1 : 0;
 	}
-	w.share_modes = open_lock_db(mem_ctx, conf, "locking.tdb", &failed);
+	w.share_modes = open_lock_db(mem_ctx, conf, "locking", &failed);
 	if (!NT_STATUS_IS_OK(dbwrap_traverse_read(db, brlock_fn, &w,
 						  NULL))) {
 		return -1;

@@ -31,5 +31,7 @@ const char *status_dialect_name(uint16_t dialect);
 char *status_nttime_str(TALLOC_CTX *mem_ctx, uint64_t nt);
 char *status_share_access_str(TALLOC_CTX *mem_ctx, uint32_t share_access);
 json_t *status_server_id_json(const struct server_id *id);
+/* The PID column: "pid", or "node:pid" with clustering. */
+char *status_pid_str(TALLOC_CTX *mem_ctx, const struct server_id *id);
 
 #endif

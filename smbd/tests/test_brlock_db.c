@@ -295,7 +295,7 @@ static void test_cleanup_owner(void **state)
 
 	a = locking_child(f, 0);
 	b = locking_child(f, 100);
-	db = brl_db_open(f->mem, NULL, f->dir);
+	db = brl_db_open(f->mem, NULL, f->conf);
 	assert_non_null(db);
 	assert_int_equal(stat(f->file, &st), 0);
 	key = brl_key_make(f->mem, brl_file_dev(st.st_dev), st.st_ino,

@@ -1,0 +1,261 @@
+/*
+ * smbd in a cluster: node id, clusterd status, shared databases
+ * (smbd_cluster.h).
+ *
+ * The talk to clusterd is synchronous with a deadline on every step:
+ * these calls run at start (before the process serves anybody) and in
+ * the parent's periodic generation check, where a clusterd that hangs
+ * costs at most the timeout.
+ */
+#include "smbd/smbd_cluster.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clusterd/ctrl_proto.h"
+#include "dbwrap/dbwrap.h"
+#include "dbwrap/dbwrap_cluster.h"
+#include "lib/param/loadparm.h"
+#include "lib/util/debug.h"
+#include "lib/util/marshall.h"
+
+#define CLUSTER_POLL_MS 250
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000,
+			      .tv_nsec = (long)(ms % 1000) * 1000000};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+	}
+}
+
+/* Move len bytes (reading or writing) before deadline. */
+static NTSTATUS io_all(int fd, uint8_t *buf, size_t len, bool writing,
+		       int64_t deadline)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		struct pollfd p = {.fd = fd,
+				   .events = writing ? POLLOUT : POLLIN};
+		int64_t left = deadline - now_ms();
+		ssize_t n;
+
+		if (left <= 0) {
+			return NT_STATUS_IO_TIMEOUT;
+		}
+		if (poll(&p, 1, (int)left) < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return map_nt_error_from_unix(errno);
+		}
+		n = writing ? send(fd, buf + done, len - done, MSG_NOSIGNAL)
+			    : recv(fd, buf + done, len - done, MSG_DONTWAIT);
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			continue;
+		}
+		return n == 0 ? NT_STATUS_CONNECTION_DISCONNECTED
+			      : map_nt_error_from_unix(errno);
+	}
+	return NT_STATUS_OK;
+}
+
+NTSTATUS smbd_cluster_status(TALLOC_CTX *mem_ctx, const char *socket_path,
+			     int timeout_ms, struct ctrl_status **st)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int64_t deadline = now_ms() + timeout_ms;
+	TALLOC_CTX *frame;
+	uint8_t hdr[CTRL_FRAME_HDR];
+	uint8_t *req = NULL, *body = NULL;
+	size_t req_len = 0;
+	uint32_t len;
+	NTSTATUS status;
+	int fd;
+
+	*st = NULL;
+	if (socket_path == NULL ||
+	    strlen(socket_path) >= sizeof(sun.sun_path)) {
+		return NT_STATUS_NAME_TOO_LONG;
+	}
+	memcpy(sun.sun_path, socket_path, strlen(socket_path));
+	frame = talloc_new(mem_ctx);
+	if (frame == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	/* blocking connect on a unix socket returns at once (or fails
+	 * with ECONNREFUSED/EAGAIN when the backlog is full) */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		talloc_free(frame);
+		return map_nt_error_from_unix(errno);
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		status = map_nt_error_from_unix(errno);
+		goto out;
+	}
+	status = ctrl_request_push(frame, CTRL_OP_STATUS, &req, &req_len);
+	if (NT_STATUS_IS_OK(status)) {
+		status = io_all(fd, req, req_len, true, deadline);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = io_all(fd, hdr, sizeof(hdr), false, deadline);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		goto out;
+	}
+	len = ctrl_frame_len(hdr, CTRL_MAX_RESPONSE);
+	body = len != 0 ? talloc_size(frame, len) : NULL;
+	if (body == NULL) {
+		status = NT_STATUS_INVALID_NETWORK_RESPONSE;
+		goto out;
+	}
+	status = io_all(fd, body, len, false, deadline);
+	if (!NT_STATUS_IS_OK(status)) {
+		goto out;
+	}
+	if (ctrl_body_type(body, len) != REC_CLUSTERD_CTRL_STATUS) {
+		NTSTATUS result = NT_STATUS_INVALID_NETWORK_RESPONSE;
+
+		/* an error answer: clusterd's own status */
+		if (NT_STATUS_IS_OK(ctrl_result_pull(body, len, &result)) &&
+		    NT_STATUS_IS_OK(result)) {
+			result = NT_STATUS_INVALID_NETWORK_RESPONSE;
+		}
+		status = result;
+		goto out;
+	}
+	status = ctrl_status_pull(mem_ctx, body, len, st);
+out:
+	close(fd);
+	talloc_free(frame);
+	return status;
+}
+
+NTSTATUS smbd_cluster_node_id(const struct smb_conf *conf, int wait_s,
+			      uint32_t *node)
+{
+	int64_t deadline = now_ms() + (int64_t)wait_s * 1000;
+	int64_t next_log = 0;
+	NTSTATUS status;
+
+	*node = 0;
+	if (!conf->global.clustering) {
+		return NT_STATUS_OK;
+	}
+	for (;;) {
+		struct ctrl_status *st = NULL;
+		const char *why;
+
+		status = smbd_cluster_status(NULL, conf->global.clusterd_socket,
+					     2000, &st);
+		if (NT_STATUS_IS_OK(status) && st->committed &&
+		    st->my_id != 0) {
+			*node = st->my_id;
+			talloc_free(st);
+			return NT_STATUS_OK;
+		}
+		why = NT_STATUS_IS_OK(status) ? "no agreed membership yet"
+					      : nt_errstr(status);
+		talloc_free(st);
+		if (now_ms() >= deadline) {
+			DBG_ERR("clustering = yes, but clusterd at %s gave no "
+				"node id within %d s (%s): is clusterd "
+				"running and part of a cluster?\n",
+				conf->global.clusterd_socket, wait_s, why);
+			return NT_STATUS_IO_TIMEOUT;
+		}
+		if (now_ms() >= next_log) {
+			DBG_NOTICE("waiting for clusterd at %s: %s\n",
+				   conf->global.clusterd_socket, why);
+			next_log = now_ms() + 5000;
+		}
+		sleep_ms(CLUSTER_POLL_MS);
+	}
+}
+
+char *smbd_cluster_db_socket(TALLOC_CTX *mem_ctx, const struct smb_conf *conf)
+{
+	const char *ctrl = conf->global.clusterd_socket;
+	const char *slash = ctrl != NULL ? strrchr(ctrl, '/') : NULL;
+
+	if (slash == NULL) {
+		return talloc_strdup(mem_ctx, DB_CLUSTER_SOCKET_NAME);
+	}
+	return talloc_asprintf(mem_ctx, "%.*s/%s", (int)(slash - ctrl), ctrl,
+			       DB_CLUSTER_SOCKET_NAME);
+}
+
+bool smbd_db_is_clustered(const struct smb_conf *conf)
+{
+	return conf->global.clustering;
+}
+
+/* Worth waiting for: clusterd not in sync (or without quorum) yet
+ * (INVALID_DEVICE_STATE), not (yet) listening (a connect error), slow.
+ * Not: a bad name, no memory, no permission on the socket. */
+static bool open_retryable(NTSTATUS status)
+{
+	return !NT_STATUS_EQUAL(status, NT_STATUS_INVALID_PARAMETER) &&
+	       !NT_STATUS_EQUAL(status, NT_STATUS_NO_MEMORY) &&
+	       !NT_STATUS_EQUAL(status, NT_STATUS_ACCESS_DENIED);
+}
+
+struct db_context *smbd_db_open(TALLOC_CTX *mem_ctx,
+				struct messaging_context *msg,
+				const struct smb_conf *conf, const char *name)
+{
+	struct db_context *db = NULL;
+	int64_t deadline;
+	char *path;
+	NTSTATUS status;
+
+	if (!conf->global.clustering) {
+		path = talloc_asprintf(mem_ctx, "%s/%s.tdb",
+				       conf->global.lock_directory, name);
+		if (path == NULL) {
+			return NULL;
+		}
+		db = db_open_tdb(mem_ctx, msg, path, 0, DBWRAP_FLAG_NONE);
+		talloc_free(path);
+		return db;
+	}
+	path = smbd_cluster_db_socket(mem_ctx, conf);
+	if (path == NULL) {
+		return NULL;
+	}
+	deadline = now_ms() + (int64_t)SMBD_CLUSTER_WAIT_S * 1000;
+	for (;;) {
+		status = db_open_cluster_ex(mem_ctx, msg, path, name, 0, &db);
+		if (NT_STATUS_IS_OK(status) || !open_retryable(status) ||
+		    now_ms() >= deadline) {
+			break;
+		}
+		sleep_ms(CLUSTER_POLL_MS * 4);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		DBG_ERR("cannot attach replicated database %s through %s: "
+			"%s\n", name, path, nt_errstr(status));
+	}
+	talloc_free(path);
+	return db;
+}

@@ -1,0 +1,74 @@
+/*
+ * smbd in a cluster (docs/cluster.md "smbd in a cluster"): what smbd,
+ * smbstatus and smbcontrol need from the local clusterd when
+ * "clustering = yes", and the one function that opens a database shared
+ * between smbd processes (a local tdb, or clusterd's replicated one).
+ *
+ * Start-up of a clustered process:
+ *     status = smbd_cluster_node_id(conf, SMBD_CLUSTER_WAIT_S, &node);
+ *     msg = messaging_init(mem_ctx, ev, sockdir, node);
+ *     ... cluster_messaging_attach(msg, conf->global.clusterd_socket);
+ *     db = smbd_db_open(mem_ctx, msg, conf, "locking");
+ * Without clustering the node id is 0 and smbd_db_open() opens
+ * "<lock directory>/locking.tdb", exactly as before.
+ */
+#ifndef SMBD_SMBD_CLUSTER_H
+#define SMBD_SMBD_CLUSTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <talloc.h>
+
+#include "lib/util/ntstatus.h"
+
+struct smb_conf;
+struct messaging_context;
+struct db_context;
+struct ctrl_status;
+
+/* How long a clustered process waits at start for its clusterd to be up
+ * and in an agreed membership, and for its databases to be in sync. */
+#define SMBD_CLUSTER_WAIT_S 60
+
+/* How many times a change is redone after the clustered backend said
+ * NT_STATUS_RETRY (another node changed the record since it was read).
+ * Every retry means some other node's change went through, so running
+ * out needs this many lost races in a row: logged, the caller fails. */
+#define SMBD_DB_MAX_RETRIES 100
+
+/*
+ * This node's cluster node id from the local clusterd's status
+ * (conf->global.clusterd_socket); 0 without clustering.  Retries every
+ * 250 ms while clusterd does not answer or has no agreed membership yet,
+ * for at most wait_s seconds, then NT_STATUS_IO_TIMEOUT (logged).
+ */
+NTSTATUS smbd_cluster_node_id(const struct smb_conf *conf, int wait_s,
+			      uint32_t *node);
+
+/*
+ * One status request to the clusterd at socket_path (control socket),
+ * bounded by timeout_ms.  *st on mem_ctx.
+ */
+NTSTATUS smbd_cluster_status(TALLOC_CTX *mem_ctx, const char *socket_path,
+			     int timeout_ms, struct ctrl_status **st);
+
+/* clusterd's database socket: clusterd-db.sock next to the control
+ * socket.  talloc'd, NULL on no memory. */
+char *smbd_cluster_db_socket(TALLOC_CTX *mem_ctx, const struct smb_conf *conf);
+
+/*
+ * Open the shared database name (e.g. "locking", "smbXsrv_open_global"):
+ * without clustering the local tdb "<lock directory>/<name>.tdb"
+ * (volatile, as before); with it the replicated database name through
+ * the local clusterd, retrying while clusterd is not in sync or not
+ * running for at most SMBD_CLUSTER_WAIT_S.  msg may be NULL (no
+ * watches).  NULL on failure (logged).
+ */
+struct db_context *smbd_db_open(TALLOC_CTX *mem_ctx,
+				struct messaging_context *msg,
+				const struct smb_conf *conf, const char *name);
+
+/* Is db a replicated database (a store may return NT_STATUS_RETRY)? */
+bool smbd_db_is_clustered(const struct smb_conf *conf);
+
+#endif
