@@ -28,10 +28,18 @@
  *                                        byte order "KEYHEX SEQ DELETED
  *                                        VALUEHEX" (tombstones included);
  *                                        exit 1 if a record does not parse
+ *   cldb_tool SOCKET DB bench KEY SECS   increments KEY (fetch_locked +
+ *                                        record_store, retrying) as fast
+ *                                        as it can for SECS seconds;
+ *                                        prints "updates U retries R
+ *                                        p50_us A p99_us B max_us C" (the
+ *                                        latency of each increment,
+ *                                        retries included), for
+ *                                        tests/bench/bench_cluster.sh
  *
  * A counter value is a REC_TEST marshall record holding a u64.
- * CLDB_START_AT=EPOCH (seconds, fractions allowed): incr waits until then,
- * so that runs started on several nodes overlap.
+ * CLDB_START_AT=EPOCH (seconds, fractions allowed): incr and bench wait
+ * until then, so that runs started on several nodes overlap.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -45,6 +53,7 @@
 #include <tdb.h>
 #include <unistd.h>
 
+#include "clusterd/cluster_client.h"
 #include "dbwrap/dbwrap_cluster.h"
 #include "dbwrap/dbwrap_cluster_proto.h"
 #include "lib/util/debug.h"
@@ -143,6 +152,87 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* CLDB_START_AT: start with the processes of the other nodes */
+static void wait_start(void)
+{
+	const char *at = getenv("CLDB_START_AT");
+	double t, now;
+	struct timeval tv;
+
+	if (at == NULL) {
+		return;
+	}
+	t = strtod(at, NULL);
+	gettimeofday(&tv, NULL);
+	now = tv.tv_sec + tv.tv_usec / 1e6;
+	if (t > now && t - now < 30) {
+		usleep((useconds_t)((t - now) * 1e6));
+	}
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * One writer's loop: every increment is timed on its own (a
+ * fetch_locked + store, plus the fetches and stores of any CAS retry),
+ * so the percentiles are those a caller in smbd would see.
+ */
+static int bench(struct db_context *db, struct db_data key, long secs)
+{
+	uint32_t *lat = NULL;
+	size_t n = 0, cap = 0;
+	unsigned retries = 0;
+	int64_t end;
+	NTSTATUS status;
+
+	if (secs <= 0 || secs > 3600) {
+		fprintf(stderr, "bench: seconds out of range\n");
+		return 2;
+	}
+	wait_start();
+	end = now_us() + secs * 1000000;
+	for (int64_t t0 = now_us(); t0 < end; t0 = now_us()) {
+		int64_t d;
+		status = change(db, key, 1, true, &retries);
+		if (!NT_STATUS_IS_OK(status)) {
+			fprintf(stderr, "bench: update %zu: %s\n", n,
+				nt_errstr(status));
+			return 1;
+		}
+		if (n == cap) {
+			cap = cap == 0 ? 4096 : cap * 2;
+			lat = talloc_realloc(db, lat, uint32_t, cap);
+			if (lat == NULL) {
+				return 1;
+			}
+		}
+		d = now_us() - t0;
+		lat[n++] = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+	}
+	if (n == 0) {
+		fprintf(stderr, "bench: no update in %ld s\n", secs);
+		return 1;
+	}
+	qsort(lat, n, sizeof(*lat), cmp_u32);
+	printf("updates %zu retries %u p50_us %u p99_us %u max_us %u\n", n,
+	       retries, lat[n / 2], lat[(n * 99) / 100], lat[n - 1]);
+	talloc_free(lat);
+	return 0;
+}
+
 static int count_fn(struct db_record *rec, void *private_data)
 {
 	return 0;
@@ -171,8 +261,15 @@ static int watch(TALLOC_CTX *mem, const char *sock, const char *name,
 	struct tevent_req *req;
 	struct server_id none = {0};
 	int done = 0;
+	uint32_t node = 0;
 
-	msg = ev != NULL ? messaging_init(mem, ev, msgdir, 0) : NULL;
+	/* clusterd wakes watchers with its node's cluster id: a watcher
+	 * must carry the same (the view file next to the sockets has it) */
+	if (!NT_STATUS_IS_OK(cluster_client_node_id(sock, &node))) {
+		fprintf(stderr, "no node id from clusterd's view file\n");
+		return 2;
+	}
+	msg = ev != NULL ? messaging_init(mem, ev, msgdir, node) : NULL;
 	db = msg != NULL ? db_open_cluster(mem, msg, sock, name, 0) : NULL;
 	rec = db != NULL ? dbwrap_fetch_locked(db, mem, key) : NULL;
 	if (rec == NULL) {
@@ -412,16 +509,7 @@ static int run(TALLOC_CTX *mem, int argc, char **argv)
 	key = db_data_string(argv[4]);
 	if (strcmp(argv[3], "incr") == 0 && argc == 6) {
 		long n = atol(argv[5]);
-		const char *at = getenv("CLDB_START_AT");
-		if (at != NULL) {
-			double t = strtod(at, NULL), now;
-			struct timeval tv;
-			gettimeofday(&tv, NULL);
-			now = tv.tv_sec + tv.tv_usec / 1e6;
-			if (t > now && t - now < 30) {
-				usleep((useconds_t)((t - now) * 1e6));
-			}
-		}
+		wait_start();
 		for (long i = 0; i < n; i++) {
 			status = change(db, key, 1, true, &retries);
 			if (!NT_STATUS_IS_OK(status)) {
@@ -432,6 +520,9 @@ static int run(TALLOC_CTX *mem, int argc, char **argv)
 		}
 		printf("retries %u\n", retries);
 		return 0;
+	}
+	if (strcmp(argv[3], "bench") == 0 && argc == 6) {
+		return bench(db, key, atol(argv[5]));
 	}
 	if (strcmp(argv[3], "set") == 0 && argc == 6) {
 		struct timeval tv;
