@@ -41,6 +41,7 @@ struct clusterd_cpg {
 	struct tevent_timer *retry;
 	struct cpg_out *out;
 	size_t num_out;
+	size_t out_bytes;
 };
 
 /* Messages waiting for corosync.  Far more than a few membership rounds
@@ -76,6 +77,7 @@ static void cpg_flush(struct clusterd_cpg *c)
 			return;
 		}
 		DLIST_REMOVE(c->out, o);
+		c->out_bytes -= o->len;
 		TALLOC_FREE(o);
 		c->num_out--;
 		if (err != CS_OK) {
@@ -105,10 +107,19 @@ NTSTATUS clusterd_cpg_send(struct clusterd *cd, uint8_t *buf, size_t len)
 	o->len = len;
 	DLIST_ADD_END(c->out, o);
 	c->num_out++;
+	c->out_bytes += len;
 	if (c->retry == NULL) {
 		cpg_flush(c);
 	}
 	return NT_STATUS_OK;
+}
+
+size_t clusterd_cpg_backlog(struct clusterd *cd, size_t *bytes)
+{
+	struct clusterd_cpg *c = cd->cpg;
+
+	*bytes = c != NULL ? c->out_bytes : 0;
+	return c != NULL ? c->num_out : 0;
 }
 
 static struct clusterd_cpg *cpg_from_handle(cpg_handle_t handle)
@@ -131,11 +142,15 @@ static void cpg_deliver(cpg_handle_t handle, const struct cpg_name *group,
 		return;
 	}
 	switch (clmsg_type(msg, len)) {
+	case REC_CLUSTERD_DB_SYNC_STATE:
 	case REC_CLUSTERD_DB_UPDATE:
 	case REC_CLUSTERD_DB_SYNC_REQ:
 	case REC_CLUSTERD_DB_SYNC_DATA:
 	case REC_CLUSTERD_DB_SYNC_DONE:
 		cluster_db_deliver(c->cd, nodeid, pid, msg, len);
+		return;
+	case REC_CLUSTERD_MSG:
+		cluster_msgfwd_deliver(c->cd, nodeid, pid, msg, len);
 		return;
 	default:
 		break;
@@ -188,6 +203,8 @@ static void cpg_confchg(cpg_handle_t handle, const struct cpg_name *group,
 		clusterd_fatal(cd, "cannot record the CPG view");
 		return;
 	}
+	/* the view file (remote liveness) follows the view at once */
+	cluster_msgfwd_confchg(cd);
 	if (!cd->st->in_view) {
 		return; /* we left */
 	}

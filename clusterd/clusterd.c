@@ -454,15 +454,17 @@ int main(int argc, char **argv)
 	}
 	if (NT_STATUS_IS_OK(status) && cd->conf->messaging_dir != NULL &&
 	    cd->conf->messaging_dir[0] != '\0') {
-		/* To wake local watchers of replicated records.  Node 0 as
-		 * smbd uses today (a message to another node number would
-		 * need the remote forwarder); both switch to the corosync
-		 * node id together with cross-node messaging. */
+		/* To wake local watchers of replicated records and to hand
+		 * on messages from other nodes: with this node's cluster
+		 * (corosync) id, as clustered smbd processes use. */
 		cd->msg = messaging_init(cd, cd->ev, cd->conf->messaging_dir,
-					 0);
+					 cd->st->my_id);
 		if (cd->msg == NULL) {
 			status = NT_STATUS_UNSUCCESSFUL;
 		}
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = cluster_msgfwd_start(cd);
 	}
 	if (NT_STATUS_IS_OK(status)) {
 		status = cluster_db_start(cd);

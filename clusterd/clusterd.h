@@ -28,6 +28,7 @@ struct clusterd_monitor;
 struct cluster_dbs;
 struct messaging_context;
 struct clmsg_member;
+struct cluster_msgfwd;
 
 struct clusterd {
 	struct tevent_context *ev;
@@ -42,6 +43,7 @@ struct clusterd {
 	struct clusterd_monitor *mon;
 	struct cluster_dbs *dbs; /* replicated databases (cluster_db.c) */
 	struct messaging_context *msg; /* NULL without "messaging dir" */
+	struct cluster_msgfwd *msgfwd; /* cross-node messaging, view file */
 
 	/* What this node announces about itself (STATE, HELLO). */
 	bool want_healthy; /* last monitor passed (false until the first) */
@@ -76,6 +78,18 @@ NTSTATUS clusterd_cpg_send(struct clusterd *cd, uint8_t *buf, size_t len);
 /* Reload the node list from cmap into cd->st. */
 NTSTATUS clusterd_cmap_load_nodes(struct clusterd *cd);
 void clusterd_cpg_stop(struct clusterd *cd);
+
+/* Messages and bytes queued for corosync (flow control). */
+size_t clusterd_cpg_backlog(struct clusterd *cd, size_t *bytes);
+
+/* --- cluster_msgfwd.c (cross-node messaging) --- */
+/* After messaging_init, before the first CPG dispatch. */
+NTSTATUS cluster_msgfwd_start(struct clusterd *cd);
+/* A CPG configuration change: rewrite (or remove) the view file. */
+void cluster_msgfwd_confchg(struct clusterd *cd);
+/* A REC_CLUSTERD_MSG delivered by CPG from (nodeid, pid). */
+void cluster_msgfwd_deliver(struct clusterd *cd, uint32_t nodeid,
+			    uint32_t pid, const uint8_t *buf, size_t len);
 
 /* --- cluster_quorum.c --- */
 NTSTATUS clusterd_quorum_start(struct clusterd *cd);
