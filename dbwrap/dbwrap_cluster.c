@@ -37,6 +37,22 @@ struct db_cluster {
 	 * clusterd never takes them (it would wait for a client that waits
 	 * for it). */
 	struct db_context *locks;
+
+	/*
+	 * Persistent databases: changes only inside transactions, which
+	 * collect them here and send them at commit as one COMMIT (a
+	 * compare-and-swap on the database seq, applied all or nothing on
+	 * every node).  txn_lock: while a transaction runs, this process
+	 * holds the node-local transaction lock (the reserved key's record
+	 * in "<path>.lock"), so transactions of one node never conflict with
+	 * each other, only with other nodes'.
+	 */
+	bool persistent;
+	struct db_record *txn_lock;
+	uint64_t txn_dbseq; /* the database seq when the transaction began */
+	struct cldb_txn_rec *txn_recs; /* changes, one per key, in order */
+	uint32_t txn_num;
+	size_t txn_bytes; /* their encoded size, bounded by CLDB_MAX_VALUE */
 };
 
 /* A fetched record's sequence number (what the CAS compares) and its
@@ -244,6 +260,233 @@ static void strip_parser(struct db_data key, struct db_data data,
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Transactions (persistent databases)                                 */
+/* ------------------------------------------------------------------ */
+
+static const struct db_data dbseq_key = {
+	.dptr = (uint8_t *)CLDB_DBSEQ_KEY,
+	.dsize = CLDB_DBSEQ_KEY_LEN,
+};
+
+/* The database seq in the replica: the reserved key's tombstone. */
+static NTSTATUS read_dbseq(struct db_cluster *c, uint64_t *seq)
+{
+	struct strip_state s = {.status = NT_STATUS_OK};
+	struct db_data raw = {0};
+	NTSTATUS status;
+
+	*seq = 0;
+	status = dbwrap_fetch(c->replica, c, dbseq_key, &raw);
+	if (NT_STATUS_EQUAL(status, NT_STATUS_NOT_FOUND)) {
+		return NT_STATUS_OK; /* no transaction committed yet */
+	}
+	NT_STATUS_NOT_OK_RETURN(status);
+	strip_parser(dbseq_key, raw, &s);
+	TALLOC_FREE(raw.dptr);
+	NT_STATUS_NOT_OK_RETURN(s.status);
+	*seq = s.v.seq;
+	return NT_STATUS_OK;
+}
+
+static void txn_clear(struct db_cluster *c)
+{
+	TALLOC_FREE(c->txn_recs);
+	c->txn_num = 0;
+	c->txn_bytes = 0;
+	TALLOC_FREE(c->txn_lock); /* releases the node-local lock */
+}
+
+static struct cldb_txn_rec *txn_find(struct db_cluster *c, struct db_data key)
+{
+	for (uint32_t i = 0; i < c->txn_num; i++) {
+		struct cldb_txn_rec *r = &c->txn_recs[i];
+		if (r->key.dsize == key.dsize &&
+		    memcmp(r->key.dptr, key.dptr, key.dsize) == 0) {
+			return r;
+		}
+	}
+	return NULL;
+}
+
+/* Encoded size of one change in a TXN record (op, two blob lengths). */
+static size_t txn_rec_size(struct db_data key, struct db_data value)
+{
+	return 12 + key.dsize + value.dsize;
+}
+
+/*
+ * Remember a change of the running transaction (the last one per key
+ * wins).  The limits are checked here, so the caller learns of a
+ * transaction too large for one COMMIT at the change that makes it so.
+ */
+static NTSTATUS txn_add(struct db_cluster *c, uint32_t op, struct db_data key,
+			struct db_data value)
+{
+	struct cldb_txn_rec *r = txn_find(c, key);
+	size_t bytes = c->txn_bytes + txn_rec_size(key, value);
+	uint8_t *v = NULL;
+
+	if (cldb_key_reserved(key) || key.dsize > CLDB_MAX_KEY) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	if (r != NULL) {
+		bytes -= txn_rec_size(r->key, r->value);
+	}
+	/* 64: the record header and the count, with room to spare */
+	if (bytes + 64 > CLDB_MAX_VALUE ||
+	    (r == NULL && c->txn_num >= CLDB_TXN_MAX_RECS)) {
+		DBG_ERR("%s: transaction over %u changes or %u bytes\n",
+			c->name, CLDB_TXN_MAX_RECS, CLDB_MAX_VALUE);
+		return NT_STATUS_INSUFFICIENT_RESOURCES;
+	}
+	if (r == NULL) {
+		struct cldb_txn_rec *n = talloc_realloc(
+			c, c->txn_recs, struct cldb_txn_rec, c->txn_num + 1);
+		if (n == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		c->txn_recs = n;
+		r = &n[c->txn_num];
+		*r = (struct cldb_txn_rec){0};
+		r->key.dptr = talloc_memdup(n, key.dptr, key.dsize);
+		if (r->key.dptr == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		r->key.dsize = key.dsize;
+		c->txn_num++;
+	}
+	if (value.dsize != 0) {
+		v = talloc_memdup(c->txn_recs, value.dptr, value.dsize);
+		if (v == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+	}
+	TALLOC_FREE(r->value.dptr);
+	r->op = op;
+	r->value = db_data_make(v, value.dsize);
+	c->txn_bytes = bytes;
+	return NT_STATUS_OK;
+}
+
+static NTSTATUS db_cluster_txn_start(struct db_context *db)
+{
+	struct db_cluster *c = db_cluster(db);
+	NTSTATUS status;
+
+	if (!c->persistent) {
+		return NT_STATUS_NOT_SUPPORTED;
+	}
+	if (c->txn_lock != NULL) {
+		return NT_STATUS_INVALID_DEVICE_STATE;
+	}
+	/* Waits for a local transaction of another process (bounded: its
+	 * commit is one request with a deadline). */
+	c->txn_lock = dbwrap_fetch_locked(c->locks, c, dbseq_key);
+	if (c->txn_lock == NULL) {
+		return NT_STATUS_FILE_LOCK_CONFLICT;
+	}
+	/* Read before anything the transaction reads: a commit of another
+	 * node applied after this point changes the seq, so ours fails
+	 * with RETRY instead of being based on a mix. */
+	status = read_dbseq(c, &c->txn_dbseq);
+	if (!NT_STATUS_IS_OK(status)) {
+		txn_clear(c);
+	}
+	return status;
+}
+
+static NTSTATUS db_cluster_txn_cancel(struct db_context *db)
+{
+	struct db_cluster *c = db_cluster(db);
+
+	if (c->txn_lock == NULL) {
+		return NT_STATUS_INVALID_DEVICE_STATE;
+	}
+	txn_clear(c);
+	return NT_STATUS_OK;
+}
+
+/*
+ * Send the changes as one COMMIT.  NT_STATUS_RETRY: another node
+ * committed to this database since the transaction began; nothing was
+ * applied, the caller redoes the transaction.  On success the changes
+ * are applied on this node (visible to local readers) and, in the same
+ * stream position, on every other.
+ */
+static NTSTATUS db_cluster_txn_commit(struct db_context *db)
+{
+	struct db_cluster *c = db_cluster(db);
+	struct cldb_txn t = {.num_recs = c->txn_num, .recs = c->txn_recs};
+	struct cldb_request req = {.op = CLDB_OP_COMMIT, .db = c->name};
+	struct cldb_response resp;
+	TALLOC_CTX *frame;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	NTSTATUS status;
+
+	if (c->txn_lock == NULL) {
+		return NT_STATUS_INVALID_DEVICE_STATE;
+	}
+	if (c->txn_num == 0) {
+		txn_clear(c); /* read-only: nothing to agree on */
+		return NT_STATUS_OK;
+	}
+	frame = talloc_new(c);
+	if (frame == NULL) {
+		txn_clear(c);
+		return NT_STATUS_NO_MEMORY;
+	}
+	status = cldb_txn_push(frame, &t, &buf, &len);
+	if (NT_STATUS_IS_OK(status)) {
+		req.seq = c->txn_dbseq;
+		req.value = db_data_make(buf, len);
+		status = cluster_call(c, frame, &req, &resp);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = resp.status;
+	}
+	talloc_free(frame);
+	txn_clear(c);
+	return status;
+}
+
+/* The transaction's view of key: its own change if it made one. */
+static NTSTATUS txn_fetch_locked(struct db_cluster *c, struct db_record *rec)
+{
+	struct cldb_txn_rec *r = txn_find(c, rec->key);
+	struct strip_state s = {.status = NT_STATUS_OK};
+	struct db_data raw = {0};
+	struct db_data v = {0};
+	NTSTATUS status;
+
+	rec->value = db_data_make(NULL, 0);
+	rec->backend_private = NULL; /* no record lock: the transaction's */
+	if (r != NULL) {
+		v = r->op == CLDB_OP_STORE ? r->value : db_data_make(NULL, 0);
+	} else {
+		status = dbwrap_fetch(c->replica, rec, rec->key, &raw);
+		if (NT_STATUS_EQUAL(status, NT_STATUS_NOT_FOUND)) {
+			return NT_STATUS_OK;
+		}
+		NT_STATUS_NOT_OK_RETURN(status);
+		strip_parser(rec->key, raw, &s);
+		NT_STATUS_NOT_OK_RETURN(s.status);
+		if (s.found) {
+			v = s.v.value;
+		}
+	}
+	if (v.dsize != 0) {
+		rec->value.dptr = talloc_memdup(rec, v.dptr, v.dsize);
+		if (rec->value.dptr == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		rec->value.dsize = v.dsize;
+	}
+	TALLOC_FREE(raw.dptr);
+	return NT_STATUS_OK;
+}
+
 static NTSTATUS db_cluster_parse_record(struct db_context *db,
 					struct db_data key,
 					dbwrap_parser_fn parser,
@@ -253,8 +496,17 @@ static NTSTATUS db_cluster_parse_record(struct db_context *db,
 	struct strip_state s = {.parser = parser,
 				.private_data = private_data,
 				.status = NT_STATUS_OK};
+	struct cldb_txn_rec *r = c->txn_lock != NULL ? txn_find(c, key) : NULL;
 	NTSTATUS status;
 
+	if (r != NULL) {
+		/* read your own writes inside a transaction */
+		if (r->op == CLDB_OP_DELETE) {
+			return NT_STATUS_NOT_FOUND;
+		}
+		parser(key, r->value, private_data);
+		return NT_STATUS_OK;
+	}
 	status = dbwrap_parse_record(c->replica, key, strip_parser, &s);
 	NT_STATUS_NOT_OK_RETURN(status);
 	if (!NT_STATUS_IS_OK(s.status)) {
@@ -277,6 +529,10 @@ static NTSTATUS db_cluster_fetch_locked(struct db_context *db,
 
 	if (r == NULL) {
 		return NT_STATUS_NO_MEMORY;
+	}
+	if (c->txn_lock != NULL) {
+		talloc_free(r);
+		return txn_fetch_locked(c, rec);
 	}
 	r->lock = dbwrap_fetch_locked(c->locks, r, rec->key);
 	if (r->lock == NULL) {
@@ -350,11 +606,22 @@ static NTSTATUS cas(struct db_record *rec, uint32_t op, struct db_data value)
 static NTSTATUS db_cluster_record_store(struct db_record *rec,
 					struct db_data value)
 {
+	struct db_cluster *c = db_cluster(rec->db);
+
+	if (c->txn_lock != NULL) {
+		return txn_add(c, CLDB_OP_STORE, rec->key, value);
+	}
 	return cas(rec, CLDB_OP_STORE, value);
 }
 
 static NTSTATUS db_cluster_record_delete(struct db_record *rec)
 {
+	struct db_cluster *c = db_cluster(rec->db);
+
+	if (c->txn_lock != NULL) {
+		return txn_add(c, CLDB_OP_DELETE, rec->key,
+			       db_data_make(NULL, 0));
+	}
 	return cas(rec, CLDB_OP_DELETE, db_data_make(NULL, 0));
 }
 
@@ -379,9 +646,18 @@ static int traverse_read_fn(struct db_record *inner, void *private_data)
 		.read_only = true,
 	};
 
+	struct db_cluster *c = db_cluster(s->db);
+	struct cldb_txn_rec *r = c->txn_lock != NULL ? txn_find(c, inner->key)
+						     : NULL;
+
 	s->status = cldb_value_pull(inner->value.dptr, inner->value.dsize, &v);
 	if (!NT_STATUS_IS_OK(s->status)) {
 		return -1;
+	}
+	if (r != NULL) {
+		/* the running transaction's own change of the key */
+		v.deleted = r->op == CLDB_OP_DELETE;
+		v.value = r->value;
 	}
 	if (v.deleted) {
 		return 0;
@@ -389,6 +665,36 @@ static int traverse_read_fn(struct db_record *inner, void *private_data)
 	rec.value = v.value;
 	s->count++;
 	return s->fn(&rec, s->private_data);
+}
+
+/* Inside a transaction: the keys it stored that the replica lacks. */
+static int traverse_txn_new(struct cl_traverse_state *s)
+{
+	struct db_cluster *c = db_cluster(s->db);
+
+	for (uint32_t i = 0; c->txn_lock != NULL && i < c->txn_num; i++) {
+		struct cldb_txn_rec *r = &c->txn_recs[i];
+		struct strip_state ss = {.status = NT_STATUS_OK};
+		struct db_record rec = {
+			.db = s->db,
+			.key = r->key,
+			.value = r->value,
+			.read_only = true,
+		};
+		int ret;
+
+		(void)dbwrap_parse_record(c->replica, r->key, strip_parser,
+					  &ss);
+		if (r->op != CLDB_OP_STORE || ss.found) {
+			continue; /* visited (or skipped) by the walk */
+		}
+		s->count++;
+		ret = s->fn(&rec, s->private_data);
+		if (ret != 0) {
+			return ret;
+		}
+	}
+	return 0;
 }
 
 static NTSTATUS db_cluster_traverse_read(struct db_context *db,
@@ -403,6 +709,9 @@ static NTSTATUS db_cluster_traverse_read(struct db_context *db,
 	NTSTATUS status;
 
 	status = dbwrap_traverse_read(c->replica, traverse_read_fn, &s, NULL);
+	if (NT_STATUS_IS_OK(status) && NT_STATUS_IS_OK(s.status)) {
+		(void)traverse_txn_new(&s);
+	}
 	if (count != NULL) {
 		*count = s.count;
 	}
@@ -452,6 +761,22 @@ static NTSTATUS db_cluster_traverse(struct db_context *db,
 	if (NT_STATUS_IS_OK(status)) {
 		status = s.status;
 	}
+	for (uint32_t i = 0; NT_STATUS_IS_OK(status) && c->txn_lock != NULL &&
+			     i < c->txn_num; i++) {
+		/* keys the running transaction created (duplicates of the
+		 * replica's keys are visited twice otherwise) */
+		struct db_record key_rec = {.key = c->txn_recs[i].key};
+		bool seen = false;
+
+		for (size_t j = 0; j < s.num_keys && !seen; j++) {
+			seen = s.keys[j].dsize == key_rec.key.dsize &&
+			       memcmp(s.keys[j].dptr, key_rec.key.dptr,
+				      key_rec.key.dsize) == 0;
+		}
+		if (!seen && collect_key_fn(&key_rec, &s) != 0) {
+			status = s.status;
+		}
+	}
 	for (size_t i = 0; NT_STATUS_IS_OK(status) && i < s.num_keys; i++) {
 		struct db_record *rec = dbwrap_record_alloc(db, db, s.keys[i]);
 		int ret;
@@ -462,7 +787,9 @@ static NTSTATUS db_cluster_traverse(struct db_context *db,
 		}
 		status = db_cluster_fetch_locked(db, rec);
 		if (!NT_STATUS_IS_OK(status) ||
-		    ((struct db_cluster_rec *)rec->backend_private)->seq == 0 ||
+		    (rec->backend_private != NULL &&
+		     ((struct db_cluster_rec *)rec->backend_private)->seq ==
+			     0) ||
 		    !dbwrap_exists(db, rec->key)) {
 			talloc_free(rec); /* gone meanwhile, or an error */
 			continue;
@@ -510,11 +837,6 @@ static bool db_cluster_record_changed(struct db_record *rec)
 	return changed;
 }
 
-static NTSTATUS db_cluster_no_txn(struct db_context *db)
-{
-	return NT_STATUS_NOT_SUPPORTED;
-}
-
 static const struct db_backend_ops db_cluster_ops = {
 	.name = "cluster",
 	.fetch_locked = db_cluster_fetch_locked,
@@ -523,9 +845,9 @@ static const struct db_backend_ops db_cluster_ops = {
 	.parse_record = db_cluster_parse_record,
 	.traverse = db_cluster_traverse,
 	.traverse_read = db_cluster_traverse_read,
-	.transaction_start = db_cluster_no_txn,
-	.transaction_commit = db_cluster_no_txn,
-	.transaction_cancel = db_cluster_no_txn,
+	.transaction_start = db_cluster_txn_start,
+	.transaction_commit = db_cluster_txn_commit,
+	.transaction_cancel = db_cluster_txn_cancel,
 	.record_changed = db_cluster_record_changed,
 };
 
@@ -545,9 +867,21 @@ NTSTATUS db_open_cluster_ex(TALLOC_CTX *mem_ctx, struct messaging_context *msg,
 			    const char *socket_path, const char *name,
 			    int timeout_ms, struct db_context **pdb)
 {
+	return db_open_cluster_flags(mem_ctx, msg, socket_path, name,
+				     DBWRAP_FLAG_NONE, timeout_ms, pdb);
+}
+
+NTSTATUS db_open_cluster_flags(TALLOC_CTX *mem_ctx,
+			       struct messaging_context *msg,
+			       const char *socket_path, const char *name,
+			       enum dbwrap_flags flags, int timeout_ms,
+			       struct db_context **pdb)
+{
+	bool persistent = (flags & DBWRAP_FLAG_PERSISTENT) != 0;
 	struct db_context *db = NULL;
 	struct db_cluster *c = NULL;
-	struct cldb_request req = {.op = CLDB_OP_ATTACH};
+	struct cldb_request req = {
+		.op = persistent ? CLDB_OP_ATTACH_PERSISTENT : CLDB_OP_ATTACH};
 	struct cldb_response resp;
 	TALLOC_CTX *frame = talloc_new(mem_ctx);
 	char *side = NULL;
@@ -588,14 +922,19 @@ NTSTATUS db_open_cluster_ex(TALLOC_CTX *mem_ctx, struct messaging_context *msg,
 	/* Named by the replica's path, as clusterd's own context is: a
 	 * watch wake-up names the database that way. */
 	db = dbwrap_context_new(mem_ctx, &db_cluster_ops, msg, resp.path,
-				false);
+				persistent);
 	if (db == NULL) {
 		goto fail;
 	}
 	db->backend = talloc_move(db, &c);
 	c = db->backend;
+	c->persistent = persistent;
+	/* persistent: never TDB_CLEAR_IF_FIRST (clusterd keeps it open
+	 * anyway, but a reader must not be able to wipe it) */
 	c->replica = db_open_tdb_internal(c, NULL, resp.path, 0,
-					  DBWRAP_FLAG_NONE, false);
+					  persistent ? DBWRAP_FLAG_PERSISTENT
+						     : DBWRAP_FLAG_NONE,
+					  false);
 	side = talloc_asprintf(frame, "%s.lock", resp.path);
 	c->locks = side != NULL ? db_open_tdb_internal(c, NULL, side, 0,
 						       DBWRAP_FLAG_NONE, false)

@@ -17,7 +17,8 @@
  *   - A successful store/delete returns once the change is applied on this
  *     node (visible to local readers); other nodes apply it when CPG
  *     delivers it to them, normally milliseconds later.
- *   - No transactions, no persistent databases yet.
+ *   - Persistent databases (db_open_cluster_flags) change in
+ *     transactions only; a commit may return NT_STATUS_RETRY.
  *   - Every request to clusterd is bounded by timeout_ms
  *     (NT_STATUS_IO_TIMEOUT).
  */
@@ -48,5 +49,25 @@ struct db_context *db_open_cluster(TALLOC_CTX *mem_ctx,
 NTSTATUS db_open_cluster_ex(TALLOC_CTX *mem_ctx, struct messaging_context *msg,
 			    const char *socket_path, const char *name,
 			    int timeout_ms, struct db_context **pdb);
+
+/*
+ * The same with flags: DBWRAP_FLAG_PERSISTENT attaches a persistent
+ * replicated database (docs/cluster.md "Persistent databases and
+ * transactions"): its replicas survive clusterd restarts, and it changes
+ * only in transactions (dbwrap_transaction_start/commit, or the one-record
+ * transaction of fetch_locked + store), each sent at commit as one
+ * update that every node applies all or nothing.  A commit fails with
+ * NT_STATUS_RETRY when another node committed to the database since the
+ * transaction began: redo the transaction.  Limits per transaction:
+ * CLDB_TXN_MAX_RECS changes, CLDB_MAX_VALUE bytes
+ * (NT_STATUS_INSUFFICIENT_RESOURCES at the change that exceeds them).
+ * A name is volatile or persistent, never both:
+ * NT_STATUS_OBJECT_NAME_COLLISION if this node holds it as the other kind.
+ */
+NTSTATUS db_open_cluster_flags(TALLOC_CTX *mem_ctx,
+			       struct messaging_context *msg,
+			       const char *socket_path, const char *name,
+			       enum dbwrap_flags flags, int timeout_ms,
+			       struct db_context **pdb);
 
 #endif
