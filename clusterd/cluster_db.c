@@ -21,6 +21,7 @@
  * (dbwrap.c does it after every store) when clusterd has a messaging
  * context (cluster.conf "messaging dir").
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clusterd/cluster_db_persist.h"
 #include "clusterd/cluster_msg.h"
 #include "clusterd/clusterd.h"
 #include "dbwrap/dbwrap_cluster.h"
@@ -46,6 +48,12 @@ struct cluster_db {
 	char *name;
 	char *path;
 	struct db_context *db;
+	/* Persistent (<state dir>/persistent, kept across restarts, changed
+	 * by COMMITs) or volatile (<state dir>/db, wiped at start).  The two
+	 * kinds are separate name spaces: an update names its kind by its
+	 * op, so every node applies it to the same database whatever its
+	 * clients attached. */
+	bool persistent;
 };
 
 struct db_conn;
@@ -61,6 +69,7 @@ struct queued_update {
 struct cluster_dbs {
 	struct clusterd *cd;
 	char *dir;
+	char *pdir; /* the persistent replicas */
 	char *sock_path;
 	int fd;
 	struct tevent_fd *fde;
@@ -118,10 +127,10 @@ static int db_conn_destructor(struct db_conn *c)
 }
 
 static struct cluster_db *cluster_db_find(struct cluster_dbs *s,
-					  const char *name)
+					  const char *name, bool persistent)
 {
 	for (struct cluster_db *d = s->dbs; d != NULL; d = d->next) {
-		if (strcmp(d->name, name) == 0) {
+		if (d->persistent == persistent && strcmp(d->name, name) == 0) {
 			return d;
 		}
 	}
@@ -135,10 +144,11 @@ static struct cluster_db *cluster_db_find(struct cluster_dbs *s,
  * replica at least starts equal to ... nothing; see "Not built yet:
  * snapshot on join" in docs/cluster.md.
  */
-static NTSTATUS cluster_db_get(struct cluster_dbs *s, const char *name,
-			       struct cluster_db **out)
+static NTSTATUS cluster_db_get_kind(struct cluster_dbs *s, const char *name,
+				    bool persistent, struct cluster_db **out)
 {
-	struct cluster_db *d = cluster_db_find(s, name);
+	struct cluster_db *d = cluster_db_find(s, name, persistent);
+	const char *dir = persistent ? s->pdir : s->dir;
 	char *watch, *lock;
 
 	if (d != NULL) {
@@ -157,18 +167,24 @@ static NTSTATUS cluster_db_get(struct cluster_dbs *s, const char *name,
 		return NT_STATUS_NO_MEMORY;
 	}
 	d->name = talloc_strdup(d, name);
-	d->path = talloc_asprintf(d, "%s/%s.tdb", s->dir, name);
-	watch = talloc_asprintf(d, "%s/%s.tdb.watch", s->dir, name);
-	lock = talloc_asprintf(d, "%s/%s.tdb.lock", s->dir, name);
+	d->persistent = persistent;
+	d->path = talloc_asprintf(d, "%s/%s.tdb", dir, name);
+	watch = talloc_asprintf(d, "%s/%s.tdb.watch", dir, name);
+	lock = talloc_asprintf(d, "%s/%s.tdb.lock", dir, name);
 	if (d->name == NULL || d->path == NULL || watch == NULL ||
 	    lock == NULL) {
 		talloc_free(d);
 		return NT_STATUS_NO_MEMORY;
 	}
-	unlink(d->path);
+	if (!persistent) {
+		unlink(d->path); /* volatile: starts empty with clusterd */
+	}
 	unlink(watch);
 	unlink(lock); /* the clients' node-local record locks */
-	d->db = db_open_tdb(d, s->cd->msg, d->path, 0, DBWRAP_FLAG_NONE);
+	/* persistent: fsync'ed transactions, no TDB_CLEAR_IF_FIRST */
+	d->db = db_open_tdb(d, s->cd->msg, d->path, 0,
+			    persistent ? DBWRAP_FLAG_PERSISTENT
+				       : DBWRAP_FLAG_NONE);
 	if (d->db == NULL) {
 		talloc_free(d);
 		return NT_STATUS_INTERNAL_DB_ERROR;
@@ -178,6 +194,12 @@ static NTSTATUS cluster_db_get(struct cluster_dbs *s, const char *name,
 	DBG_NOTICE("replicated database %s at %s\n", name, d->path);
 	*out = d;
 	return NT_STATUS_OK;
+}
+
+static NTSTATUS cluster_db_get(struct cluster_dbs *s, const char *name,
+			       struct cluster_db **out)
+{
+	return cluster_db_get_kind(s, name, false, out);
 }
 
 /*
@@ -200,6 +222,13 @@ static NTSTATUS cluster_db_apply(struct cluster_dbs *s,
 	*new_seq = 0;
 	if (frame == NULL) {
 		return NT_STATUS_NO_MEMORY;
+	}
+	if (u->req.op == CLDB_OP_COMMIT) {
+		status = cluster_db_get_kind(s, u->req.db, true, &d);
+		if (NT_STATUS_IS_OK(status)) {
+			status = cluster_db_persist_commit(d->db, u, new_seq);
+		}
+		goto out;
 	}
 	status = cluster_db_get(s, u->req.db, &d);
 	if (!NT_STATUS_IS_OK(status)) {
@@ -275,7 +304,9 @@ static bool outcome_is_shared(NTSTATUS status)
 	return NT_STATUS_EQUAL(status, NT_STATUS_RETRY) ||
 	       NT_STATUS_EQUAL(status, NT_STATUS_INTERNAL_DB_CORRUPTION) ||
 	       NT_STATUS_EQUAL(status, NT_STATUS_INSUFFICIENT_RESOURCES) ||
-	       NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_INVALID);
+	       NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_INVALID) ||
+	       /* a COMMIT whose TXN does not parse */
+	       NT_STATUS_EQUAL(status, NT_STATUS_INVALID_NETWORK_RESPONSE);
 }
 
 static void deliver_update(struct cluster_dbs *s, uint32_t nodeid,
@@ -391,10 +422,22 @@ static void db_conn_request(struct db_conn *c)
 		talloc_free(frame);
 		return;
 	}
-	if (req.op == CLDB_OP_ATTACH) {
-		status = cluster_db_get(s, req.db, &d);
+	if (req.op == CLDB_OP_ATTACH || req.op == CLDB_OP_ATTACH_PERSISTENT) {
+		bool persistent = req.op == CLDB_OP_ATTACH_PERSISTENT;
+		/* one name, one kind: a client that expects the other kind
+		 * would misread it (transactions, tombstones, restarts) */
+		status = cluster_db_find(s, req.db, !persistent) != NULL
+				 ? NT_STATUS_OBJECT_NAME_COLLISION
+				 : cluster_db_get_kind(s, req.db, persistent,
+						       &d);
 		db_conn_respond(c, status, 0,
 				NT_STATUS_IS_OK(status) ? d->path : NULL);
+		talloc_free(frame);
+		return;
+	}
+	if (req.op == CLDB_OP_COMMIT &&
+	    !NT_STATUS_IS_OK(status = cluster_db_persist_check(&req))) {
+		db_conn_respond(c, status, 0, NULL);
 		talloc_free(frame);
 		return;
 	}
@@ -521,6 +564,54 @@ static void db_accept(struct tevent_context *ev, struct tevent_fd *fde,
 	}
 }
 
+/*
+ * The persistent replicas of an earlier run: registered at start, so they
+ * are offered, counted and sent in snapshots before any client attaches.
+ * Whether they stay is decided by the first sync round (docs/cluster.md
+ * "Persistent databases and transactions").
+ */
+static NTSTATUS load_persistent(struct cluster_dbs *s)
+{
+	DIR *dir = opendir(s->pdir);
+	struct dirent *de;
+	NTSTATUS status = NT_STATUS_OK;
+
+	if (dir == NULL) {
+		DBG_ERR("cannot read %s: %s\n", s->pdir, strerror(errno));
+		return map_nt_error_from_unix(errno);
+	}
+	while (NT_STATUS_IS_OK(status) && (de = readdir(dir)) != NULL) {
+		size_t n = strlen(de->d_name);
+		struct cluster_db *d = NULL;
+		char name[CLDB_MAX_NAME + 1];
+		uint64_t seq = 0;
+
+		if (n <= 4 || n - 4 > CLDB_MAX_NAME ||
+		    strcmp(de->d_name + n - 4, ".tdb") != 0) {
+			continue; /* side files (.tdb.lock, .tdb.watch) too */
+		}
+		memcpy(name, de->d_name, n - 4);
+		name[n - 4] = '\0';
+		if (!cldb_name_ok(name)) {
+			continue;
+		}
+		status = cluster_db_get_kind(s, name, true, &d);
+		if (NT_STATUS_IS_OK(status)) {
+			status = cluster_db_persist_dbseq(d->db, &seq);
+		}
+		if (NT_STATUS_IS_OK(status)) {
+			DBG_NOTICE("persistent database %s: seq %llu\n", name,
+				   (unsigned long long)seq);
+		}
+	}
+	closedir(dir);
+	if (!NT_STATUS_IS_OK(status)) {
+		DBG_ERR("cannot open the persistent replicas in %s: %s\n",
+			s->pdir, nt_errstr(status));
+	}
+	return status;
+}
+
 NTSTATUS cluster_db_start(struct clusterd *cd)
 {
 	struct cluster_dbs *s = talloc_zero(cd, struct cluster_dbs);
@@ -533,17 +624,26 @@ NTSTATUS cluster_db_start(struct clusterd *cd)
 	s->fd = -1;
 	s->cd = cd;
 	s->dir = talloc_asprintf(s, "%s/db", cd->conf->state_dir);
+	s->pdir = talloc_asprintf(s, "%s/" CLDB_PERSISTENT_DIR,
+				  cd->conf->state_dir);
 	s->sock_path = talloc_asprintf(s, "%s/%s", cd->conf->run_dir,
 				       DB_CLUSTER_SOCKET_NAME);
-	if (s->dir == NULL || s->sock_path == NULL) {
+	if (s->dir == NULL || s->pdir == NULL || s->sock_path == NULL) {
 		TALLOC_FREE(s);
 		return NT_STATUS_NO_MEMORY;
 	}
 	talloc_set_destructor(s, cluster_dbs_destructor);
-	if (mkdir(s->dir, 0755) != 0 && errno != EEXIST) {
-		DBG_ERR("cannot create %s: %s\n", s->dir, strerror(errno));
+	if ((mkdir(s->dir, 0755) != 0 && errno != EEXIST) ||
+	    (mkdir(s->pdir, 0700) != 0 && errno != EEXIST)) {
+		DBG_ERR("cannot create %s or %s: %s\n", s->dir, s->pdir,
+			strerror(errno));
 		TALLOC_FREE(s);
 		return map_nt_error_from_unix(errno);
+	}
+	status = load_persistent(s);
+	if (!NT_STATUS_IS_OK(status)) {
+		TALLOC_FREE(s);
+		return status;
 	}
 	if (strlen(s->sock_path) >= sizeof(sun.sun_path)) {
 		TALLOC_FREE(s);
