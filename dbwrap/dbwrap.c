@@ -431,6 +431,17 @@ NTSTATUS dbwrap_transaction_start(struct db_context *db)
 	return txn_start(db);
 }
 
+NTSTATUS dbwrap_transaction_start_volatile(struct db_context *db)
+{
+	if (db == NULL) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	if (db->in_transaction) {
+		return NT_STATUS_INVALID_DEVICE_STATE;
+	}
+	return txn_start(db);
+}
+
 static NTSTATUS explicit_txn_check(struct db_context *db)
 {
 	if (db == NULL) {

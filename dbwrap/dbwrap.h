@@ -123,6 +123,15 @@ NTSTATUS dbwrap_traverse_read(struct db_context *db, dbwrap_traverse_fn fn,
 NTSTATUS dbwrap_transaction_start(struct db_context *db);
 NTSTATUS dbwrap_transaction_commit(struct db_context *db);
 NTSTATUS dbwrap_transaction_cancel(struct db_context *db);
+/*
+ * The same on a volatile database too (commit/cancel as above), for a
+ * writer that replaces many records at once and must not let readers see
+ * a mix: clusterd's resync of a replica.  Readers see the old records
+ * until the commit, the new ones after it (tdb's commit holds the
+ * all-record lock while it writes); watchers of the changed keys are
+ * woken after the commit.
+ */
+NTSTATUS dbwrap_transaction_start_volatile(struct db_context *db);
 
 /*
  * Watch a locked record (dbwrap_watch.c).  Completes when the record is

@@ -274,6 +274,37 @@ static void test_sync(void **state)
 	talloc_free(mem);
 }
 
+static void test_sync_state(void **state)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct cldb_sync_state m = {.nodeid = 3, .view = 0x1122334455667788ULL,
+				    .synced = true, .applied = 42};
+	struct cldb_sync_state got;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	assert_true(NT_STATUS_IS_OK(cldb_sync_state_push(mem, &m, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(cldb_sync_state_pull(buf, len, &got)));
+	assert_int_equal(got.nodeid, 3);
+	assert_true(got.view == m.view);
+	assert_true(got.synced);
+	assert_int_equal(got.applied, 42);
+	for (size_t l = 0; l < len; l++) {
+		assert_false(NT_STATUS_IS_OK(cldb_sync_state_pull(buf, l, &got)));
+	}
+	/* the bool is 0 or 1 (after the 4-byte header, a u32 and a u64) */
+	buf[4 + 12] = 2;
+	assert_false(NT_STATUS_IS_OK(cldb_sync_state_pull(buf, len, &got)));
+	/* trailing bytes */
+	m.synced = false;
+	assert_true(NT_STATUS_IS_OK(cldb_sync_state_push(mem, &m, &buf, &len)));
+	buf = talloc_realloc(mem, buf, uint8_t, len + 1);
+	assert_non_null(buf);
+	buf[len] = 0;
+	assert_false(NT_STATUS_IS_OK(cldb_sync_state_pull(buf, len + 1, &got)));
+	talloc_free(mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_update),
 		cmocka_unit_test(test_value),
 		cmocka_unit_test(test_sync),
+		cmocka_unit_test(test_sync_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
