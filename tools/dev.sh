@@ -12,6 +12,9 @@
 #   ./tools/dev.sh asan    only the sanitizer part of "test"
 #   ./tools/dev.sh bench   benchmark against Debian's Samba
 #   ./tools/dev.sh bench-open  open/close pairs/s against Samba (smbtorture)
+#   ./tools/dev.sh bench-cluster [db] [smb]  replicated updates on 1 and 3
+#                          nodes; open/close through smbd on 3 nodes against
+#                          a 3-node Samba+CTDB cluster (tests/bench/bench_cluster.sh)
 #
 # Run as root (useradd, apt-get, private server users).  Environment:
 #   SMB3_BUILD      build directory (default ./build)
@@ -424,6 +427,13 @@ cmd_bench_open() {
 	SMB3_BUILD=$build exec "$repo/tests/bench/bench_open_close.sh"
 }
 
+cmd_bench_cluster() {
+	need_root bench-cluster
+	cmd_deps
+	cmd_build
+	SMB3_BUILD=$build exec "$repo/tests/bench/bench_cluster.sh" "$@"
+}
+
 case "${1:-}" in
 deps) cmd_deps ;;
 build) cmd_deps; cmd_build ;;
@@ -432,7 +442,8 @@ test) cmd_test ;;
 asan) cmd_asan ;;
 bench) cmd_bench ;;
 bench-open) cmd_bench_open ;;
+bench-cluster) shift; cmd_bench_cluster "$@" ;;
 *)
-	sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2 ;;
 esac
