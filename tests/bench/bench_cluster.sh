@@ -204,6 +204,14 @@ db_part() {
 			echo
 		done
 	done
+	# what the replication over corosync costs: 3 nodes against 1
+	local s3 s1
+	for scen in one-writer "node1x$writers"; do
+		s1=$(awk -v s="$scen" '$1 == 1 && $2 == s { print $4 }' "$work/db" | oc_median %.0f)
+		s3=$(awk -v s="$scen" '$1 == 3 && $2 == s { print $4 }' "$work/db" | oc_median %.0f)
+		printf '3 nodes / 1 node, %s: updates/s %s\n' "$scen" \
+			"$(awk -v a="$s3" -v b="$s1" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }')"
+	done
 }
 
 # ---------------------------------------------------------------- smb part
