@@ -589,7 +589,7 @@ static void db_accept(struct tevent_context *ev, struct tevent_fd *fde,
 
 /*
  * The persistent replicas of an earlier run: registered at start, so they
- * are offered, counted and sent in snapshots before any client attaches.
+ * are counted and sent in snapshots before any client attaches.
  * Whether they stay is decided by the first sync round (docs/cluster.md
  * "Persistent databases and transactions").
  */
@@ -625,6 +625,16 @@ static NTSTATUS load_persistent(struct cluster_dbs *s)
 		if (NT_STATUS_IS_OK(status)) {
 			DBG_NOTICE("persistent database %s: seq %llu\n", name,
 				   (unsigned long long)seq);
+			/*
+			 * Our position for the sync round: when the whole
+			 * cluster starts, no member is in sync and the one
+			 * that applied the most is the source
+			 * (round_complete).  Every commit raised exactly one
+			 * database seq by one, so the sum counts the
+			 * transactions our persistent replicas hold: the
+			 * copy with the most of them wins.
+			 */
+			s->applied += seq;
 		}
 	}
 	closedir(dir);
@@ -847,7 +857,7 @@ void cluster_db_confchg(struct clusterd *cd, const struct clmsg_member *members,
 	s->view = view_digest(cd->st);
 	s->majority = view_has_majority(cd->st);
 	if (s->synced && !s->majority) {
-		DBG_NOTICE("replicated databases: the view (%zu members) "
+		DBG_WARNING("replicated databases: the view (%zu members) "
 			   "holds no majority: not in sync; reads see the "
 			   "replicas as they are until a snapshot replaces "
 			   "them\n", cd->st->view_len);
@@ -1193,7 +1203,7 @@ static void apply_snapshot(struct cluster_dbs *s, uint32_t nodeid)
 		deliver_update(s, q->nodeid, q->pid, q->buf, q->len);
 		talloc_free(q);
 	}
-	DBG_NOTICE("replicated databases: in sync (snapshot of %zu from node "
+	DBG_WARNING("replicated databases: in sync (snapshot of %zu from node "
 		   "%u, applied %llu)\n", n, nodeid,
 		   (unsigned long long)s->applied);
 }
@@ -1241,7 +1251,7 @@ static void round_complete(struct cluster_dbs *s)
 	}
 	if (src->nodeid == cd->st->my_id && src->pid == (uint32_t)getpid()) {
 		if (elected) {
-			DBG_NOTICE("replicated databases: no member in sync; "
+			DBG_WARNING("replicated databases: no member in sync; "
 				   "ours (applied %llu) are the newest in this "
 				   "majority: in sync\n",
 				   (unsigned long long)s->applied);

@@ -206,34 +206,5 @@ NTSTATUS cldb_sync_push(TALLOC_CTX *mem_ctx, uint16_t type,
 NTSTATUS cldb_sync_pull(TALLOC_CTX *mem_ctx, uint16_t type,
 			const uint8_t *buf, size_t len, struct cldb_sync *m);
 
-/*
- * OFFER (REC_CLUSTERD_DB_OFFER v1), over CPG while no member is in sync
- * (the cluster starts): {u32 nodeid, u64 nonce, u32 n, n x (u32 node,
- * u32 pid) the view it was sent for, u32 m, m x (string db, u64 dbseq)}
- * the persistent databases the sender holds.  docs/cluster.md "Which
- * copy wins when the cluster starts".
- */
-#define CLDB_OFFER_MAX_MEMBERS 128
-#define CLDB_OFFER_MAX_DBS 256
-
-struct cldb_offer_db {
-	char *name;
-	uint64_t dbseq;
-};
-
-struct cldb_offer {
-	uint32_t nodeid;
-	uint64_t nonce;
-	uint32_t num_members;
-	uint32_t *member_node; /* sorted as the sender's view */
-	uint32_t *member_pid;
-	uint32_t num_dbs;
-	struct cldb_offer_db *dbs;
-};
-
-NTSTATUS cldb_offer_push(TALLOC_CTX *mem_ctx, const struct cldb_offer *o,
-			 uint8_t **buf, size_t *len);
-NTSTATUS cldb_offer_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf, size_t len,
-			 struct cldb_offer *o);
 
 #endif

@@ -60,7 +60,7 @@ enum marshall_record_type {
 	REC_CLUSTERD_MSG = 63, /* a message for another node's process (cluster_msgfwd_proto.h) */
 	REC_CLUSTERD_VIEW = 64, /* clusterd's view file: members, clusterd's id */
 	REC_CLUSTERD_DB_TXN = 65, /* a replicated transaction's changes (dbwrap_cluster_proto.h) */
-	REC_CLUSTERD_DB_OFFER = 66, /* clusterd over CPG: my persistent db seqs (start of a cluster) */
+	/* 66: REC_CLUSTERD_DB_OFFER, never used (the sync round decides) */
 	REC_CLUSTERD_DB_SYNC_STATE = 67, /* clusterd over CPG: my replicas' sync state (a view's sync round) */
 };
 
