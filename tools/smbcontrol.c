@@ -26,6 +26,7 @@
 #include "build_config.h"
 #include "lib/param/loadparm.h"
 #include "lib/util/debug.h"
+#include "clusterd/cluster_client.h"
 #include "messaging/messaging.h"
 #include "smbd/smbd_cluster.h"
 
@@ -130,7 +131,7 @@ static int do_ping(TALLOC_CTX *mem, struct tevent_context *ev,
 				(unsigned)dst.pid, nt_errstr(status));
 			return 1;
 		}
-		if (rec->src.pid == dst.pid) {
+		if (rec->src.pid == dst.pid && rec->src.node == dst.node) {
 			break;
 		}
 		/* someone else's pong: keep waiting (same deadline) */
@@ -140,6 +141,11 @@ static int do_ping(TALLOC_CTX *mem, struct tevent_context *ev,
 			    req, ev, tevent_timeval_current_ofs(timeout, 0))) {
 			return 1;
 		}
+	}
+	if (rec->src.node != messaging_server_id(msg).node) {
+		printf("PONG from pid %u on node %u\n", (unsigned)rec->src.pid,
+		       (unsigned)rec->src.node);
+		return 0;
 	}
 	printf("PONG from pid %u\n", (unsigned)rec->src.pid);
 	return 0;
@@ -227,6 +233,15 @@ int main(int argc, char **argv)
 	if (msg == NULL) {
 		fprintf(stderr, "smbcontrol: cannot use %s\n", sockdir);
 		return 1;
+	}
+	if (conf->global.clustering) {
+		/* NODE:PID of another node: through the local clusterd */
+		status = cluster_messaging_attach(
+			msg, conf->global.clusterd_socket);
+		if (!NT_STATUS_IS_OK(status)) {
+			fprintf(stderr, "smbcontrol: %s\n", nt_errstr(status));
+			return 1;
+		}
 	}
 	if (strcmp(cmd, "ping") == 0) {
 		ret = do_ping(mem, ev, msg, dst, timeout);

@@ -314,24 +314,31 @@ static void test_client_alive(void **state)
 	assert_true(server_id_is_alive(f->msg, &n3));
 }
 
+struct deadline {
+	bool expired;
+	struct tevent_timer *te;
+};
+
 static void wake_timer(struct tevent_context *ev, struct tevent_timer *te,
 		       struct timeval now, void *private_data)
 {
-	*(bool *)private_data = true;
+	struct deadline *d = private_data;
+
+	d->expired = true;
+	d->te = NULL; /* tevent frees a timer that fired */
 }
 
 /* Run the loop until *count exceeds before, at most 5 s. */
 static void loop_until(struct tevent_context *ev, const int *count, int before)
 {
-	bool expired = false;
-	struct tevent_timer *te = tevent_add_timer(
-		ev, NULL, tevent_timeval_current_ofs(5, 0), wake_timer,
-		&expired);
+	struct deadline d = { 0 };
 
-	while (*count == before && !expired) {
+	d.te = tevent_add_timer(ev, NULL, tevent_timeval_current_ofs(5, 0),
+				wake_timer, &d);
+	while (*count == before && !d.expired) {
 		tevent_loop_once(ev);
 	}
-	talloc_free(te);
+	TALLOC_FREE(d.te);
 }
 
 struct fwd_seen {
