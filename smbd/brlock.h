@@ -211,6 +211,11 @@ struct db_context *brl_db_open(TALLOC_CTX *mem_ctx,
  * Returns the number of locks removed.
  */
 int brl_cleanup_owner(struct db_context *db, uint32_t node, pid_t pid);
+/* The same for every lock whose owner gone() says is gone
+ * (smbd_cluster.h smbd_owner_gone_fn). */
+int brl_cleanup(struct db_context *db,
+		bool (*gone)(const struct server_id *owner, void *private_data),
+		void *private_data);
 
 /* The process's lock owner id for op. */
 struct brl_owner smbd_brl_owner(const struct smbd_open *op);

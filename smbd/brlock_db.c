@@ -20,13 +20,13 @@
 #include <unistd.h>
 
 #include "dbwrap/dbwrap.h"
-#include "smbd/smbd_cluster.h"
 #include "lib/param/loadparm.h"
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
 #include "lib/util/dlinklist.h"
 #include "smbd/smb2_lock_wire.h"
 #include "smbd/smbd.h"
+#include "smbd/smbd_cluster.h"
 #include "smbd/streams.h"
 
 struct brl_waiter {
@@ -189,11 +189,13 @@ static void brl_open_release(struct smbd_brl_open *b)
 	struct brl_set set;
 	struct brl_alive_memo memo;
 	uint32_t removed;
+	unsigned attempt = 0;
 	NTSTATUS status;
 
 	if (!b->may_hold_locks || b->key == NULL || db == NULL) {
 		return;
 	}
+again:
 	frame = talloc_new(NULL);
 	if (frame == NULL) {
 		return;
@@ -227,6 +229,10 @@ static void brl_open_release(struct smbd_brl_open *b)
 				status = dbwrap_record_store(
 					rec, db_data_make(buf, len));
 			}
+		}
+		if (smbd_db_retry(status, &attempt, "releasing locks")) {
+			talloc_free(frame);
+			goto again;
 		}
 		if (!NT_STATUS_IS_OK(status)) {
 			DBG_ERR("brlock record update: %s\n",
@@ -336,6 +342,7 @@ NTSTATUS smbd_brl_apply(TALLOC_CTX *mem_ctx, struct smbd_open *op,
 	struct brl_alive_memo memo;
 	bool changed = false, dropped = false;
 	uint32_t dead;
+	unsigned attempt = 0;
 	NTSTATUS status, st2;
 
 	if (prec != NULL) {
@@ -352,6 +359,9 @@ NTSTATUS smbd_brl_apply(TALLOC_CTX *mem_ctx, struct smbd_open *op,
 	if (db == NULL) {
 		return NT_STATUS_INTERNAL_DB_ERROR;
 	}
+again:
+	changed = false;
+	dropped = false;
 	rec = dbwrap_fetch_locked(db, mem_ctx,
 				  db_data_make(b->key, b->key_len));
 	if (rec == NULL) {
@@ -391,10 +401,17 @@ NTSTATUS smbd_brl_apply(TALLOC_CTX *mem_ctx, struct smbd_open *op,
 					rec, db_data_make(buf, len));
 			}
 		}
+		if (smbd_db_retry(st2, &attempt, "byte-range lock")) {
+			/* another node changed the locks of the file: the
+			 * conflict check is made again on its record */
+			TALLOC_FREE(rec);
+			goto again;
+		}
 		if (!NT_STATUS_IS_OK(st2)) {
 			DBG_ERR("brlock record update: %s\n", nt_errstr(st2));
 			TALLOC_FREE(rec);
-			return NT_STATUS_IS_OK(status) ? st2 : status;
+			return smbd_db_retry_status(
+				NT_STATUS_IS_OK(status) ? st2 : status);
 		}
 	}
 	if (NT_STATUS_EQUAL(status, NT_STATUS_LOCK_NOT_GRANTED)) {
@@ -542,17 +559,17 @@ bool smbd_brl_file_has_locks(struct smbd_open *op)
 }
 
 struct brl_cleanup_state {
-	uint32_t node;
-	uint32_t pid;
+	smbd_owner_gone_fn gone;
+	void *private_data;
 	int removed;
+	bool again; /* a store lost to another node's change */
 };
 
-static bool brl_not_that_process(const struct server_id *pid,
-				 void *private_data)
+static bool brl_not_gone(const struct server_id *pid, void *private_data)
 {
 	struct brl_cleanup_state *c = private_data;
 
-	return pid->node != c->node || pid->pid != c->pid;
+	return !c->gone(pid, c->private_data);
 }
 
 static int brl_cleanup_one(struct db_record *rec, void *private_data)
@@ -571,28 +588,58 @@ static int brl_cleanup_one(struct db_record *rec, void *private_data)
 		talloc_free(frame);
 		return 0;
 	}
-	removed = brl_set_remove_dead(&set, brl_not_that_process, c);
+	removed = brl_set_remove_dead(&set, brl_not_gone, c);
 	if (removed > 0) {
-		c->removed += (int)removed;
+		NTSTATUS status = NT_STATUS_OK;
+
 		if (set.num == 0) {
-			(void)dbwrap_record_delete(rec);
+			status = dbwrap_record_delete(rec);
 		} else if (NT_STATUS_IS_OK(brl_set_encode(frame, &set, &buf,
 							  &len))) {
-			(void)dbwrap_record_store(rec,
-						  db_data_make(buf, len));
+			status = dbwrap_record_store(rec,
+						     db_data_make(buf, len));
+		}
+		if (NT_STATUS_EQUAL(status, NT_STATUS_RETRY)) {
+			c->again = true; /* the next walk reads it anew */
+		} else {
+			c->removed += (int)removed;
 		}
 	}
 	talloc_free(frame);
 	return 0;
 }
 
-int brl_cleanup_owner(struct db_context *db, uint32_t node, pid_t pid)
+int brl_cleanup(struct db_context *db, smbd_owner_gone_fn gone,
+		void *private_data)
 {
-	struct brl_cleanup_state c = { .node = node, .pid = (uint32_t)pid };
+	struct brl_cleanup_state c = { .gone = gone,
+				       .private_data = private_data };
+	int walks = 0;
 
 	if (db == NULL) {
 		return 0;
 	}
-	(void)dbwrap_traverse(db, brl_cleanup_one, &c, NULL);
+	do {
+		c.again = false;
+		(void)dbwrap_traverse(db, brl_cleanup_one, &c, NULL);
+	} while (c.again && ++walks < SMBD_CLEANUP_MAX_WALKS);
 	return c.removed;
+}
+
+struct brl_owner_match {
+	uint32_t node, pid;
+};
+
+static bool brl_is_that_process(const struct server_id *id, void *private_data)
+{
+	const struct brl_owner_match *m = private_data;
+
+	return id->node == m->node && id->pid == m->pid;
+}
+
+int brl_cleanup_owner(struct db_context *db, uint32_t node, pid_t pid)
+{
+	struct brl_owner_match m = { .node = node, .pid = (uint32_t)pid };
+
+	return brl_cleanup(db, brl_is_that_process, &m);
 }

@@ -12,7 +12,6 @@
 #include <time.h>
 
 #include "dbwrap/dbwrap.h"
-#include "smbd/smbd_cluster.h"
 #include "lib/param/loadparm.h"
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
@@ -22,6 +21,7 @@
 #include "smbd/brlock.h"
 #include "smbd/share_mode.h"
 #include "smbd/share_mode_db.h"
+#include "smbd/smbd_cluster.h"
 #include "smbd/streams.h"
 
 #define LEASES_DB_NAME "leases"
@@ -333,7 +333,10 @@ static void set_entry_oplock(struct smbd_open *op, uint8_t level)
 	struct share_mode_lock *lck;
 	struct share_mode_entry *e;
 	struct server_id self = share_mode_self(client);
+	NTSTATUS status = NT_STATUS_OK;
+	unsigned attempt = 0;
 
+again:
 	lck = share_mode_lock_get(o, client, o->dev, o->ino);
 	if (lck == NULL) {
 		return;
@@ -342,9 +345,12 @@ static void set_entry_oplock(struct smbd_open *op, uint8_t level)
 	if (e != NULL) {
 		e->oplock_type = oplock_level_to_entry(level);
 		lck->modified = true;
-		(void)share_mode_lock_store(lck);
+		status = share_mode_lock_store(lck);
 	}
 	TALLOC_FREE(lck);
+	if (smbd_db_retry(status, &attempt, "setting an oplock level")) {
+		goto again;
+	}
 }
 
 static void oplock_timeout_fn(struct tevent_context *ev,
@@ -422,22 +428,31 @@ static void lease_break_holder(struct smbd_open *op, uint32_t break_to)
 	struct lease_break_notice n = { 0 };
 	struct db_record *rec;
 	uint16_t epoch = 0;
+	unsigned attempt = 0;
+	NTSTATUS status;
 
 	if (frame == NULL) {
 		return;
 	}
+again:
 	/* the share-mode lock orders this against opens of the file */
 	lck = share_mode_lock_get(frame, client, l->dev, l->ino);
 	rec = oplock_lease_lock(ctx, frame, client->client_guid, l->key, &r);
+	status = NT_STATUS_OK;
+	n = (struct lease_break_notice){ 0 };
 	if (rec != NULL && r != NULL) {
 		lease_record_break(r, break_to, &n);
 		epoch = r->epoch; /* r goes with rec */
-		if (!NT_STATUS_IS_OK(oplock_lease_store(rec, r))) {
+		status = oplock_lease_store(rec, r);
+		if (!NT_STATUS_IS_OK(status)) {
 			n.send = false;
 		}
 	}
 	TALLOC_FREE(rec);
 	TALLOC_FREE(lck);
+	if (smbd_db_retry(status, &attempt, "breaking a lease")) {
+		goto again;
+	}
 	if (n.send) {
 		(void)smbd_send_lease_break(client, l->key, &n);
 		if (n.ack_required) {
@@ -561,6 +576,7 @@ static NTSTATUS lease_downgrade(struct smbd_oplock_ctx *ctx,
 	struct smbd_lease *l;
 	uint64_t dev = 0, ino = 0;
 	uint16_t epoch = 0;
+	unsigned attempt = 0;
 	NTSTATUS status;
 
 	if (frame == NULL) {
@@ -576,6 +592,7 @@ static NTSTATUS lease_downgrade(struct smbd_oplock_ctx *ctx,
 		return status;
 	}
 	share_mode_key_pull(r->files[0].file_key, &dev, &ino);
+again:
 	lck = share_mode_lock_get(frame, client, dev, ino);
 	rec = oplock_lease_lock(ctx, frame, client->client_guid, key, &r);
 	if (rec == NULL || r == NULL) {
@@ -593,14 +610,23 @@ static NTSTATUS lease_downgrade(struct smbd_oplock_ctx *ctx,
 		status = oplock_lease_store(rec, r);
 	}
 	TALLOC_FREE(rec);
+	if (smbd_db_retry(status, &attempt, "acknowledging a lease break")) {
+		/* the lease record changed on another node (this client
+		 * is connected there too): acknowledge against the new one */
+		TALLOC_FREE(lck);
+		next = (struct lease_break_notice){ 0 };
+		goto again;
+	}
 	if (NT_STATUS_IS_OK(status) && lck != NULL) {
-		/* the state the waiting opens look at changed: wake them */
+		/* the state the waiting opens look at changed: wake them.
+		 * The store may lose to another node's change of the
+		 * record, which wakes them as well. */
 		lck->modified = true;
 	}
 	TALLOC_FREE(lck);
 	talloc_free(frame);
 	if (!NT_STATUS_IS_OK(status)) {
-		return status;
+		return smbd_db_retry_status(status);
 	}
 	l = oplock_lease_find(ctx, key, 0, 0, NULL, true);
 	if (l != NULL) {

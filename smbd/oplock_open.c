@@ -19,6 +19,7 @@
 #include "smbd/brlock.h"
 #include "smbd/share_mode.h"
 #include "smbd/share_mode_db.h"
+#include "smbd/smbd_cluster.h"
 #include "smbd/streams.h"
 
 /* ---- CREATE ---- */
@@ -267,6 +268,8 @@ static int open_oplock_destructor(struct smbd_open_oplock *o)
 	struct lease_record *r = NULL;
 	struct db_record *rec;
 	uint8_t fk[16];
+	unsigned attempt = 0;
+	NTSTATUS status;
 	int i;
 
 	if (l == NULL) {
@@ -275,6 +278,8 @@ static int open_oplock_destructor(struct smbd_open_oplock *o)
 	/* one open fewer on the file; when no open of any process holds
 	 * the lease on it any more, the lease no longer covers it */
 	ctx = l->ctx;
+again:
+	status = NT_STATUS_OK;
 	rec = oplock_lease_lock(ctx, ctx, ctx->client->client_guid, l->key, &r);
 	if (rec != NULL && r != NULL) {
 		share_mode_key_push(fk, l->dev, l->ino);
@@ -286,10 +291,13 @@ static int open_oplock_destructor(struct smbd_open_oplock *o)
 			if (r->files[i].opens == 0) {
 				lease_record_remove_file(r, (uint32_t)i);
 			}
-			(void)oplock_lease_store(rec, r);
+			status = oplock_lease_store(rec, r);
 		}
 	}
 	TALLOC_FREE(rec);
+	if (smbd_db_retry(status, &attempt, "closing a leased open")) {
+		goto again;
+	}
 	l->refs--;
 	oplock_lease_put(l);
 	return 0;
@@ -553,9 +561,12 @@ NTSTATUS smbd_oplock_enter(struct smbd_open *op, uint64_t dev, uint64_t ino,
 	struct share_mode_entry entry;
 	struct share_mode_lock *lck;
 	struct server_id blocker = { 0 };
+	unsigned attempt = 0;
 	NTSTATUS status;
 
+again:
 	*wait = NULL;
+	blocker = (struct server_id){ 0 };
 	lck = smbd_share_mode_lock_open(op, op, dev, ino);
 	if (lck == NULL) {
 		return NT_STATUS_INTERNAL_DB_ERROR;
@@ -592,7 +603,13 @@ NTSTATUS smbd_oplock_enter(struct smbd_open *op, uint64_t dev, uint64_t ino,
 		TALLOC_FREE(op->oplock);
 	}
 	talloc_free(lck); /* stores a dead-owner cleanup, if any */
-	return status;
+	/* NT_STATUS_RETRY here is the store's (clustered backend): another
+	 * node changed the record since we looked, so the share-mode check
+	 * and the break decisions are made again on the new record */
+	if (smbd_db_retry(status, &attempt, "opening")) {
+		goto again;
+	}
+	return smbd_db_retry_status(status);
 }
 
 /* ---- rename ---- */
@@ -605,6 +622,8 @@ void smbd_oplock_renamed(struct smbd_open *op, const char *newrel)
 	struct share_mode_lock *lck;
 	uint8_t fk[16];
 	uint32_t i, j;
+	unsigned attempt;
+	NTSTATUS status;
 
 	if (o == NULL || ctx == NULL) {
 		return;
@@ -624,7 +643,12 @@ void smbd_oplock_renamed(struct smbd_open *op, const char *newrel)
 			continue;
 		}
 		/* a lease names its file: the name follows the rename so
-		 * that the key can open the file under its new name */
+		 * that the key can open the file under its new name (the
+		 * client's record may be changed on another node meanwhile:
+		 * then again on the new one) */
+		attempt = 0;
+	again:
+		changed = false;
 		rec = oplock_lease_lock(ctx, lck, e->client_guid, e->lease_key, &r);
 		for (j = 0; r != NULL && j < r->num_files; j++) {
 			struct lease_file *f = &r->files[j];
@@ -637,10 +661,11 @@ void smbd_oplock_renamed(struct smbd_open *op, const char *newrel)
 			f->relpath = talloc_strdup(r, newrel);
 			changed = f->relpath != NULL;
 		}
-		if (changed) {
-			(void)oplock_lease_store(rec, r);
-		}
+		status = changed ? oplock_lease_store(rec, r) : NT_STATUS_OK;
 		TALLOC_FREE(rec);
+		if (smbd_db_retry(status, &attempt, "renaming a lease's file")) {
+			goto again;
+		}
 	}
 	TALLOC_FREE(lck);
 }

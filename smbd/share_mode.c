@@ -16,6 +16,7 @@
 #include "lib/util/debug.h"
 #include "lib/util/marshall.h"
 #include "smbd/share_mode_db.h"
+#include "smbd/smbd_cluster.h"
 #include "smbd/streams.h"
 #include "smbd/vfs/impersonate.h"
 #include "smbd/vfs/threadpool.h"
@@ -200,10 +201,14 @@ static bool orphan_delete_start(struct smbd_share_entry *e,
 static int smbd_share_entry_destructor(struct smbd_share_entry *e)
 {
 	struct share_mode_lock *lck;
+	unsigned attempt = 0;
+	bool job = false;
+	NTSTATUS status;
 
 	if (e->removed) {
 		return 0;
 	}
+again:
 	lck = share_mode_lock_get(e, e->client, e->dev, e->ino);
 	if (lck == NULL) {
 		DBG_ERR("cannot remove the share-mode entry of %llx:%llx\n",
@@ -216,13 +221,20 @@ static int smbd_share_entry_destructor(struct smbd_share_entry *e)
 						 uid_of(e->op));
 		lck->modified = true;
 	}
-	if (e->op != NULL && orphan_delete_start(e, lck)) {
-		talloc_free(lck); /* stores the mark; the entry stays */
-		return 0;
+	/* the job is started once: a later round (another node changed the
+	 * record) only stores the mark again, the entry stays for the job */
+	if (!job && e->op != NULL && orphan_delete_start(e, lck)) {
+		job = true;
 	}
-	(void)share_mode_lock_remove(lck, &e->owner, e->file_id);
-	share_mode_lock_delete_orphaned(lck);
-	talloc_free(lck); /* stores */
+	if (!job) {
+		(void)share_mode_lock_remove(lck, &e->owner, e->file_id);
+		share_mode_lock_delete_orphaned(lck);
+	}
+	status = lck->modified ? share_mode_lock_store(lck) : NT_STATUS_OK;
+	talloc_free(lck);
+	if (smbd_db_retry(status, &attempt, "removing a share-mode entry")) {
+		goto again;
+	}
 	return 0;
 }
 
@@ -333,8 +345,10 @@ NTSTATUS smbd_share_mode_enter(struct smbd_open *op, uint64_t dev,
 {
 	struct share_mode_entry entry;
 	struct share_mode_lock *lck;
+	unsigned attempt = 0;
 	NTSTATUS status;
 
+again:
 	lck = smbd_share_mode_lock_open(op, op, dev, ino);
 	if (lck == NULL) {
 		return NT_STATUS_INTERNAL_DB_ERROR;
@@ -345,7 +359,11 @@ NTSTATUS smbd_share_mode_enter(struct smbd_open *op, uint64_t dev,
 		status = smbd_share_mode_add_open(lck, op, &entry);
 	}
 	talloc_free(lck); /* stores a dead-owner cleanup, if any */
-	return status;
+	if (smbd_db_retry(status, &attempt, "adding a share-mode entry")) {
+		/* another node changed the record: check again */
+		goto again;
+	}
+	return smbd_db_retry_status(status);
 }
 
 static bool other_entry_of(const struct share_mode_data *d,
@@ -377,15 +395,19 @@ NTSTATUS smbd_share_mode_close_begin(struct smbd_open *op,
 	struct smbd_share_entry *e = op->share_entry;
 	struct share_mode_lock *lck;
 	const struct share_mode_data *d;
-	NTSTATUS status = NT_STATUS_OK;
+	NTSTATUS status = NT_STATUS_OK, st2;
+	unsigned attempt = 0;
 
 	*keep = NULL;
-	*delete_file = false;
-	*delete_stream = false;
 	*relpath = NULL;
 	if (e == NULL) {
+		*delete_file = false;
+		*delete_stream = false;
 		return NT_STATUS_OK;
 	}
+again:
+	*delete_file = false;
+	*delete_stream = false;
 	lck = share_mode_lock_get(mem_ctx, e->client, e->dev, e->ino);
 	if (lck == NULL) {
 		return NT_STATUS_INTERNAL_DB_ERROR;
@@ -406,6 +428,19 @@ NTSTATUS smbd_share_mode_close_begin(struct smbd_open *op,
 	    !other_entry_of(d, e, true)) {
 		*delete_file = true;
 	}
+	if (!*delete_file && !*delete_stream) {
+		(void)share_mode_lock_remove(lck, &e->owner, e->file_id);
+	}
+	/* stored before e changes hands: a lost race (another node changed
+	 * the record) decides again from the new record */
+	st2 = lck->modified ? share_mode_lock_store(lck) : NT_STATUS_OK;
+	if (smbd_db_retry(st2, &attempt, "closing a share-mode entry")) {
+		talloc_free(lck);
+		goto again;
+	}
+	if (!NT_STATUS_IS_OK(st2)) {
+		DBG_ERR("storing share modes: %s\n", nt_errstr(st2));
+	}
 	if (*delete_file || *delete_stream) {
 		*relpath = talloc_strdup(mem_ctx, d->relpath != NULL &&
 							  d->relpath[0] != '\0'
@@ -421,22 +456,24 @@ NTSTATUS smbd_share_mode_close_begin(struct smbd_open *op,
 		op->share_entry = NULL;
 		*keep = e;
 	} else {
-		(void)share_mode_lock_remove(lck, &e->owner, e->file_id);
 		e->removed = true;
 		op->share_entry = NULL;
 		TALLOC_FREE(e);
 	}
-	talloc_free(lck); /* stores */
+	talloc_free(lck);
 	return status;
 }
 
 void smbd_share_mode_close_end(struct smbd_share_entry *e)
 {
 	struct share_mode_lock *lck;
+	unsigned attempt = 0;
+	NTSTATUS status;
 
 	if (e == NULL) {
 		return;
 	}
+again:
 	lck = share_mode_lock_get(e, e->client, e->dev, e->ino);
 	if (lck != NULL) {
 		struct share_mode_data *d = lck->data;
@@ -451,8 +488,11 @@ void smbd_share_mode_close_end(struct smbd_share_entry *e)
 			TALLOC_FREE(d->deletes);
 			d->num_deletes = 0;
 		}
-		lck->modified = true;
+		status = share_mode_lock_store(lck);
 		talloc_free(lck);
+		if (smbd_db_retry(status, &attempt, "ending a close")) {
+			goto again;
+		}
 	}
 	e->removed = true;
 	talloc_free(e);
@@ -462,11 +502,13 @@ NTSTATUS smbd_share_mode_set_delete(struct smbd_open *op, bool on)
 {
 	struct smbd_share_entry *e = op->share_entry;
 	struct share_mode_lock *lck;
+	unsigned attempt = 0;
 	NTSTATUS status;
 
 	if (e == NULL) {
 		return NT_STATUS_OK;
 	}
+again:
 	lck = share_mode_lock_get(op, e->client, e->dev, e->ino);
 	if (lck == NULL) {
 		return NT_STATUS_INTERNAL_DB_ERROR;
@@ -478,7 +520,10 @@ NTSTATUS smbd_share_mode_set_delete(struct smbd_open *op, bool on)
 	}
 	lck->modified = false;
 	talloc_free(lck);
-	return status;
+	if (smbd_db_retry(status, &attempt, "setting delete-on-close")) {
+		goto again;
+	}
+	return smbd_db_retry_status(status);
 }
 
 struct pending_probe {
@@ -758,10 +803,13 @@ void smbd_share_mode_renamed(struct smbd_open *op, const char *newrel)
 {
 	struct smbd_share_entry *e = op->share_entry;
 	struct share_mode_lock *lck;
+	unsigned attempt = 0;
+	NTSTATUS status;
 
 	if (e == NULL) {
 		return;
 	}
+again:
 	lck = share_mode_lock_get(op, e->client, e->dev, e->ino);
 	if (lck == NULL) {
 		return;
@@ -771,6 +819,11 @@ void smbd_share_mode_renamed(struct smbd_open *op, const char *newrel)
 		lck->modified = false;
 		talloc_free(lck);
 		return;
+	}
+	status = share_mode_lock_store(lck);
+	if (smbd_db_retry(status, &attempt, "renaming a share-mode record")) {
+		talloc_free(lck);
+		goto again;
 	}
 	renamed_tell_others(lck, e);
 	talloc_free(lck);

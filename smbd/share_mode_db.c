@@ -27,10 +27,10 @@
 #include <unistd.h>
 
 #include "dbwrap/dbwrap.h"
-#include "smbd/smbd_cluster.h"
 #include "lib/param/loadparm.h"
 #include "lib/util/debug.h"
 #include "smbd/share_mode.h"
+#include "smbd/smbd_cluster.h"
 #include "smbd/streams.h"
 #include "smbd/vfs/vfs_posix.h"
 
@@ -338,7 +338,14 @@ static int share_mode_lock_destructor(struct share_mode_lock *lck)
 {
 	if (lck->modified && lck->rec != NULL) {
 		NTSTATUS status = share_mode_lock_store(lck);
-		if (!NT_STATUS_IS_OK(status)) {
+		/* Only a dead-owner cleanup (or a wake-up) is stored here
+		 * (callers store their own changes, in a retry loop):
+		 * losing it to another node's change of the record
+		 * (NT_STATUS_RETRY) loses nothing, the next locker cleans
+		 * up again and the other change woke the watchers. */
+		if (NT_STATUS_EQUAL(status, NT_STATUS_RETRY)) {
+			DBG_DEBUG("share modes changed on another node\n");
+		} else if (!NT_STATUS_IS_OK(status)) {
 			DBG_ERR("storing share modes: %s\n", nt_errstr(status));
 		}
 	}
@@ -601,9 +608,10 @@ NTSTATUS share_mode_forall(struct smbd_client *client,
 }
 
 struct cleanup_state {
-	uint32_t node;
-	uint32_t pid;
+	smbd_owner_gone_fn gone;
+	void *private_data;
 	int removed;
+	bool again; /* a store lost to another node's change */
 };
 
 static int cleanup_one(struct db_record *rec, void *private_data)
@@ -624,40 +632,72 @@ static int cleanup_one(struct db_record *rec, void *private_data)
 		return 0;
 	}
 	share_mode_key_pull(key.dptr, &dev, &ino);
+	int n = 0;
+
 	while (i < d->num_entries) {
-		if (d->entries[i].owner.node == s->node &&
-		    d->entries[i].owner.pid == s->pid) {
+		if (s->gone(&d->entries[i].owner, s->private_data)) {
 			share_mode_data_remove_entry(d, i);
-			s->removed++;
+			n++;
 			dropped = true;
 		} else {
 			i++;
 		}
 	}
 	if (dropped) {
+		NTSTATUS status = NT_STATUS_OK;
+
 		(void)delete_orphaned(dev, ino, d);
 		if (d->num_entries == 0 && d->num_deletes == 0) {
-			(void)dbwrap_record_delete(rec);
+			status = dbwrap_record_delete(rec);
 		} else {
 			d->seqnum++;
 			if (NT_STATUS_IS_OK(share_mode_record_push(
 				    d, d, &buf, &len))) {
-				(void)dbwrap_record_store(
+				status = dbwrap_record_store(
 					rec, db_data_make(buf, len));
 			}
+		}
+		if (NT_STATUS_EQUAL(status, NT_STATUS_RETRY)) {
+			s->again = true; /* the next walk reads it anew */
+		} else {
+			s->removed += n;
 		}
 	}
 	talloc_free(d);
 	return 0;
 }
 
-int share_mode_cleanup_owner(struct db_context *db, uint32_t node, pid_t pid)
+int share_mode_cleanup(struct db_context *db, smbd_owner_gone_fn gone,
+		       void *private_data)
 {
-	struct cleanup_state s = { .node = node, .pid = (uint32_t)pid };
+	struct cleanup_state s = { .gone = gone,
+				   .private_data = private_data };
+	int walks = 0;
 
 	if (db == NULL) {
 		return 0;
 	}
-	(void)dbwrap_traverse(db, cleanup_one, &s, NULL);
+	do {
+		s.again = false;
+		(void)dbwrap_traverse(db, cleanup_one, &s, NULL);
+	} while (s.again && ++walks < SMBD_CLEANUP_MAX_WALKS);
 	return s.removed;
+}
+
+struct owner_match {
+	uint32_t node, pid;
+};
+
+static bool is_that_process(const struct server_id *id, void *private_data)
+{
+	const struct owner_match *m = private_data;
+
+	return id->node == m->node && id->pid == m->pid;
+}
+
+int share_mode_cleanup_owner(struct db_context *db, uint32_t node, pid_t pid)
+{
+	struct owner_match m = { .node = node, .pid = (uint32_t)pid };
+
+	return share_mode_cleanup(db, is_that_process, &m);
 }

@@ -119,5 +119,11 @@ struct db_context *share_mode_db_open(TALLOC_CTX *mem_ctx,
 				      struct messaging_context *msg,
 				      const struct smb_conf *conf);
 int share_mode_cleanup_owner(struct db_context *db, uint32_t node, pid_t pid);
+/* The same for every entry whose owner gone() says is gone
+ * (smbd_cluster.h smbd_owner_gone_fn). */
+int share_mode_cleanup(struct db_context *db,
+		       bool (*gone)(const struct server_id *owner,
+				    void *private_data),
+		       void *private_data);
 
 #endif

@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "dbwrap/dbwrap.h"
-#include "smbd/smbd_cluster.h"
 #include "lib/param/loadparm.h"
 #include "lib/util/debug.h"
+#include "smbd/smbd_cluster.h"
 #include "smbd/vfs/impersonate.h"
 
 static const char *const db_names[SMBXSRV_DB_COUNT] = {
@@ -151,11 +151,13 @@ static bool reserve_key(struct smbd_client *client,
 	struct db_record *rec;
 	struct db_data old;
 	struct server_id owner;
-	bool ok;
+	unsigned attempt = 0;
+	NTSTATUS status;
 
 	if (db == NULL) {
 		return false;
 	}
+again:
 	rec = dbwrap_fetch_locked(db, client, key);
 	if (rec == NULL) {
 		return false;
@@ -166,9 +168,14 @@ static bool reserve_key(struct smbd_client *client,
 		talloc_free(rec);
 		return false;
 	}
-	ok = NT_STATUS_IS_OK(dbwrap_record_store(rec, value));
+	status = dbwrap_record_store(rec, value);
 	talloc_free(rec);
-	return ok;
+	/* a process on another node took or changed the key meanwhile:
+	 * look at its owner again */
+	if (smbd_db_retry(status, &attempt, "reserving an id")) {
+		goto again;
+	}
+	return NT_STATUS_IS_OK(status);
 }
 
 static void store_key(struct smbd_client *client,
@@ -178,7 +185,8 @@ static void store_key(struct smbd_client *client,
 	struct db_context *db = client_db(client, which);
 
 	*result = (db == NULL) ? NT_STATUS_INTERNAL_DB_ERROR
-			       : dbwrap_store(db, key, value);
+			       : smbd_db_store(db, key.dptr, key.dsize,
+					       value.dptr, value.dsize);
 	if (!NT_STATUS_IS_OK(*result)) {
 		DBG_WARNING("storing a record in %s: %s\n",
 			    db_names[which], nt_errstr(*result));
@@ -194,7 +202,7 @@ static void remove_key(struct smbd_client *client,
 		return; /* nothing was ever stored */
 	}
 	db = client->globals->db[which];
-	(void)dbwrap_delete(db, key);
+	(void)smbd_db_delete(db, key.dptr, key.dsize);
 }
 
 /* Sessions */
@@ -480,31 +488,48 @@ void smbXsrv_client_global_remove(struct smbd_client *client)
 		.self = smbd_client_server_id(client),
 	};
 	struct db_record *rec;
+	unsigned attempt = 0;
+	NTSTATUS status;
 
 	if (client->globals == NULL || guid_is_zero(client->client_guid)) {
 		return;
 	}
+again:
 	rec = dbwrap_fetch_locked(client->globals->db[SMBXSRV_DB_CLIENT],
 				  client, db_data_make(client->client_guid, 16));
 	if (rec == NULL) {
 		return;
 	}
+	state.ours = false;
 	client_owner_parser(dbwrap_record_get_key(rec),
 			    dbwrap_record_get_value(rec), &state);
-	if (state.ours) {
-		(void)dbwrap_record_delete(rec);
-	}
+	status = state.ours ? dbwrap_record_delete(rec) : NT_STATUS_OK;
 	talloc_free(rec);
+	if (smbd_db_retry(status, &attempt, "removing a client record")) {
+		goto again;
+	}
 }
 
 /* Cleanup after a dead process */
 
 struct cleanup_state {
 	enum smbXsrv_global_db which;
-	uint32_t node;
-	uint32_t pid;
+	smbd_owner_gone_fn gone;
+	void *private_data;
 	int removed;
+	bool again; /* a delete lost to another node's change */
 };
+
+static void cleanup_delete(struct cleanup_state *state, struct db_record *rec)
+{
+	NTSTATUS status = dbwrap_record_delete(rec);
+
+	if (NT_STATUS_IS_OK(status)) {
+		state->removed++;
+	} else if (NT_STATUS_EQUAL(status, NT_STATUS_RETRY)) {
+		state->again = true; /* the next walk reads it anew */
+	}
+}
 
 static int cleanup_fn(struct db_record *rec, void *private_data)
 {
@@ -514,27 +539,49 @@ static int cleanup_fn(struct db_record *rec, void *private_data)
 	if (!record_owner(state->which, dbwrap_record_get_value(rec),
 			  &owner)) {
 		/* undecodable: nobody can use it, it would only hide ids */
-		(void)dbwrap_record_delete(rec);
-		state->removed++;
+		cleanup_delete(state, rec);
 		return 0;
 	}
-	if (owner.node == state->node && owner.pid == state->pid) {
-		if (NT_STATUS_IS_OK(dbwrap_record_delete(rec))) {
-			state->removed++;
-		}
+	if (state->gone(&owner, state->private_data)) {
+		cleanup_delete(state, rec);
 	}
 	return 0;
+}
+
+int smbXsrv_global_cleanup(struct smbXsrv_global_dbs *dbs,
+			   smbd_owner_gone_fn gone, void *private_data)
+{
+	struct cleanup_state state = {.gone = gone,
+				      .private_data = private_data};
+	int i, walks;
+
+	for (i = 0; i < SMBXSRV_DB_COUNT; i++) {
+		state.which = i;
+		walks = 0;
+		do {
+			state.again = false;
+			(void)dbwrap_traverse(dbs->db[i], cleanup_fn, &state,
+					      NULL);
+		} while (state.again && ++walks < SMBD_CLEANUP_MAX_WALKS);
+	}
+	return state.removed;
+}
+
+struct owner_match {
+	uint32_t node, pid;
+};
+
+static bool is_that_process(const struct server_id *id, void *private_data)
+{
+	const struct owner_match *m = private_data;
+
+	return id->node == m->node && id->pid == m->pid;
 }
 
 int smbXsrv_global_cleanup_owner(struct smbXsrv_global_dbs *dbs,
 				 uint32_t node, pid_t pid)
 {
-	struct cleanup_state state = {.node = node, .pid = (uint32_t)pid};
-	int i;
+	struct owner_match m = {.node = node, .pid = (uint32_t)pid};
 
-	for (i = 0; i < SMBXSRV_DB_COUNT; i++) {
-		state.which = i;
-		(void)dbwrap_traverse(dbs->db[i], cleanup_fn, &state, NULL);
-	}
-	return state.removed;
+	return smbXsrv_global_cleanup(dbs, is_that_process, &m);
 }

@@ -67,5 +67,11 @@ void smbXsrv_client_global_remove(struct smbd_client *client);
  */
 int smbXsrv_global_cleanup_owner(struct smbXsrv_global_dbs *dbs,
 				 uint32_t node, pid_t pid);
+/* The same for every record whose owner gone() says is gone
+ * (smbd_cluster.h smbd_owner_gone_fn). */
+int smbXsrv_global_cleanup(struct smbXsrv_global_dbs *dbs,
+			   bool (*gone)(const struct server_id *owner,
+					void *private_data),
+			   void *private_data);
 
 #endif

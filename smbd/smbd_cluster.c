@@ -259,3 +259,53 @@ struct db_context *smbd_db_open(TALLOC_CTX *mem_ctx,
 	talloc_free(path);
 	return db;
 }
+
+bool smbd_db_retry(NTSTATUS status, unsigned *attempt, const char *what)
+{
+	if (!NT_STATUS_EQUAL(status, NT_STATUS_RETRY)) {
+		return false;
+	}
+	if (*attempt + 1 >= SMBD_DB_MAX_RETRIES) {
+		DBG_ERR("%s: the record was changed by other nodes %u times in "
+			"a row, giving up\n", what, *attempt + 1);
+		return false;
+	}
+	(*attempt)++;
+	DBG_DEBUG("%s: changed on another node meanwhile, again (%u)\n",
+		  what, *attempt);
+	return true;
+}
+
+NTSTATUS smbd_db_retry_status(NTSTATUS status)
+{
+	/* NT_STATUS_RETRY means "wait and open again" to some callers
+	 * (oplock breaks): a lost race must not look like that */
+	return NT_STATUS_EQUAL(status, NT_STATUS_RETRY)
+		       ? NT_STATUS_INTERNAL_DB_ERROR
+		       : status;
+}
+
+NTSTATUS smbd_db_store(struct db_context *db, const uint8_t *key,
+		       size_t keylen, const uint8_t *value, size_t valuelen)
+{
+	unsigned attempt = 0;
+	NTSTATUS status;
+
+	do {
+		status = dbwrap_store(db, db_data_make(key, keylen),
+				      db_data_make(value, valuelen));
+	} while (smbd_db_retry(status, &attempt, dbwrap_name(db)));
+	return smbd_db_retry_status(status);
+}
+
+NTSTATUS smbd_db_delete(struct db_context *db, const uint8_t *key,
+			size_t keylen)
+{
+	unsigned attempt = 0;
+	NTSTATUS status;
+
+	do {
+		status = dbwrap_delete(db, db_data_make(key, keylen));
+	} while (smbd_db_retry(status, &attempt, dbwrap_name(db)));
+	return smbd_db_retry_status(status);
+}

@@ -71,4 +71,48 @@ struct db_context *smbd_db_open(TALLOC_CTX *mem_ctx,
 /* Is db a replicated database (a store may return NT_STATUS_RETRY)? */
 bool smbd_db_is_clustered(const struct smb_conf *conf);
 
+/*
+ * The retry loop of a change of a shared record: with the clustered
+ * backend a store or delete after dbwrap_fetch_locked() fails with
+ * NT_STATUS_RETRY when another node changed the record since it was
+ * read; the caller frees the record, fetches it again and decides again
+ * from the new value:
+ *
+ *     unsigned attempt = 0;
+ *     again:
+ *     rec = dbwrap_fetch_locked(db, mem_ctx, key);
+ *     ... decide from dbwrap_record_get_value(rec) ...
+ *     status = dbwrap_record_store(rec, value);
+ *     TALLOC_FREE(rec);
+ *     if (smbd_db_retry(status, &attempt, "what")) goto again;
+ *
+ * True (and *attempt counted) when status is NT_STATUS_RETRY and fewer
+ * than SMBD_DB_MAX_RETRIES rounds were made; the last one is logged and
+ * the caller gets its NT_STATUS_RETRY (smbd_db_retry_status() turns it
+ * into an error that means nothing else).
+ */
+bool smbd_db_retry(NTSTATUS status, unsigned *attempt, const char *what);
+
+/*
+ * The cleanups of dead processes' records (the parent's, for a reaped
+ * child and for its sweep): gone(owner) says whether a record of owner
+ * is to be removed.  A cleanup walks the database and removes what is
+ * gone; with the clustered backend a record another node changed
+ * meanwhile is done again in a further walk (bounded).
+ */
+struct server_id;
+typedef bool (*smbd_owner_gone_fn)(const struct server_id *owner,
+				   void *private_data);
+/* The walks of a cleanup: one, plus one more for each walk that lost a
+ * record to another node's change, at most this many. */
+#define SMBD_CLEANUP_MAX_WALKS 10
+NTSTATUS smbd_db_retry_status(NTSTATUS status);
+
+/* dbwrap_store()/dbwrap_delete() for a change that does not depend on
+ * the old value (a blind overwrite): a lost race is simply redone. */
+NTSTATUS smbd_db_store(struct db_context *db, const uint8_t *key,
+		       size_t keylen, const uint8_t *value, size_t valuelen);
+NTSTATUS smbd_db_delete(struct db_context *db, const uint8_t *key,
+			size_t keylen);
+
 #endif

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "build_config.h"
+#include "clusterd/cluster_client.h"
+#include "clusterd/ctrl_proto.h"
 #include "lib/param/loadparm.h"
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
@@ -72,6 +74,10 @@ struct smbd_parent {
 	/* messaging node number: the cluster node id with "clustering =
 	 * yes" (smbd_cluster.h), else 0 */
 	uint32_t node;
+	/* clustering: the cluster generation of the last sweep (0: none
+	 * yet) and the timer that asks clusterd for it */
+	uint64_t swept_generation;
+	struct tevent_timer *generation_timer;
 	bool shutting_down;
 	bool done;
 	int exit_code;
@@ -168,6 +174,7 @@ static void smbd_accept(struct tevent_context *ev, struct tevent_fd *fde,
 		TALLOC_FREE(parent->sig_term);
 		TALLOC_FREE(parent->sig_int);
 		TALLOC_FREE(parent->sig_hup);
+		TALLOC_FREE(parent->generation_timer);
 		while (parent->children != NULL) {
 			struct smbd_child_proc *x = parent->children;
 
@@ -261,6 +268,80 @@ static void smbd_cleanup_child_records(struct smbd_parent *parent, pid_t pid)
 	if (removed > 0) {
 		DBG_NOTICE("removed %d byte-range locks of dead child %d\n",
 			   removed, (int)pid);
+	}
+}
+
+/*
+ * The sweep (clustering): records of processes of this node that no
+ * longer exist.  The parent removes a child's records when it reaps it,
+ * but not when it could not (the cluster had no quorum then, so clusterd
+ * refused the change) nor those of an earlier smbd on this node (the
+ * replicated databases outlive it, unlike a local tdb that the first
+ * opener clears).  Other nodes' processes are not ours to judge: their
+ * own parents sweep, and server_id_is_alive() treats the processes of a
+ * node that left as dead wherever a record is looked at.
+ */
+static bool smbd_parent_owner_gone(const struct server_id *owner,
+				   void *private_data)
+{
+	struct smbd_parent *parent = private_data;
+
+	if (owner->node != parent->node) {
+		return false;
+	}
+	/* the unique id tells a recycled pid from the owner */
+	return !server_id_is_alive(parent->msg, owner);
+}
+
+static void smbd_parent_sweep(struct smbd_parent *parent, const char *why)
+{
+	int a, b, c;
+
+	a = smbXsrv_global_cleanup(parent->globals, smbd_parent_owner_gone,
+				   parent);
+	b = share_mode_cleanup(parent->share_modes, smbd_parent_owner_gone,
+			       parent);
+	c = brl_cleanup(parent->brlocks, smbd_parent_owner_gone, parent);
+	if (a + b + c > 0) {
+		DBG_NOTICE("sweep (%s): removed %d records, %d share-mode "
+			   "entries and %d byte-range locks of processes of "
+			   "node %u that are gone\n",
+			   why, a, b, c, (unsigned)parent->node);
+	}
+}
+
+#define SMBD_GENERATION_POLL_S 3
+
+/* Every few seconds: has the cluster's membership changed (a new
+ * generation)?  Then sweep: changes refused while this node had no
+ * quorum are made now.  One status request with a short deadline: a
+ * wedged clusterd costs the accept loop at most that. */
+static void smbd_generation_poll(struct tevent_context *ev,
+				 struct tevent_timer *te, struct timeval now,
+				 void *private_data)
+{
+	struct smbd_parent *parent = private_data;
+	struct ctrl_status *st = NULL;
+	NTSTATUS status;
+
+	parent->generation_timer = NULL;
+	status = smbd_cluster_status(parent, parent->conf->global.clusterd_socket,
+				     1000, &st);
+	if (NT_STATUS_IS_OK(status) && st->committed && st->quorate &&
+	    st->generation != parent->swept_generation) {
+		char why[48];
+
+		snprintf(why, sizeof(why), "generation %llu",
+			 (unsigned long long)st->generation);
+		smbd_parent_sweep(parent, why);
+		parent->swept_generation = st->generation;
+	}
+	talloc_free(st);
+	if (!parent->shutting_down) {
+		parent->generation_timer = tevent_add_timer(
+			ev, parent,
+			tevent_timeval_current_ofs(SMBD_GENERATION_POLL_S, 0),
+			smbd_generation_poll, parent);
 	}
 }
 
@@ -402,6 +483,20 @@ static bool smbd_parent_messaging(struct smbd_parent *parent)
 				     parent->node);
 	if (parent->msg == NULL) {
 		return false;
+	}
+	if (parent->conf->global.clustering) {
+		/* messages to other nodes' processes (lease breaks, closing
+		 * a previous session) go through clusterd, and their
+		 * liveness is their node's membership; children inherit
+		 * both */
+		NTSTATUS status = cluster_messaging_attach(
+			parent->msg, parent->conf->global.clusterd_socket);
+
+		if (!NT_STATUS_IS_OK(status)) {
+			DBG_ERR("cannot attach to clusterd's messaging: %s\n",
+				nt_errstr(status));
+			return false;
+		}
 	}
 	return NT_STATUS_IS_OK(messaging_register(parent->msg, parent,
 						  MSG_SHUTDOWN,
@@ -665,6 +760,11 @@ int smbd_parent_run(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
 	parent->brlocks = brl_db_open(parent, parent->msg, parent->conf);
 	if (parent->brlocks == NULL) {
 		return 1; /* logged */
+	}
+	if (parent->conf->global.clustering) {
+		/* before the first client: an earlier smbd of this node may
+		 * have left records (the first poll sweeps at once) */
+		smbd_generation_poll(ev, NULL, tevent_timeval_zero(), parent);
 	}
 	if (!smbd_open_listeners(parent)) {
 		DBG_ERR("no listening socket could be opened\n");

@@ -18,11 +18,11 @@
 #include <unistd.h>
 
 #include "dbwrap/dbwrap.h"
-#include "smbd/smbd_cluster.h"
 #include "lib/param/loadparm.h"
 #include "lib/util/debug.h"
 #include "lib/util/marshall.h"
 #include "messaging/messaging.h"
+#include "smbd/smbd_cluster.h"
 
 #define CONNECTIONS_VERSION 1
 #define ENTRY_WIRE_SIZE (SERVER_ID_WIRE_SIZE + 4)
@@ -173,6 +173,7 @@ NTSTATUS smbd_tcon_registry_add(struct smbd_tcon *tcon, const char *share,
 	struct conn_entry *e;
 	uint32_t num, i, live;
 	char *key;
+	unsigned attempt = 0;
 	NTSTATUS status;
 
 	if (max <= 0) {
@@ -186,6 +187,7 @@ NTSTATUS smbd_tcon_registry_add(struct smbd_tcon *tcon, const char *share,
 	if (key == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
+again:
 	rec = dbwrap_fetch_locked(r->db, key, db_data_string(key));
 	if (rec == NULL) {
 		talloc_free(key);
@@ -199,6 +201,7 @@ NTSTATUS smbd_tcon_registry_add(struct smbd_tcon *tcon, const char *share,
 		e = talloc_array(rec, struct conn_entry, 1);
 		num = 0;
 		if (e == NULL) {
+			talloc_free(rec);
 			talloc_free(key);
 			return NT_STATUS_NO_MEMORY;
 		}
@@ -211,8 +214,11 @@ NTSTATUS smbd_tcon_registry_add(struct smbd_tcon *tcon, const char *share,
 	}
 	if (live >= (uint32_t)max) {
 		if (live != num) {
+			/* a cleanup only: losing it to another node's
+			 * change of the list loses nothing */
 			(void)entries_store(rec, e, live);
 		}
+		talloc_free(rec);
 		talloc_free(key);
 		return NT_STATUS_INSUFFICIENT_RESOURCES;
 	}
@@ -221,9 +227,13 @@ NTSTATUS smbd_tcon_registry_add(struct smbd_tcon *tcon, const char *share,
 	e[live].tid = tcon->id;
 	status = entries_store(rec, e, live + 1);
 	TALLOC_FREE(rec);
+	/* a tree connect on another node changed the list: count again */
+	if (smbd_db_retry(status, &attempt, "counting tree connects")) {
+		goto again;
+	}
 	if (!NT_STATUS_IS_OK(status)) {
 		talloc_free(key);
-		return status;
+		return smbd_db_retry_status(status);
 	}
 	tcon->registry_key = key;
 	return NT_STATUS_OK;
@@ -237,12 +247,14 @@ void smbd_tcon_registry_remove(struct smbd_tcon *tcon)
 	struct db_record *rec;
 	struct conn_entry *e;
 	uint32_t num, i, keep;
+	unsigned attempt = 0;
 	NTSTATUS status;
 
 	if (tcon->registry_key == NULL || r == NULL) {
 		return;
 	}
 	me = own_id(client);
+again:
 	rec = dbwrap_fetch_locked(r->db, tcon, db_data_string(tcon->registry_key));
 	if (rec == NULL) {
 		TALLOC_FREE(tcon->registry_key);
@@ -260,6 +272,10 @@ void smbd_tcon_registry_remove(struct smbd_tcon *tcon)
 		if (keep != num) {
 			status = entries_store(rec, e, keep);
 		}
+	}
+	if (smbd_db_retry(status, &attempt, "removing a tree connect")) {
+		talloc_free(rec);
+		goto again;
 	}
 	if (!NT_STATUS_IS_OK(status)) {
 		DBG_WARNING("connections.tdb: removing tree 0x%x: %s\n",

@@ -19,6 +19,8 @@
 #                       parallel
 #   SMB3_PORT           use an already running server on 127.0.0.1:PORT
 #                       (with SMB3_USER/SMB3_PASS) instead of starting one
+#   SMB3_HOST           its address instead of 127.0.0.1 (with SMB3_PORT:
+#                       a node of the test cluster, test_cluster_torture.sh)
 #
 # Prints one "PASS name" / "FAIL name" line per test and finally
 # "N passed, M failed"; exits 1 if anything failed.
@@ -113,7 +115,9 @@ fi
 
 logdir=${TORTURE_LOGDIR:-$(mktemp -d /var/tmp/smb3torture-logs.XXXXXX)}
 mkdir -p "$logdir"
-echo "smbtorture against $target on 127.0.0.1:$SMB3_PORT, logs in $logdir"
+host=127.0.0.1
+[ -n "${SMB3_PORT:-}" ] && [ -z "$root" ] && host=${SMB3_HOST:-127.0.0.1}
+echo "smbtorture against $target on $host:$SMB3_PORT, logs in $logdir"
 
 passed=0
 failed=0
@@ -135,7 +139,7 @@ for t in "${tests[@]}"; do
 	# --target=samba3: smbtorture's expectations for a Samba-like server
 	# (our reference); progress off keeps logs readable.
 	timeout -k 10 "$this_timeout" smbtorture \
-		"//127.0.0.1/share" -p "$SMB3_PORT" \
+		"//$host/share" -p "$SMB3_PORT" \
 		-U "$SMB3_USER%$SMB3_PASS" \
 		--target=samba3 \
 		--option=torture:progress=no \
