@@ -28,6 +28,7 @@
 #include "smbd/smbXsrv_global.h"
 #include "smbd/smbXsrv_session_close.h"
 #include "smbd/smbd_settings.h"
+#include "smbd/smbd_userdb.h"
 #include "smbd/vfs/threadpool.h"
 
 /* The largest frame: an 8 MiB WRITE plus headers and a compound. */
@@ -176,8 +177,11 @@ struct smbd_client *smbd_client_create(struct smbd_child_context *child)
 	memcpy(client->server_guid, child->server_guid, 16);
 	talloc_set_destructor(client, smbd_client_destructor);
 
-	status = userdb_open(client, smbd_settings_passdb_path(child->conf),
-			     false, &client->userdb);
+	/* clustered: the replicated "passdb"; the parent waited for
+	 * clusterd at start, so this waits only through a resync */
+	status = smbd_userdb_open(client, child->conf,
+				  smbd_settings_passdb_path(child->conf),
+				  false, 10, &client->userdb);
 	if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_NOT_FOUND)) {
 		/* No user was ever added: only guests can log on. */
 		client->userdb = NULL;

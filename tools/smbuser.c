@@ -12,7 +12,9 @@
  * The database is --passdb PATH, else the one the configuration names
  * ("passdb backend" / "private dir" of CONF, default SMB3_SYSCONFDIR/
  * smb.conf; when that default file does not exist the built-in defaults
- * are used).  Passwords are read twice from the terminal without echo, or
+ * are used).  With "clustering = yes" in CONF it is the cluster's shared
+ * user database (the replicated "passdb", through the local clusterd):
+ * a change on one node holds on every node.  Passwords are read twice from the terminal without echo, or
  * once (one line) from stdin with --password-stdin.
  *
  * Exit codes: 0 success, 1 failure, 2 bad command line.
@@ -30,6 +32,7 @@
 #include "lib/crypto/nt_hash.h"
 #include "lib/param/loadparm.h"
 #include "lib/userdb/userdb.h"
+#include "smbd/smbd_userdb.h"
 
 #define DEFAULT_CONFIG SMB3_SYSCONFDIR "/smb.conf"
 /* Windows passwords are at most 256 characters; allow for UTF-8. */
@@ -46,6 +49,8 @@ struct options {
 	const char *unix_user;
 	bool password_stdin;
 	bool json;
+	/* the loaded configuration (NULL with --passdb) */
+	const struct smb_conf *conf;
 };
 
 static void usage(FILE *f)
@@ -159,7 +164,7 @@ static bool hash_password(const struct options *o, uint8_t hash[16])
 }
 
 /* Where the database is; NULL (message printed) on failure. */
-static const char *passdb_path(TALLOC_CTX *mem_ctx, const struct options *o)
+static const char *passdb_path(TALLOC_CTX *mem_ctx, struct options *o)
 {
 	struct smb_conf *conf;
 
@@ -168,7 +173,26 @@ static const char *passdb_path(TALLOC_CTX *mem_ctx, const struct options *o)
 	}
 	conf = smb_conf_load_for_tool(mem_ctx, o->config, o->config_given,
 				      "smbuser");
+	o->conf = conf;
+	if (conf != NULL && conf->global.clustering) {
+		/* in messages: there is no file of ours to name */
+		return "the replicated database " SMBD_USERDB_CLUSTER_NAME;
+	}
 	return conf != NULL ? conf->global.passdb_path : NULL;
+}
+
+/* The configuration's user database: with "clustering = yes" the one all
+ * nodes share (through the local clusterd, waiting up to 30 s for it to
+ * be in sync), else the file (--passdb, or the configuration's). */
+static NTSTATUS open_userdb(TALLOC_CTX *mem_ctx, const struct options *o,
+			    const char *path, bool create, struct userdb **db)
+{
+	if (o->conf != NULL) {
+		return smbd_userdb_open(mem_ctx, o->conf,
+					o->conf->global.passdb_path, create,
+					30, db);
+	}
+	return userdb_open(mem_ctx, path, create, db);
 }
 
 static int report(NTSTATUS status, const char *what, const char *name,
@@ -216,7 +240,7 @@ static int cmd_list(TALLOC_CTX *mem_ctx, const struct options *o,
 	struct userdb *db = NULL;
 	struct userdb_entry **entries = NULL;
 	size_t n = 0, i;
-	NTSTATUS status = userdb_open(mem_ctx, path, false, &db);
+	NTSTATUS status = open_userdb(mem_ctx, o, path, false, &db);
 
 	if (NT_STATUS_IS_OK(status)) {
 		status = userdb_list(db, mem_ctx, &entries, &n);
@@ -262,7 +286,7 @@ static int cmd_add(TALLOC_CTX *mem_ctx, const struct options *o,
 			o->name, problem);
 		return EXIT_FAIL;
 	}
-	status = userdb_open(mem_ctx, path, true, &db);
+	status = open_userdb(mem_ctx, o, path, true, &db);
 	if (!NT_STATUS_IS_OK(status)) {
 		return report(status, "open", NULL, path);
 	}
@@ -299,7 +323,7 @@ static int cmd_change(TALLOC_CTX *mem_ctx, const struct options *o,
 		      const char *path)
 {
 	struct userdb *db = NULL;
-	NTSTATUS status = userdb_open(mem_ctx, path, false, &db);
+	NTSTATUS status = open_userdb(mem_ctx, o, path, false, &db);
 
 	if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_NOT_FOUND)) {
 		return report(NT_STATUS_NO_SUCH_USER, o->command, o->name, path);

@@ -3,6 +3,11 @@
  * values are userdb_record.c encodings.  Read-modify-write sequences hold
  * the tdb chain lock of their key, so two writers cannot lose each other's
  * update.
+ *
+ * In a cluster the same records live in a persistent replicated database
+ * (userdb_open_db): every change is a one-record transaction of the
+ * clustered backend, redone when another node committed first
+ * (NT_STATUS_RETRY), so two nodes cannot lose each other's update either.
  */
 #include "lib/userdb/userdb.h"
 
@@ -15,6 +20,7 @@
 #include <tdb.h>
 #include <unistd.h>
 
+#include "dbwrap/dbwrap.h"
 #include "lib/crypto/nt_hash.h"
 #include "lib/userdb/userdb_record.h"
 #include "lib/util/debug.h"
@@ -25,7 +31,14 @@ struct userdb {
 	struct tdb_context *tdb;
 	char *path;
 	bool read_only;
+	/* userdb_open_db: the records are in this dbwrap database (the
+	 * replicated "passdb" in a cluster), tdb is NULL. */
+	struct db_context *db;
 };
+
+/* A change redone this often after NT_STATUS_RETRY means other nodes won
+ * every race: give up (logged) rather than loop. */
+#define USERDB_MAX_RETRIES 100
 
 static int userdb_destructor(struct userdb *db)
 {
@@ -136,6 +149,29 @@ NTSTATUS userdb_open(TALLOC_CTX *mem_ctx, const char *path, bool create,
 	return NT_STATUS_OK;
 }
 
+NTSTATUS userdb_open_db(TALLOC_CTX *mem_ctx, struct db_context *ddb,
+			struct userdb **out)
+{
+	struct userdb *db;
+
+	*out = NULL;
+	if (ddb == NULL) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	db = talloc_zero(mem_ctx, struct userdb);
+	if (db == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	db->path = talloc_strdup(db, dbwrap_name(ddb));
+	if (db->path == NULL) {
+		talloc_free(db);
+		return NT_STATUS_NO_MEMORY;
+	}
+	db->db = talloc_steal(db, ddb);
+	*out = db;
+	return NT_STATUS_OK;
+}
+
 const char *userdb_check_name(const char *name)
 {
 	size_t i, len;
@@ -185,9 +221,24 @@ static bool make_key(TALLOC_CTX *mem_ctx, const char *account, TDB_DATA *key)
 static NTSTATUS fetch_entry(struct userdb *db, TALLOC_CTX *mem_ctx,
 			    TDB_DATA key, struct userdb_entry **out)
 {
-	TDB_DATA data = tdb_fetch(db->tdb, key);
+	TDB_DATA data;
 	NTSTATUS status;
 
+	if (db->db != NULL) {
+		struct db_data v = {0};
+
+		status = dbwrap_fetch(db->db, NULL, db_data_make(key.dptr,
+								  key.dsize),
+				      &v);
+		if (NT_STATUS_EQUAL(status, NT_STATUS_NOT_FOUND)) {
+			return NT_STATUS_NO_SUCH_USER;
+		}
+		NT_STATUS_NOT_OK_RETURN(status);
+		status = userdb_record_decode(mem_ctx, v.dptr, v.dsize, out);
+		talloc_free(v.dptr);
+		return status;
+	}
+	data = tdb_fetch(db->tdb, key);
 	if (data.dptr == NULL) {
 		if (tdb_error(db->tdb) == TDB_ERR_NOEXIST) {
 			return NT_STATUS_NO_SUCH_USER;
@@ -232,6 +283,76 @@ static NTSTATUS store_entry(struct userdb *db, TDB_DATA key,
 	return status;
 }
 
+enum db_update_op { DB_ADD, DB_MODIFY, DB_DELETE };
+
+/*
+ * One change of key in the dbwrap database (userdb_open_db): fetch_locked
+ * + store/delete, a transaction of its own on a persistent database,
+ * redone while the clustered backend says another node committed first.
+ * DB_ADD stores *add unless the key exists; DB_MODIFY lets change() edit
+ * the existing entry.
+ */
+static NTSTATUS db_update(struct userdb *db, TDB_DATA key,
+			  enum db_update_op op, const struct userdb_entry *add,
+			  void (*change)(struct userdb_entry *e,
+					 const void *arg),
+			  const void *arg)
+{
+	struct db_data k = db_data_make(key.dptr, key.dsize);
+
+	for (int i = 0; i < USERDB_MAX_RETRIES; i++) {
+		TALLOC_CTX *frame = talloc_new(NULL);
+		struct db_record *rec;
+		struct db_data v;
+		struct userdb_entry *e = NULL;
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		NTSTATUS status;
+
+		if (frame == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		rec = dbwrap_fetch_locked(db->db, frame, k);
+		if (rec == NULL) {
+			talloc_free(frame);
+			return NT_STATUS_INTERNAL_DB_ERROR;
+		}
+		v = dbwrap_record_get_value(rec);
+		if (op == DB_ADD) {
+			status = v.dsize != 0
+					 ? NT_STATUS_USER_EXISTS
+					 : userdb_record_encode(frame, add,
+								&buf, &len);
+		} else if (v.dsize == 0) {
+			status = NT_STATUS_NO_SUCH_USER;
+		} else if (op == DB_DELETE) {
+			status = dbwrap_record_delete(rec);
+		} else {
+			status = userdb_record_decode(frame, v.dptr, v.dsize,
+						      &e);
+			if (NT_STATUS_IS_OK(status)) {
+				change(e, arg);
+				status = userdb_record_encode(frame, e, &buf,
+							      &len);
+				memset(e->nt_hash, 0, sizeof(e->nt_hash));
+			}
+		}
+		if (NT_STATUS_IS_OK(status) && buf != NULL) {
+			status = dbwrap_record_store(rec,
+						     db_data_make(buf, len));
+			memset(buf, 0, len); /* it holds the NT hash */
+		}
+		talloc_free(frame);
+		if (!NT_STATUS_EQUAL(status, NT_STATUS_RETRY)) {
+			return status;
+		}
+	}
+	DBG_ERR("%s: gave up on %.*s after %d conflicts with other nodes\n",
+		db->path, (int)key.dsize, (const char *)key.dptr,
+		USERDB_MAX_RETRIES);
+	return NT_STATUS_RETRY;
+}
+
 NTSTATUS userdb_get(struct userdb *db, TALLOC_CTX *mem_ctx,
 		    const char *account, struct userdb_entry **out)
 {
@@ -272,7 +393,8 @@ NTSTATUS userdb_add(struct userdb *db, const char *account,
 		return NT_STATUS_NO_MEMORY;
 	}
 	/* TDB_INSERT fails atomically if the key exists. */
-	status = store_entry(db, key, &e, TDB_INSERT);
+	status = db->db != NULL ? db_update(db, key, DB_ADD, &e, NULL, NULL)
+				: store_entry(db, key, &e, TDB_INSERT);
 	talloc_free(key.dptr);
 	memset(e.nt_hash, 0, sizeof(e.nt_hash));
 	return status;
@@ -296,6 +418,11 @@ static NTSTATUS modify_entry(struct userdb *db, const char *account,
 	}
 	if (!make_key(NULL, account, &key)) {
 		return NT_STATUS_NO_MEMORY;
+	}
+	if (db->db != NULL) {
+		status = db_update(db, key, DB_MODIFY, NULL, change, arg);
+		talloc_free(key.dptr);
+		return status;
 	}
 	if (tdb_chainlock(db->tdb, key) != 0) {
 		status = status_from_tdb(db->tdb);
@@ -364,7 +491,9 @@ NTSTATUS userdb_delete(struct userdb *db, const char *account)
 	if (!make_key(NULL, account, &key)) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	if (tdb_delete(db->tdb, key) != 0) {
+	if (db->db != NULL) {
+		status = db_update(db, key, DB_DELETE, NULL, NULL, NULL);
+	} else if (tdb_delete(db->tdb, key) != 0) {
 		status = tdb_error(db->tdb) == TDB_ERR_NOEXIST
 				 ? NT_STATUS_NO_SUCH_USER
 				 : status_from_tdb(db->tdb);
@@ -413,6 +542,16 @@ static int list_one(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data,
 	return 0;
 }
 
+static int list_one_db(struct db_record *rec, void *private_data)
+{
+	struct db_data k = dbwrap_record_get_key(rec);
+	struct db_data v = dbwrap_record_get_value(rec);
+	TDB_DATA key = {.dptr = k.dptr, .dsize = k.dsize};
+	TDB_DATA data = {.dptr = v.dptr, .dsize = v.dsize};
+
+	return list_one(NULL, key, data, private_data);
+}
+
 static int compare_entries(const void *a, const void *b)
 {
 	const struct userdb_entry *ea = *(struct userdb_entry *const *)a;
@@ -435,8 +574,14 @@ NTSTATUS userdb_list(struct userdb *db, TALLOC_CTX *mem_ctx,
 	if (st.mem_ctx == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	if (tdb_traverse_read(db->tdb, list_one, &st) < 0 &&
-	    NT_STATUS_IS_OK(st.status)) {
+	if (db->db != NULL) {
+		NTSTATUS status = dbwrap_traverse_read(db->db, list_one_db, &st,
+						       NULL);
+		if (!NT_STATUS_IS_OK(status) && NT_STATUS_IS_OK(st.status)) {
+			st.status = status;
+		}
+	} else if (tdb_traverse_read(db->tdb, list_one, &st) < 0 &&
+		   NT_STATUS_IS_OK(st.status)) {
 		st.status = status_from_tdb(db->tdb);
 	}
 	if (!NT_STATUS_IS_OK(st.status)) {

@@ -60,6 +60,16 @@ struct userdb_entry {
 NTSTATUS userdb_open(TALLOC_CTX *mem_ctx, const char *path, bool create,
 		     struct userdb **out);
 
+/*
+ * The same records in a dbwrap database instead of a tdb file: in a
+ * cluster, the persistent replicated "passdb" (smbd/smbd_userdb.h).
+ * Takes db over (talloc_steal to *out).  Changes are one-record
+ * transactions, redone up to 100 times when another node committed first.
+ */
+struct db_context;
+NTSTATUS userdb_open_db(TALLOC_CTX *mem_ctx, struct db_context *db,
+			struct userdb **out);
+
 /* Look account up.  *out is allocated on mem_ctx (which may be NULL: then
  * the caller frees it).  NT_STATUS_NO_SUCH_USER if absent,
  * NT_STATUS_INTERNAL_DB_CORRUPTION if the record cannot be decoded (for
