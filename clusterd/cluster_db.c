@@ -730,6 +730,11 @@ static int count_fn(struct db_record *rec, void *private_data)
 	return 0;
 }
 
+bool cluster_db_in_sync(struct clusterd *cd)
+{
+	return cd->dbs != NULL && cd->dbs->synced;
+}
+
 size_t cluster_db_count(struct clusterd *cd)
 {
 	return cd->dbs != NULL ? cd->dbs->num_dbs : 0;

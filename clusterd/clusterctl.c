@@ -201,7 +201,10 @@ static void print_text(const struct ctrl_status *s)
 		       ip_owner_text(buf, sizeof(buf), s->ips[i].owner),
 		       s->ips[i].held ? " (held here)" : "");
 	}
-	printf("\nReplicated databases: %u\n", s->num_dbs);
+	printf("\nReplicated databases: %u%s\n", s->num_dbs,
+	       s->dbs_in_sync ? ""
+			      : " (not in sync: waiting for a snapshot, "
+				"changes refused)");
 	if (s->num_dbs > 0) {
 		printf("  %-44s %s\n", "NAME", "RECORDS");
 	}
@@ -263,6 +266,8 @@ static int print_json(const struct ctrl_status *s)
 			json_array_append_new(dbs, d);
 		}
 		json_object_set_new(root, "databases", dbs);
+		json_object_set_new(root, "databases_in_sync",
+				    json_boolean(s->dbs_in_sync));
 	}
 	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);

@@ -122,6 +122,8 @@ void cluster_db_confchg(struct clusterd *cd,
 			const struct clmsg_member *joined, size_t n_joined);
 size_t cluster_db_count(struct clusterd *cd);
 /* Database i: its name and number of records (a walk of the replica). */
+/* Whether this node's replicas are the cluster's (status). */
+bool cluster_db_in_sync(struct clusterd *cd);
 bool cluster_db_info(struct clusterd *cd, size_t i, const char **name,
 		     uint64_t *records);
 

@@ -112,7 +112,7 @@ NTSTATUS ctrl_status_push(TALLOC_CTX *mem_ctx, const struct ctrl_status *s,
 	    s->num_dbs > CTRL_MAX_DBS) {
 		return NT_STATUS_INVALID_PARAMETER;
 	}
-	p = marshall_push_init(mem_ctx, REC_CLUSTERD_CTRL_STATUS, 2);
+	p = marshall_push_init(mem_ctx, REC_CLUSTERD_CTRL_STATUS, 3);
 	if (p == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
@@ -141,6 +141,7 @@ NTSTATUS ctrl_status_push(TALLOC_CTX *mem_ctx, const struct ctrl_status *s,
 		marshall_push_string(p, s->dbs[i].name);
 		marshall_push_u64(p, s->dbs[i].records);
 	}
+	marshall_push_bool(p, s->dbs_in_sync);
 	return frame_finish(p, buf, len);
 }
 
@@ -169,7 +170,7 @@ NTSTATUS ctrl_status_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf, size_t len,
 	bool ok;
 
 	*out = NULL;
-	status = marshall_pull_init(&r, buf, len, REC_CLUSTERD_CTRL_STATUS, 2);
+	status = marshall_pull_init(&r, buf, len, REC_CLUSTERD_CTRL_STATUS, 3);
 	NT_STATUS_NOT_OK_RETURN(status);
 	s = talloc_zero(mem_ctx, struct ctrl_status);
 	if (s == NULL) {
@@ -234,6 +235,10 @@ NTSTATUS ctrl_status_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf, size_t len,
 		    !marshall_pull_u64(&r, &s->dbs[i].records)) {
 			goto corrupt;
 		}
+	}
+	s->dbs_in_sync = true;
+	if (r.version >= 3 && !marshall_pull_bool(&r, &s->dbs_in_sync)) {
+		goto corrupt;
 	}
 	status = marshall_pull_finish(&r);
 	if (!NT_STATUS_IS_OK(status)) {

@@ -66,6 +66,8 @@ struct ctrl_status {
 	struct ctrl_status_ip *ips;
 	uint32_t num_dbs; /* 0 from a v1 sender */
 	struct ctrl_status_db *dbs;
+	bool dbs_in_sync; /* v3: this node's replicas are the cluster's
+			   * (true from an older sender) */
 };
 
 /* The length in a frame header, or 0 if it is over max (or 0). */

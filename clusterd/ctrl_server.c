@@ -108,6 +108,7 @@ static NTSTATUS build_status(struct clusterd *cd, TALLOC_CTX *mem_ctx,
 		s.ips[i].owner = st->committed ? st->owner[i] : IP_ALLOC_NONE;
 		s.ips[i].held = ip_takeover_held(cd, i);
 	}
+	s.dbs_in_sync = cluster_db_in_sync(cd);
 	s.num_dbs = cluster_db_count(cd);
 	s.dbs = talloc_zero_array(frame, struct ctrl_status_db,
 				  s.num_dbs + 1);

@@ -133,6 +133,7 @@ static void test_status_dbs(void **state)
 	assert_true(NT_STATUS_IS_OK(ctrl_status_push(NULL, &s, &buf, &len)));
 	assert_true(NT_STATUS_IS_OK(ctrl_status_pull(NULL, buf + 4, len - 4, &o)));
 	assert_int_equal(o->num_dbs, 2);
+	assert_false(o->dbs_in_sync); /* v3: as sent */
 	assert_string_equal(o->dbs[0].name, "locking");
 	assert_int_equal(o->dbs[0].records, 12);
 	assert_string_equal(o->dbs[1].name, "test_repl");
@@ -172,7 +173,19 @@ static void test_status_dbs(void **state)
 	assert_true(NT_STATUS_IS_OK(marshall_push_finish(p, &buf, &len)));
 	assert_true(NT_STATUS_IS_OK(ctrl_status_pull(NULL, buf, len, &o)));
 	assert_int_equal(o->num_dbs, 0);
+	assert_true(o->dbs_in_sync); /* unknown before v3: not flagged */
 	talloc_free(o);
+	talloc_free(buf);
+
+	/* v3: the sync flag is a bool, and it must be there */
+	s.dbs_in_sync = true;
+	dbs[1].name = "test_repl";
+	assert_true(NT_STATUS_IS_OK(ctrl_status_push(NULL, &s, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(ctrl_status_pull(NULL, buf + 4, len - 4, &o)));
+	assert_true(o->dbs_in_sync);
+	talloc_free(o);
+	buf[len - 1] = 2;
+	assert_false(NT_STATUS_IS_OK(ctrl_status_pull(NULL, buf + 4, len - 4, &o)));
 	talloc_free(buf);
 }
 

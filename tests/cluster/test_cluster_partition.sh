@@ -109,13 +109,17 @@ counter_everywhere 110 1 2
 [ "$(dump 3)" = "$before" ] ||
 	fail "node 3's replicas changed while it was cut off"
 refused 3 || fail "node 3 accepted a write during the cut"
-ok "nodes 1 and 2 changed a, deleted b, added d, incremented 2x30 (110); node 3 refuses, its replicas unchanged (stale)"
+[ "$(ctl_get 3 's["databases_in_sync"]')" = False ] ||
+	fail "clusterctl status on node 3 does not say its databases are not in sync"
+ok "nodes 1 and 2 changed a, deleted b, added d, incremented 2x30 (110); node 3 refuses, its replicas unchanged (stale), clusterctl: not in sync"
 
 # --- heal ---------------------------------------------------------------
 "$C" start 3 >/dev/null 2>&1 || fail "heal 3"
 t=$(poll 40 is 3 a 10) || fail "node 3 after healing: a is '$(tool 3 get a 2>&1)'"
 is 3 b none && is 3 d 4 && is 3 counter 110 ||
 	fail "node 3 after healing: b $(tool 3 get b) d $(tool 3 get d) counter $(tool 3 get counter)"
+[ "$(ctl_get 3 's["databases_in_sync"]')" = True ] ||
+	fail "clusterctl status on node 3 does not say its databases are in sync"
 ok "healed: node 3 serves the majority's values after ${t}s (a 10, b gone, d 4, counter 110)"
 poll 5 same_dumps 1 2 3 >/dev/null || fail "dumps differ after healing: $(diff <(dump 1) <(dump 3) | head -5)"
 ok "the dumps of the 3 nodes are identical ($(wc -l <"$R/dump") lines)"

@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1) {
 		return 0;
 	}
-	sel = data[0] % 7;
+	sel = data[0] % 8;
 	data++;
 	size--;
 	mem = talloc_new(NULL);
@@ -84,6 +84,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (v.seq == 0 || (v.deleted && v.value.dsize != 0)) {
 				abort();
 			}
+		}
+		break;
+	}
+	case 7: {
+		struct cldb_sync_state m;
+		if (NT_STATUS_IS_OK(cldb_sync_state_pull(data, size, &m))) {
+			same_or_abort(cldb_sync_state_push(mem, &m, &out,
+							   &out_len),
+				      out, out_len, data, size);
 		}
 		break;
 	}

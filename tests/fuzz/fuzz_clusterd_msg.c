@@ -88,10 +88,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 							      &out_len))) {
 				abort();
 			}
-			/* version 1 (no databases) is read but always
-			 * written as the current version: compare a second
-			 * round trip instead of the input then */
-			if (size >= 4 && data[2] == 1 && data[3] == 0) {
+			/* versions 1 (no databases) and 2 (no sync flag)
+			 * are read but always written as the current
+			 * version: compare a second round trip instead of
+			 * the input then */
+			if (size >= 4 && (data[2] == 1 || data[2] == 2) &&
+			    data[3] == 0) {
 				if (!NT_STATUS_IS_OK(ctrl_status_pull(
 					    mem, out + CTRL_FRAME_HDR,
 					    out_len - CTRL_FRAME_HDR, &s2)) ||
