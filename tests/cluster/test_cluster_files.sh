@@ -56,8 +56,8 @@ elif ! grep -Eq '^[[:space:]]*clustering[[:space:]]*=[[:space:]]*yes' "$R/node1/
 	echo "note: $R/node1/smb.conf has no 'clustering = yes': smbd keeps node-local databases, the cross-node checks will fail"
 fi
 
-py() {
-	"$C" client timeout 60 /usr/bin/python3 "$CLUSTER_DIR/cluster_files.py" \
+py() { # CHECK ARGS... (bounded by PY_LIMIT seconds, default 60)
+	"$C" client timeout "${PY_LIMIT:-60}" /usr/bin/python3 "$CLUSTER_DIR/cluster_files.py" \
 		--user "$("$C" info SMB_USER)" --password "$("$C" info SMB_PASS)" \
 		--share "$("$C" info SHARE)" "$@"
 }
@@ -74,8 +74,9 @@ py lock "$IP1" "$IP3" || failed="$failed, byte-range locks (nodes 1/3)"
 READY=$R/files.ready
 RELEASE=$R/files.release
 rm -f "$READY" "$RELEASE"
-py hold "$READY" "$RELEASE" 100 "1=$IP1" "2=$IP2" "3=$IP3" >"$R/hold.out" 2>&1 &
+PY_LIMIT=110 py hold "$READY" "$RELEASE" 100 "1=$IP1" "2=$IP2" "3=$IP3" >"$R/hold.out" 2>&1 &
 hold_pid=$!
+trap 'touch "$RELEASE"' EXIT # a failing step ends the holder too
 release() {
 	touch "$RELEASE"
 	wait "$hold_pid"
