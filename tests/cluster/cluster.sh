@@ -56,6 +56,8 @@
 #   SMB3C_TOKEN      corosync totem token timeout in ms (default 500)
 #   SMB3C_TRANSPORT  knet (default) or udpu
 #   SMB3C_NO_CLUSTERD=1  do not start clusterd even if it was built
+#   SMB3C_CLUSTERING=no  clusterd runs, but smbd keeps its local databases
+#                    (default: "clustering = yes" whenever clusterd runs)
 #   SMB3C_LOGLEVEL   smbd "log level" (default 1)
 #   SMB3C_CLUSTERD_LOGLEVEL  clusterd "log level" (default 1)
 #   SMB3C_MONITOR_INTERVAL   clusterd "monitor interval" (default: its own)
@@ -236,6 +238,16 @@ logging {
 EOF
 }
 
+# With clusterd, smbd runs on it (docs/cluster.md "smbd in a cluster"):
+# its replicated databases, node id and messaging; SMB3C_CLUSTERING=no
+# keeps every node's smbd on its own local databases.
+smb_conf_clustering() {
+	if [ "${CLUSTERD:-no}" = yes ] && [ "${SMB3C_CLUSTERING:-yes}" != no ]; then
+		printf '\tclustering = yes\n\tclusterd socket = %s\n' \
+			"$1/clusterd/run/clusterd.sock"
+	fi
+}
+
 write_smb_conf() {
 	local n=$1 d=$2
 	cat <<EOF
@@ -253,6 +265,7 @@ write_smb_conf() {
 	server min protocol = SMB2_02
 	server max protocol = SMB3_11
 	map to guest = never
+$(smb_conf_clustering "$d")
 ${SMB3C_EXTRA_GLOBAL:-}
 
 [$SHARE]
@@ -300,13 +313,22 @@ write_node() {
 	for k in $(nodes); do node_ip "$k"; done >"$d/nodes"
 	for k in $(nodes); do echo "$(public_ip "$k")/24 eth0"; done \
 		>"$d/public_addresses"
-	# the SMB user, in this node's own user database
+	# the SMB user, in this node's own user database; a clustered smbd
+	# shares one (the replicated passdb): add_cluster_user, once, in up
+	grep -q "clustering = yes" "$d/smb.conf" && return 0
+	add_user "$n"
+}
+
+# the SMB user through node N's configuration (its own user database, or
+# with clustering the cluster's through its clusterd)
+add_user() {
+	local d
+	d=$(node_dir "$1")
 	printf '%s\n' "$SMB_PASS" | "$BUILD/tools/smbuser" -s "$d/smb.conf" \
 		add "$SMB_USER" --unix-user "$SMB_USER" --password-stdin \
 		>>"$d/log/smbuser.log" 2>&1 ||
 		printf '%s\n' "$SMB_PASS" | "$BUILD/tools/smbuser" -s "$d/smb.conf" \
-			passwd "$SMB_USER" --password-stdin >>"$d/log/smbuser.log" 2>&1 ||
-		return 1
+			passwd "$SMB_USER" --password-stdin >>"$d/log/smbuser.log" 2>&1
 }
 
 # ---------------------------------------------------------------- node init
@@ -594,6 +616,11 @@ cmd_up() {
 		show_log_tails
 		cmd_status >&2
 		die "cluster not healthy (left running for inspection; '$0 down' removes it)"
+	fi
+	# clustered smbd: one user database for all nodes, so the user is
+	# added once, on node 1, when its clusterd is in sync
+	if grep -q "clustering = yes" "$(node_dir 1)/smb.conf"; then
+		add_user 1 || die "cannot add $SMB_USER to the cluster's user database ($(node_dir 1)/log/smbuser.log)"
 	fi
 	echo
 	if [ "$CLUSTERD" = yes ]; then
