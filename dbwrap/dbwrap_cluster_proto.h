@@ -174,12 +174,15 @@ NTSTATUS cldb_sync_state_pull(const uint8_t *buf, size_t len,
 			      struct cldb_sync_state *m);
 
 /*
- * Snapshot on join (clusterd only, over CPG; docs/cluster.md "Snapshot on
- * join").  SYNC_REQ {u32 nodeid, u64 nonce}: an unsynced node asks for the
- * replicas.  SYNC_DATA {u32 target nodeid, u32 target pid, u64 nonce,
+ * Snapshots (clusterd only, over CPG; docs/cluster.md "Snapshot on
+ * join").  SYNC_DATA {u32 target nodeid, u32 target pid, u64 nonce,
  * string db, u32 count, count x (blob key, blob stored VALUE record)}:
- * part of one database of a snapshot taken at the request's place in the
- * stream.  SYNC_DONE {u32 target nodeid, u32 target pid, u64 nonce}.
+ * part of one database of a snapshot taken where a sync round completed;
+ * SYNC_DONE {u32 target nodeid, u32 target pid, u64 nonce}.  clusterd
+ * sends them with target 0/0 (every member not in sync) and nonce = the
+ * view digest of SYNC_STATE.  SYNC_REQ {u32 nodeid, u64 nonce} was the
+ * request of the first version (one per joiner); no longer sent, a
+ * clusterd drops it with a log line.
  */
 #define CLDB_SYNC_CHUNK (256 * 1024) /* bytes of records per SYNC_DATA */
 
