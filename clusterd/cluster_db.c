@@ -160,9 +160,8 @@ static struct cluster_db *cluster_db_find(struct cluster_dbs *s,
 /*
  * The database name, opened (created) on first use in this run.  The file
  * of an earlier run is removed first: its contents may be behind the
- * cluster (updates it missed while we were down), and a fresh empty
- * replica at least starts equal to ... nothing; see "Not built yet:
- * snapshot on join" in docs/cluster.md.
+ * cluster (updates it missed while we were down); the sync round fills
+ * the fresh one (docs/cluster.md "Snapshot on join").
  */
 static NTSTATUS cluster_db_get_kind(struct cluster_dbs *s, const char *name,
 				    bool persistent, struct cluster_db **out)
@@ -976,7 +975,7 @@ static NTSTATUS send_snapshot(struct cluster_dbs *s)
 			status = st.status;
 		}
 		if (NT_STATUS_IS_OK(status)) {
-			/* also when empty: the joiner then has the db */
+			/* also when empty: the receivers then have the db */
 			status = snap_flush(&st);
 		}
 		NT_STATUS_NOT_OK_RETURN(status);
