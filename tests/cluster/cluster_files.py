@@ -183,13 +183,19 @@ def check_lease(args, ip_a, ip_b):
               (size, bkey == key, flags, cur, new))
 
         # B waits: an interim STATUS_PENDING (smbd sends it 500 ms after
-        # the request arrived), no final answer while A sits on the break
+        # the request arrived), no final answer while A sits on the break;
+        # watched for 1.5 s, longer (at most 6 s) until the interim came
         interim_at = None
         until = time.time() + 1.5
-        while time.time() < until:
-            m = recv_any(b, until - time.time())
-            if m is None:
+        limit = time.time() + 6
+        while True:
+            now = time.time()
+            if now >= limit or (now >= until and interim_at is not None):
                 break
+            m = recv_any(b, (until if interim_at is not None else limit) -
+                         now)
+            if m is None:
+                continue
             if is_interim(m, mid):
                 interim_at = time.time()
                 continue
