@@ -114,11 +114,52 @@ check_budget() {
 		die "BENCH_BUDGET of ${budget}s used up (raise it or lower BENCH_ROUNDS)"
 }
 
+declare -A ip=() user=() pass=() sharedir=() clns=() initpids=()
+
 ours_start() { # N
+	local i
 	"$C" down >/dev/null 2>&1
 	ours_up=1
 	"$C" up "$1" >"$work/up$1.log" 2>&1 ||
 		{ tail -40 "$work/up$1.log" >&2; die "cluster.sh up $1 failed"; }
+	initpids[ours]=$(for i in $(seq 1 "$1"); do "$C" pid "$i"; done | paste -sd' ')
+}
+
+# cluster_cpu SLOT -> one line "COMM TICKS" per process name: CPU clock
+# ticks of every process of the cluster's nodes (their PID namespaces),
+# the live ones and, through their parents' cutime/cstime, those already
+# reaped (so a connection process counts under smbd, an event script
+# under the daemon that ran it); and "#procs N", how many are alive
+cluster_cpu() {
+	local nss
+	nss=$(ps -o pidns= -p "$(echo "${initpids[$1]}" | tr ' ' ,)" | tr -d ' ' | paste -sd' ')
+	ps -e -o pidns=,pid= | awk -v l="$nss" '
+		BEGIN { n = split(l, a, " "); for (i = 1; i <= n; i++) s[a[i]] = 1 }
+		($1 in s) { print "/proc/" $2 "/stat" }' | xargs cat 2>/dev/null |
+		awk '{ match($0, /\(.*\)/); c = substr($0, RSTART + 1, RLENGTH - 2)
+			gsub(/[^A-Za-z0-9_.-]/, "_", c)
+			sub(/^[0-9]+ \(.*\) /, "")
+			t[c] += $12 + $13 + $14 + $15; n++ }
+			END { for (c in t) print c, t[c]; print "#procs", n + 0 }'
+}
+
+# cpu_delta BEFORE AFTER TAG: appends "TAG COMM TICKS" lines (the ticks
+# each process name used between the two cluster_cpu snapshots) to
+# $work/cpu and prints the total
+cpu_delta() {
+	awk -v tag="$3" 'NR == FNR { b[$1] = $2; next }
+		$1 != "#procs" { d = $2 - b[$1]; if (d > 0) { print tag, $1, d; t += d } }
+		END { print "total", t + 0 > "/dev/stderr" }' "$1" "$2" 2>&1 >>"$work/cpu" |
+		awk '{ print $2 }'
+}
+
+# cpu_report SLOT-OR-NODES SCENARIO UNITS: the CPU per unit (pair or
+# update) by process name, summed over the rounds
+cpu_report() {
+	awk -v k="$1" -v s="$2" -v units="$3" -v hz="$clk_tck" '
+		$1 == k "/" s { t[$2] += $3 }
+		END { out = ""; for (c in t) out = out sprintf(" %s %.0f", c, t[c] / hz * 1e6 / units); print out }' \
+		"$work/cpu"
 }
 
 # ---------------------------------------------------------------- db part
@@ -140,6 +181,7 @@ db_run() {
 	# every writer waits for this moment (starting a process inside a
 	# node takes longer than nothing): the runs overlap
 	at=$(awk -v t="$EPOCHREALTIME" 'BEGIN { printf "%.3f", t + 1.5 }')
+	cluster_cpu ours >"$work/cpu0"
 	for i in "${!list[@]}"; do
 		set -- ${list[$i]}
 		local key=$scen.$1.$2
@@ -155,6 +197,8 @@ db_run() {
 	done
 	bg_pids=()
 	[ $rc = 0 ] || die "db scenario $scen on $nodes node(s) failed in round $r"
+	cluster_cpu ours >"$work/cpu1"
+	cpu_delta "$work/cpu0" "$work/cpu1" "$nodes/$scen" >/dev/null
 	# writers' lines sorted by their p50: the middle one is the median
 	cat "$work"/db.*.out | grep '^updates ' | sort -n -k6 |
 		awk -v nodes="$nodes" -v s="$scen" -v r="$r" -v secs="$secs" '
@@ -204,6 +248,19 @@ db_part() {
 			echo
 		done
 	done
+	echo "CPU of the whole cluster per update in us, by process name (all rounds," \
+		"the 1.5 s start delay and background work included):"
+	for nodes in 1 3; do
+		list="one-writer node1x$writers"
+		[ "$nodes" -gt 1 ] && list+=" allx$writers samekey"
+		for scen in $list; do
+			local units
+			units=$(awk -v n="$nodes" -v s="$scen" -v secs="$secs" \
+				'$1 == n && $2 == s { u += $4 * secs } END { print u + 0 }' "$work/db")
+			printf '  %s node(s) %-11s%s\n' "$nodes" "$scen" \
+				"$(cpu_report "$nodes" "$scen" "$units")"
+		done
+	done
 	# what the replication over corosync costs: 3 nodes against 1
 	local s3 s1
 	for scen in one-writer "node1x$writers"; do
@@ -249,8 +306,6 @@ ref_start() {
 		{ tail -40 "$work/ref-up.log" >&2; die "Samba+CTDB cluster did not come up"; }
 }
 
-declare -A ip=() user=() pass=() sharedir=() clns=() initpids=()
-
 smb_setup() {
 	local k i
 	ip[ours]=$SMB3C_NET.1 ip[samba]=$SMB3C_NET.11
@@ -258,7 +313,6 @@ smb_setup() {
 	sharedir[ours]=$("$C" info SHARE_DIR) clns[ours]=$SMB3C_PREFIX-cl
 	user[samba]=tuser pass[samba]='tpass123!'
 	sharedir[samba]=$work/ctdb/shared/share clns[samba]=${SMB3C_PREFIX}r-cl
-	initpids[ours]=$(for i in 1 2 3; do "$C" pid "$i"; done | paste -sd' ')
 	initpids[samba]=$(for i in 1 2 3; do CTDB_REF_ROOT=$work/ctdb "$ref" pid "$i"; done | paste -sd' ')
 	for k in ours samba; do
 		for i in bench.dat file_1 file_2 file_3; do
@@ -268,27 +322,15 @@ smb_setup() {
 	done
 }
 
-# cluster_ticks SLOT -> "ticks processes": CPU clock ticks of every process
-# of the cluster's three nodes (their PID namespaces), the live ones and,
-# through their parents' cutime/cstime, those already reaped
-cluster_ticks() {
-	local nss
-	nss=$(ps -o pidns= -p "$(echo "${initpids[$1]}" | tr ' ' ,)" | tr -d ' ' | paste -sd' ')
-	ps -e -o pidns=,pid= | awk -v l="$nss" '
-		BEGIN { n = split(l, a, " "); for (i = 1; i <= n; i++) s[a[i]] = 1 }
-		($1 in s) { print "/proc/" $2 "/stat" }' | xargs cat 2>/dev/null |
-		awk '{ sub(/^[0-9]+ \(.*\) /, "") } { t += $12 + $13 + $14 + $15; n++ }
-			END { printf "%d %d\n", t, n }'
-}
-
 # smb_run SLOT SCENARIO ROUND -> result="pairs/s cpu_us_per_pair"
 smb_run() {
 	local slot=$1 kind=${2%%:*} place qd=${2##*:} r=$3 k path pids=() outs=() \
-		res=() one bad=0 cpu0 n0 cpu1 n1 i rc
+		res=() one bad=0 n0 cpu1 n1 i rc
 	place=${2#*:}
 	place=${place%%:*}
 	check_budget
-	read -r cpu0 n0 < <(cluster_ticks "$slot")
+	cluster_cpu "$slot" >"$work/cpu0"
+	n0=$(awk '$1 == "#procs" { print $2 }' "$work/cpu0")
 	for k in 1 2 3; do
 		path=bench.dat
 		[ "$kind" = distinct ] && path=file_$k
@@ -312,11 +354,13 @@ smb_run() {
 	# the servers' connection processes exit after the client: wait until
 	# they are reaped, so that their CPU time is in their parents' cutime
 	for i in $(seq 1 50); do
-		read -r cpu1 n1 < <(cluster_ticks "$slot")
+		cluster_cpu "$slot" >"$work/cpu1"
+		n1=$(awk '$1 == "#procs" { print $2 }' "$work/cpu1")
 		[ "$n1" -le "$n0" ] && break
 		sleep 0.1
 	done
-	result=$(printf '%s\n' "${res[@]}" | awk -v c=$((cpu1 - cpu0)) \
+	cpu1=$(cpu_delta "$work/cpu0" "$work/cpu1" "$slot/$2")
+	result=$(printf '%s\n' "${res[@]}" | awk -v c="$cpu1" \
 		-v hz="$clk_tck" -v secs="$secs" '
 		{ n += $1 }
 		END { printf "%d %.0f\n", n, c / hz * 1e6 / (n * secs) }')
@@ -372,6 +416,16 @@ smb_part() {
 			"$work/smb" | oc_median %.2f)
 		printf '%-20s %8s %8s %6s %6s | %9s %9s %6s\n' "$s" "$sm" "$om" \
 			"$(ratio "$om" "$sm")" "$rr" "$sc" "$oc" "$(ratio "$oc" "$sc")"
+	done
+	echo "CPU per pair in us by process name (all rounds; a connection process" \
+		"counts under smbd, an event script under its daemon):"
+	for s in $scenarios; do
+		for slot in ours samba; do
+			local units
+			units=$(awk -v s="$s" -v k="$slot" -v secs="$secs" \
+				'$2 == s && $3 == k { u += $4 * secs } END { print u + 0 }' "$work/smb")
+			printf '  %-20s %-5s%s\n' "$s" "$slot" "$(cpu_report "$slot" "$s" "$units")"
+		done
 	done
 }
 
