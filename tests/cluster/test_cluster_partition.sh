@@ -18,6 +18,11 @@
 #               {1, 3} is a majority where nobody is in sync; node 1
 #               applied more updates and is chosen: node 3 gets node 1's
 #               newest values (dumps equal); start 2: all three equal
+#   majority restarted
+#               cut 3 again, nodes 1 and 2 crash and restart: {1, 2} has
+#               nobody in sync and starts empty (as a cluster restart);
+#               node 1 writes; heal 3: node 3 drops its older copy (the
+#               records the new majority lacks) and the dumps are equal
 #
 # Needs clusterd and cldb_tool built in $SMB3_BUILD (else exit 77).
 # Bounded (SMB3C_TEST_LIMIT, default 150 s), always cleans up (lib.sh).
@@ -151,3 +156,21 @@ poll 5 same_dumps 1 2 3 >/dev/null || fail "dumps differ after node 2 came back:
 incr_together 10 2 3
 counter_everywhere 177 1 2 3
 ok "node 2 restarted: in sync after ${t}s, dumps of the 3 nodes identical, increments from 2 and 3 exact (177)"
+
+# --- a majority that restarted starts empty; the cut node's copy yields ---
+"$C" kill 3 --hard >/dev/null || fail "kill 3 --hard (third time)"
+poll 20 quorum_is 3 False >/dev/null || fail "node 3 cut off a third time still quorate"
+"$C" kill 1 >/dev/null || fail "kill 1"
+"$C" kill 2 >/dev/null || fail "kill 2 (again)"
+"$C" start 1 >/dev/null 2>&1 || fail "start 1"
+"$C" start 2 >/dev/null 2>&1 || fail "start 2 (again)"
+# nodes 1 and 2 restarted: nobody holds the volatile databases any more,
+# {1, 2} is a majority without a member in sync: empty, like a restart
+t=$(poll 40 is 1 counter none) || fail "nodes 1 and 2 restarted: counter '$(tool 1 get counter 2>&1)' on node 1"
+tool 1 set f 6 >/dev/null || fail "set f on node 1 after the restart"
+"$C" start 3 >/dev/null 2>&1 || fail "heal 3 (third time)"
+t=$(poll 40 is 3 f 6) || fail "node 3 healed into the restarted majority: f is '$(tool 3 get f 2>&1)'"
+is 3 counter none && is 3 a none ||
+	fail "node 3 kept records the new majority does not have: counter $(tool 3 get counter) a $(tool 3 get a)"
+poll 5 same_dumps 1 2 3 >/dev/null || fail "dumps differ after node 3 healed into the restarted majority: $(diff <(dump 1) <(dump 3) | head -5)"
+ok "nodes 1 and 2 restarted while 3 was cut off: they start empty; node 3 heals into them and drops its older copy (f 6, no counter, no a) after ${t}s, dumps identical"
