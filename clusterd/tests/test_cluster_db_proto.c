@@ -1,7 +1,8 @@
 /*
  * Unit tests: the encodings of replicated databases
  * (dbwrap/dbwrap_cluster_proto.h): round trips, every truncation, a
- * trailing byte, bad names, ops and sizes, corrupt stored values.
+ * trailing byte, bad names, ops and sizes, corrupt stored values; the
+ * persistent ops, TXN with its limits, SYNC_DATA v2.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -305,6 +306,191 @@ static void test_sync_state(void **state)
 	talloc_free(mem);
 }
 
+/* Persistent databases: the ops of the client socket and of UPDATE. */
+static void test_persistent_ops(void **state)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct cldb_request r = {.op = CLDB_OP_ATTACH_PERSISTENT, .db = "p"};
+	struct cldb_request got;
+	struct cldb_update u = {.nodeid = 1, .reqid = 2};
+	struct cldb_update ugot;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	assert_true(NT_STATUS_IS_OK(cldb_request_push(mem, &r, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(cldb_request_pull(
+		mem, buf + CLDB_FRAME_HDR, len - CLDB_FRAME_HDR, &got)));
+	assert_int_equal(got.op, CLDB_OP_ATTACH_PERSISTENT);
+	/* an attach has no key */
+	r.key = db_data_string("k");
+	assert_false(NT_STATUS_IS_OK(cldb_request_push(mem, &r, &buf, &len)));
+	/* COMMIT: a value (the TXN), no key */
+	r.op = CLDB_OP_COMMIT;
+	r.value = db_data_string("txn");
+	assert_false(NT_STATUS_IS_OK(cldb_request_push(mem, &r, &buf, &len)));
+	r.key = db_data_make(NULL, 0);
+	r.seq = 9;
+	assert_true(NT_STATUS_IS_OK(cldb_request_push(mem, &r, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(cldb_request_pull(
+		mem, buf + CLDB_FRAME_HDR, len - CLDB_FRAME_HDR, &got)));
+	assert_int_equal(got.op, CLDB_OP_COMMIT);
+	assert_int_equal(got.seq, 9);
+	r.value = db_data_make(NULL, 0);
+	assert_false(NT_STATUS_IS_OK(cldb_request_push(mem, &r, &buf, &len)));
+	/* the reserved database-seq key cannot be stored by a client */
+	r.op = CLDB_OP_STORE;
+	r.key = db_data_make(CLDB_DBSEQ_KEY, CLDB_DBSEQ_KEY_LEN);
+	assert_true(cldb_key_reserved(r.key));
+	assert_false(NT_STATUS_IS_OK(cldb_request_push(mem, &r, &buf, &len)));
+	r.op = CLDB_OP_DELETE;
+	assert_false(NT_STATUS_IS_OK(cldb_request_push(mem, &r, &buf, &len)));
+	/* COMMIT travels as UPDATE, an attach never does */
+	u.req.op = CLDB_OP_COMMIT;
+	u.req.db = "p";
+	u.req.seq = 4;
+	u.req.value = db_data_string("txn");
+	assert_true(NT_STATUS_IS_OK(cldb_update_push(mem, &u, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(cldb_update_pull(mem, buf, len, &ugot)));
+	assert_int_equal(ugot.req.op, CLDB_OP_COMMIT);
+	assert_int_equal(ugot.req.seq, 4);
+	u.req.op = CLDB_OP_ATTACH_PERSISTENT;
+	u.req.value = db_data_make(NULL, 0);
+	assert_false(NT_STATUS_IS_OK(cldb_update_push(mem, &u, &buf, &len)));
+	talloc_free(mem);
+}
+
+/* TXN: a transaction's changes. */
+static void test_txn(void **state)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct cldb_txn_rec recs[3] = {
+		{.op = CLDB_OP_STORE,
+		 .key = db_data_string("a"),
+		 .value = db_data_string("1")},
+		{.op = CLDB_OP_DELETE, .key = db_data_string("bb")},
+		{.op = CLDB_OP_STORE, .key = db_data_string("c")},
+	};
+	struct cldb_txn t = {.num_recs = 3, .recs = recs};
+	struct cldb_txn got;
+	struct cldb_txn_rec *many;
+	uint8_t *buf = NULL, *buf2 = NULL;
+	size_t len = 0, len2 = 0;
+
+	assert_true(NT_STATUS_IS_OK(cldb_txn_push(mem, &t, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(cldb_txn_pull(mem, buf, len, &got)));
+	assert_int_equal(got.num_recs, 3);
+	assert_int_equal(got.recs[0].op, CLDB_OP_STORE);
+	assert_memory_equal(got.recs[0].value.dptr, "1", 1);
+	assert_int_equal(got.recs[1].op, CLDB_OP_DELETE);
+	assert_memory_equal(got.recs[1].key.dptr, "bb", 2);
+	assert_int_equal(got.recs[2].value.dsize, 0); /* an empty value */
+	assert_true(NT_STATUS_IS_OK(cldb_txn_push(mem, &got, &buf2, &len2)));
+	assert_int_equal(len2, len);
+	assert_memory_equal(buf2, buf, len);
+	for (size_t l = 0; l < len; l++) {
+		assert_false(NT_STATUS_IS_OK(cldb_txn_pull(mem, buf, l, &got)));
+	}
+	buf = talloc_realloc(mem, buf, uint8_t, len + 1);
+	assert_non_null(buf);
+	buf[len] = 0;
+	assert_false(NT_STATUS_IS_OK(cldb_txn_pull(mem, buf, len + 1, &got)));
+	/* a count larger than the bytes present (after the 4-byte header) */
+	assert_true(NT_STATUS_IS_OK(cldb_txn_push(mem, &t, &buf, &len)));
+	buf[4] = 0xff;
+	buf[5] = 0xff;
+	assert_false(NT_STATUS_IS_OK(cldb_txn_pull(mem, buf, len, &got)));
+	/* hostile changes, refused by push and, hand-made, by pull */
+	recs[1].value = db_data_string("x"); /* a DELETE with a value */
+	assert_false(NT_STATUS_IS_OK(cldb_txn_push(mem, &t, &buf, &len)));
+	recs[1].value = db_data_make(NULL, 0);
+	recs[1].op = 7;
+	assert_false(NT_STATUS_IS_OK(cldb_txn_push(mem, &t, &buf, &len)));
+	recs[1].op = CLDB_OP_DELETE;
+	recs[1].key = db_data_make(CLDB_DBSEQ_KEY, CLDB_DBSEQ_KEY_LEN);
+	assert_false(NT_STATUS_IS_OK(cldb_txn_push(mem, &t, &buf, &len)));
+	recs[1].key = db_data_make(NULL, 0);
+	assert_false(NT_STATUS_IS_OK(cldb_txn_push(mem, &t, &buf, &len)));
+	{
+		struct marshall_push *p =
+			marshall_push_init(mem, REC_CLUSTERD_DB_TXN, 1);
+		marshall_push_u32(p, 1);
+		marshall_push_u32(p, CLDB_OP_STORE);
+		marshall_push_blob(p, CLDB_DBSEQ_KEY, CLDB_DBSEQ_KEY_LEN);
+		marshall_push_blob(p, "v", 1);
+		assert_true(NT_STATUS_IS_OK(marshall_push_finish(p, &buf, &len)));
+		assert_false(
+			NT_STATUS_IS_OK(cldb_txn_pull(mem, buf, len, &got)));
+	}
+	/* limits: changes and bytes */
+	many = talloc_zero_array(mem, struct cldb_txn_rec,
+				 CLDB_TXN_MAX_RECS + 1);
+	assert_non_null(many);
+	for (uint32_t i = 0; i <= CLDB_TXN_MAX_RECS; i++) {
+		many[i].op = CLDB_OP_DELETE;
+		many[i].key = db_data_string("k");
+	}
+	t.recs = many;
+	t.num_recs = CLDB_TXN_MAX_RECS;
+	assert_true(NT_STATUS_IS_OK(cldb_txn_push(mem, &t, &buf, &len)));
+	t.num_recs = CLDB_TXN_MAX_RECS + 1;
+	assert_true(NT_STATUS_EQUAL(cldb_txn_push(mem, &t, &buf, &len),
+				    NT_STATUS_INSUFFICIENT_RESOURCES));
+	{
+		uint8_t *big = talloc_zero_size(mem, 600000);
+		assert_non_null(big);
+		many[0].op = many[1].op = CLDB_OP_STORE;
+		many[0].value = many[1].value = db_data_make(big, 600000);
+		t.num_recs = 2;
+		assert_true(NT_STATUS_EQUAL(cldb_txn_push(mem, &t, &buf, &len),
+					    NT_STATUS_INSUFFICIENT_RESOURCES));
+		t.num_recs = 1;
+		assert_true(NT_STATUS_IS_OK(cldb_txn_push(mem, &t, &buf, &len)));
+	}
+	talloc_free(mem);
+}
+
+/* SYNC_DATA v2 carries the persistent flag; v1 is still read. */
+static void test_sync_persistent(void **state)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct cldb_sync m = {.nodeid = 0, .pid = 0, .nonce = 8, .db = "p",
+			      .flags = CLDB_SYNC_PERSISTENT};
+	struct cldb_sync got;
+	struct marshall_push *p;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	assert_true(NT_STATUS_IS_OK(cldb_sync_push(
+		mem, REC_CLUSTERD_DB_SYNC_DATA, &m, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(cldb_sync_pull(
+		mem, REC_CLUSTERD_DB_SYNC_DATA, buf, len, &got)));
+	assert_int_equal(got.flags, CLDB_SYNC_PERSISTENT);
+	/* unknown flags: refused both ways */
+	m.flags = 0x2;
+	assert_false(NT_STATUS_IS_OK(cldb_sync_push(
+		mem, REC_CLUSTERD_DB_SYNC_DATA, &m, &buf, &len)));
+	m.flags = CLDB_SYNC_PERSISTENT;
+	assert_true(NT_STATUS_IS_OK(cldb_sync_push(
+		mem, REC_CLUSTERD_DB_SYNC_DATA, &m, &buf, &len)));
+	/* header 4, nodeid 4, pid 4, nonce 8, string "p" (u32 2 + 2): 26 */
+	buf[26] = 0x2;
+	assert_false(NT_STATUS_IS_OK(cldb_sync_pull(
+		mem, REC_CLUSTERD_DB_SYNC_DATA, buf, len, &got)));
+	/* version 1 (no flags): volatile */
+	p = marshall_push_init(mem, REC_CLUSTERD_DB_SYNC_DATA, 1);
+	marshall_push_u32(p, 0);
+	marshall_push_u32(p, 0);
+	marshall_push_u64(p, 8);
+	marshall_push_string(p, "v");
+	marshall_push_u32(p, 0);
+	assert_true(NT_STATUS_IS_OK(marshall_push_finish(p, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(cldb_sync_pull(
+		mem, REC_CLUSTERD_DB_SYNC_DATA, buf, len, &got)));
+	assert_int_equal(got.flags, 0);
+	assert_string_equal(got.db, "v");
+	talloc_free(mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +502,9 @@ int main(void)
 		cmocka_unit_test(test_value),
 		cmocka_unit_test(test_sync),
 		cmocka_unit_test(test_sync_state),
+		cmocka_unit_test(test_persistent_ops),
+		cmocka_unit_test(test_txn),
+		cmocka_unit_test(test_sync_persistent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
