@@ -302,7 +302,8 @@ run_cluster() {
 		return 0
 	fi
 	local t rc p=0 f=0
-	for t in test_cluster_membership test_cluster_failover test_cluster_db; do
+	for t in test_cluster_membership test_cluster_failover test_cluster_db \
+		test_cluster_files; do
 		if [ "$(time_for 240)" -lt 60 ]; then
 			say "cluster: no time left for $t"
 			f=$((f + 1))
