@@ -13,6 +13,7 @@
 #include <tdb.h>
 #include <unistd.h>
 
+#include "dbwrap/dbwrap.h"
 #include "lib/crypto/nt_hash.h"
 #include "lib/userdb/userdb.h"
 #include "lib/userdb/userdb_record.h"
@@ -278,12 +279,84 @@ static void test_check_name(void **state)
 	assert_non_null(userdb_check_name(" lead"));
 }
 
+/*
+ * The same operations on a dbwrap database (userdb_open_db, what a
+ * cluster uses through the replicated backend): here a persistent local
+ * tdb, so every change is dbwrap's one-record transaction.
+ */
+static void test_dbwrap_backed(void **state)
+{
+	TALLOC_CTX *ctx = talloc_new(NULL);
+	char *path = db_path(ctx, "dbwrap.tdb");
+	struct db_context *ddb;
+	struct userdb *db = NULL;
+	struct userdb_entry *e = NULL;
+	struct userdb_entry **list = NULL;
+	uint8_t other[16];
+	size_t n = 0;
+	NTSTATUS status;
+
+	ddb = db_open_tdb(ctx, NULL, path, 0, DBWRAP_FLAG_PERSISTENT);
+	assert_non_null(ddb);
+	assert_true(NT_STATUS_IS_OK(userdb_open_db(ctx, ddb, &db)));
+	assert_true(talloc_parent(ddb) == db); /* taken over */
+
+	status = userdb_get(db, ctx, "alice", &e);
+	assert_true(NT_STATUS_EQUAL(status, NT_STATUS_NO_SUCH_USER));
+	assert_true(NT_STATUS_IS_OK(
+		userdb_add(db, "Alice", "alice", password_nt_hash)));
+	status = userdb_add(db, "ALICE", "root", password_nt_hash);
+	assert_true(NT_STATUS_EQUAL(status, NT_STATUS_USER_EXISTS));
+	assert_true(NT_STATUS_IS_OK(
+		userdb_add(db, "bob", "nobody", password_nt_hash)));
+
+	assert_true(NT_STATUS_IS_OK(userdb_get(db, ctx, "aLiCe", &e)));
+	assert_string_equal(e->account, "Alice");
+	assert_string_equal(e->unix_user, "alice");
+	assert_memory_equal(e->nt_hash, password_nt_hash, 16);
+	assert_false(e->disabled);
+
+	assert_true(NT_STATUS_IS_OK(userdb_set_disabled(db, "bob", true)));
+	memset(other, 0x5a, sizeof(other));
+	assert_true(NT_STATUS_IS_OK(userdb_set_nt_hash(db, "ALICE", other)));
+	assert_true(NT_STATUS_IS_OK(userdb_get(db, ctx, "alice", &e)));
+	assert_memory_equal(e->nt_hash, other, 16);
+	assert_true(NT_STATUS_IS_OK(userdb_get(db, ctx, "bob", &e)));
+	assert_true(e->disabled);
+	status = userdb_set_disabled(db, "carol", true);
+	assert_true(NT_STATUS_EQUAL(status, NT_STATUS_NO_SUCH_USER));
+
+	assert_true(NT_STATUS_IS_OK(userdb_list(db, ctx, &list, &n)));
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0]->account, "Alice");
+	assert_string_equal(list[1]->account, "bob");
+
+	assert_true(NT_STATUS_IS_OK(userdb_delete(db, "Bob")));
+	status = userdb_delete(db, "bob");
+	assert_true(NT_STATUS_EQUAL(status, NT_STATUS_NO_SUCH_USER));
+	assert_true(NT_STATUS_IS_OK(userdb_list(db, ctx, &list, &n)));
+	assert_int_equal(n, 1);
+
+	/* the records are those of the tdb format: reopened, still there */
+	talloc_free(db);
+	ddb = db_open_tdb(ctx, NULL, path, 0, DBWRAP_FLAG_PERSISTENT);
+	assert_non_null(ddb);
+	assert_true(NT_STATUS_IS_OK(userdb_open_db(ctx, ddb, &db)));
+	assert_true(NT_STATUS_IS_OK(userdb_get(db, ctx, "alice", &e)));
+	assert_memory_equal(e->nt_hash, other, 16);
+	talloc_free(db);
+	unlink(path);
+	unlink(talloc_asprintf(ctx, "%s.watch", path)); /* dbwrap's side db */
+	talloc_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nt_hash_vector),
 		cmocka_unit_test(test_open_create_modes),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_dbwrap_backed),
 		cmocka_unit_test(test_record_encoding),
 		cmocka_unit_test(test_unknown_version_in_db),
 		cmocka_unit_test(test_check_name),
