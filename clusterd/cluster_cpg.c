@@ -148,6 +148,7 @@ static void cpg_deliver(cpg_handle_t handle, const struct cpg_name *group,
 	case REC_CLUSTERD_DB_SYNC_DATA:
 	case REC_CLUSTERD_DB_SYNC_DONE:
 		cluster_db_deliver(c->cd, nodeid, pid, msg, len);
+		cluster_msgfwd_release(c->cd);
 		return;
 	case REC_CLUSTERD_MSG:
 		cluster_msgfwd_deliver(c->cd, nodeid, pid, msg, len);
@@ -217,6 +218,7 @@ static void cpg_confchg(cpg_handle_t handle, const struct cpg_name *group,
 			jm[i].pid = joined[i].pid;
 		}
 		cluster_db_confchg(cd, m, n_members, jm, nj);
+		cluster_msgfwd_release(cd);
 	}
 	status = cluster_state_make_hello(cd->st, cd,
 					  cd->want_healthy && !cd->take_failed,

@@ -28,11 +28,13 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clusterd/cluster_msgfwd_proto.h"
 #include "clusterd/clusterd.h"
 #include "lib/util/debug.h"
+#include "lib/util/dlinklist.h"
 #include "messaging/messaging.h"
 
 /* Forwarded messages waiting for corosync (CPG flow control).  Beyond
@@ -42,8 +44,38 @@
 #define FWD_MAX_BACKLOG_MSGS 1024
 #define FWD_MAX_BACKLOG_BYTES (32u * 1024 * 1024)
 
+/*
+ * While this node's replicas are not in sync (waiting for a snapshot,
+ * or out of sync after losing the majority), cluster_db.c holds back the
+ * UPDATEs it receives and applies them when it is in sync again.  A
+ * message handed out meanwhile could overtake an UPDATE that was before
+ * it in the stream, so messages for local processes wait too, in order,
+ * and go out once the replicas are in sync.  Bounded like the backlog;
+ * a message held longer than FWD_HOLD_MAX_S is dropped when released
+ * (any waiting sender gave up long ago: database requests time out
+ * after 10 s).
+ */
+#define FWD_MAX_HELD_MSGS 1024
+#define FWD_MAX_HELD_BYTES (32u * 1024 * 1024)
+#define FWD_HOLD_MAX_S 10
+
+struct cluster_msgfwd;
+
+struct held_msg {
+	struct held_msg *prev, *next;
+	struct cluster_msgfwd *f;
+	struct server_id src, dst;
+	uint32_t msg_type;
+	uint8_t *data;
+	size_t len;
+	time_t since;
+};
+
 struct cluster_msgfwd {
 	struct clusterd *cd;
+	struct held_msg *held; /* oldest first */
+	size_t num_held;
+	size_t held_bytes;
 	char *view_path;
 	char *view_tmp;
 	uint64_t view_seq;
@@ -230,6 +262,72 @@ static void msgfwd_request(struct messaging_context *msg, void *private_data,
 	f->forwarded++;
 }
 
+static void msgfwd_hand_on(struct cluster_msgfwd *f,
+			   const struct server_id *src,
+			   const struct server_id *dst, uint32_t msg_type,
+			   const uint8_t *data, size_t len)
+{
+	NTSTATUS status = messaging_send_as(f->cd->msg, *src, *dst, msg_type,
+					    data, len);
+
+	if (!NT_STATUS_IS_OK(status)) {
+		/* The target process is gone: as a local send to a dead
+		 * process, the message is lost; nobody waits for it. */
+		DBG_INFO("message %u from %u:%u to pid %u: %s\n",
+			 (unsigned)msg_type, (unsigned)src->node,
+			 (unsigned)src->pid, (unsigned)dst->pid,
+			 nt_errstr(status));
+		f->dropped++;
+		return;
+	}
+	f->delivered++;
+}
+
+static int held_msg_destructor(struct held_msg *h);
+
+static void msgfwd_hold(struct cluster_msgfwd *f, const struct clmsgfwd *m)
+{
+	struct held_msg *h;
+
+	while (f->held != NULL &&
+	       (f->num_held >= FWD_MAX_HELD_MSGS ||
+		f->held_bytes + m->len > FWD_MAX_HELD_BYTES)) {
+		DBG_WARNING("%zu messages held while out of sync: dropping "
+			    "the oldest\n", f->num_held);
+		f->dropped++;
+		talloc_free(f->held);
+	}
+	h = talloc_zero(f, struct held_msg);
+	if (h == NULL ||
+	    (m->len > 0 &&
+	     (h->data = talloc_memdup(h, m->data, m->len)) == NULL)) {
+		DBG_ERR("no memory to hold a message\n");
+		talloc_free(h);
+		f->dropped++;
+		return;
+	}
+	h->f = f;
+	h->src = m->src;
+	h->dst = m->dst;
+	h->msg_type = m->msg_type;
+	h->len = m->len;
+	h->since = time(NULL);
+	DLIST_ADD_END(f->held, h);
+	f->num_held++;
+	f->held_bytes += h->len;
+	talloc_set_destructor(h, held_msg_destructor);
+}
+
+static int held_msg_destructor(struct held_msg *h)
+{
+	struct cluster_msgfwd *f = h->f;
+
+	DLIST_REMOVE(f->held, h);
+	f->num_held--;
+	f->held_bytes -= h->len;
+	return 0;
+}
+
 void cluster_msgfwd_deliver(struct clusterd *cd, uint32_t nodeid,
 			    uint32_t pid, const uint8_t *buf, size_t len)
 {
@@ -263,19 +361,36 @@ void cluster_msgfwd_deliver(struct clusterd *cd, uint32_t nodeid,
 		f->dropped++;
 		return;
 	}
-	status = messaging_send_as(cd->msg, m.src, m.dst, m.msg_type, m.data,
-				   m.len);
-	if (!NT_STATUS_IS_OK(status)) {
-		/* The target process is gone: as a local send to a dead
-		 * process, the message is lost; nobody waits for it. */
-		DBG_INFO("message %u from %u:%u to pid %u: %s\n",
-			 (unsigned)m.msg_type, (unsigned)m.src.node,
-			 (unsigned)m.src.pid, (unsigned)m.dst.pid,
-			 nt_errstr(status));
-		f->dropped++;
+	if (f->held != NULL || !cluster_db_in_sync(cd)) {
+		msgfwd_hold(f, &m);
 		return;
 	}
-	f->delivered++;
+	msgfwd_hand_on(f, &m.src, &m.dst, m.msg_type, m.data, m.len);
+}
+
+void cluster_msgfwd_release(struct clusterd *cd)
+{
+	struct cluster_msgfwd *f = cd->msgfwd;
+	time_t now = time(NULL);
+
+	if (f == NULL || f->held == NULL || !cluster_db_in_sync(cd)) {
+		return;
+	}
+	DBG_NOTICE("in sync: handing on %zu held messages\n", f->num_held);
+	while (f->held != NULL) {
+		struct held_msg *h = f->held;
+
+		if (now - h->since > FWD_HOLD_MAX_S) {
+			DBG_INFO("message %u for pid %u held %lld s: dropped\n",
+				 (unsigned)h->msg_type, (unsigned)h->dst.pid,
+				 (long long)(now - h->since));
+			f->dropped++;
+		} else {
+			msgfwd_hand_on(f, &h->src, &h->dst, h->msg_type,
+				       h->data, h->len);
+		}
+		talloc_free(h); /* destructor unlinks and counts */
+	}
 }
 
 NTSTATUS cluster_msgfwd_start(struct clusterd *cd)

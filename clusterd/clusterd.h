@@ -90,6 +90,9 @@ void cluster_msgfwd_confchg(struct clusterd *cd);
 /* A REC_CLUSTERD_MSG delivered by CPG from (nodeid, pid). */
 void cluster_msgfwd_deliver(struct clusterd *cd, uint32_t nodeid,
 			    uint32_t pid, const uint8_t *buf, size_t len);
+/* After every CPG event: hand on the messages held while this node's
+ * replicas were out of sync, once they are in sync again. */
+void cluster_msgfwd_release(struct clusterd *cd);
 
 /* --- cluster_quorum.c --- */
 NTSTATUS clusterd_quorum_start(struct clusterd *cd);

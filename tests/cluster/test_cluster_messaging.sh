@@ -25,6 +25,9 @@
 #   dead process on a live node: the send is accepted, no answer, nothing
 #              breaks; clusterd of nodes 1 and 3 still run
 #   start 2:   a new process on node 2 answers again
+#   held:      node 3's clusterd restarted while node 1's (which would send
+#              the snapshot) is stopped: a ping from node 2 is held (no
+#              answer for 1.5 s) and answered once node 3 is in sync
 #   clusterd of node 3 killed: node 3 left the view, its process counts
 #              dead on node 1; node 3's own sender gets
 #              CONNECTION_DISCONNECTED (no local clusterd)
@@ -161,9 +164,32 @@ D2=$DEST
 r=$(tool 1 ping "$D2" 10 100 5000) || fail "ping after start 2: $r"
 ok "node 2 back, a new process answers: $r"
 
-# --- clusterd of node 3 goes away ------------------------------------------------------
+# --- messages wait while the target's replicas are out of sync ---------------
+# node 3's clusterd restarts and waits for its snapshot, which node 1 (the
+# lowest member in sync) would send: node 1's clusterd is stopped for a
+# while.  A ping from node 2 meanwhile must wait, then arrive.
 serve 3
 D3=$DEST
+"$C" kill 3 --only clusterd >/dev/null || fail "kill 3 --only clusterd"
+poll 15 is_dead 1 "$D3" >/dev/null || fail "node 3 did not leave"
+cd1=$(cat "$R/node1/run/clusterd.pid")
+"$C" exec 1 kill -STOP "$cd1" || fail "cannot stop node 1's clusterd"
+trap '"$C" exec 1 kill -CONT "$cd1" 2>/dev/null' EXIT
+"$C" start 3 >/dev/null 2>&1 || fail "start 3 (clusterd)"
+poll 10 is_alive 2 "$D3" >/dev/null || fail "node 3 did not join again"
+tool 2 ping "$D3" 3 100 15000 >"$R/held.out" 2>&1 &
+hp=$!
+sleep 1.5
+[ -s "$R/held.out" ] && fail "answered while node 3 was out of sync: $(cat "$R/held.out")"
+st=$("$C" ctl 3 status 2>&1)
+echo "$st" | grep -q "not in sync" || echo "note: node 3 status: $(echo "$st" | grep -i sync)"
+t0=$EPOCHREALTIME
+"$C" exec 1 kill -CONT "$cd1"
+trap - EXIT
+wait $hp || fail "held pings: $(cat "$R/held.out")"
+ok "node 3 out of sync (waiting for node 1's snapshot): pings held, answered $(since "$t0") s after node 1 went on: $(cat "$R/held.out")"
+
+# --- clusterd of node 3 goes away ------------------------------------------------------
 "$C" kill 3 --only clusterd >/dev/null || fail "kill 3 --only clusterd"
 t=$(poll 15 is_dead 1 "$D3") || fail "node 1 still counts $D3 alive"
 ok "clusterd of node 3 killed: its process counts dead on node 1 after $t s"
