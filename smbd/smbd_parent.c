@@ -303,10 +303,11 @@ static void smbd_parent_sweep(struct smbd_parent *parent, const char *why)
 			       parent);
 	c = brl_cleanup(parent->brlocks, smbd_parent_owner_gone, parent);
 	if (a + b + c > 0) {
-		DBG_NOTICE("sweep (%s): removed %d records, %d share-mode "
-			   "entries and %d byte-range locks of processes of "
-			   "node %u that are gone\n",
-			   why, a, b, c, (unsigned)parent->node);
+		/* something was left behind abnormally: worth a warning */
+		DBG_WARNING("sweep (%s): removed %d records, %d share-mode "
+			    "entries and %d byte-range locks of processes of "
+			    "node %u that are gone\n",
+			    why, a, b, c, (unsigned)parent->node);
 	}
 }
 
