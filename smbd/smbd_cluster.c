@@ -271,8 +271,8 @@ bool smbd_db_retry(NTSTATUS status, unsigned *attempt, const char *what)
 		return false;
 	}
 	(*attempt)++;
-	DBG_DEBUG("%s: changed on another node meanwhile, again (%u)\n",
-		  what, *attempt);
+	DBG_INFO("%s: changed on another node meanwhile, again (%u)\n",
+		 what, *attempt);
 	return true;
 }
 
