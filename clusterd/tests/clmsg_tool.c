@@ -19,6 +19,10 @@
  *       With "before" the message is sent before the store: then some
  *       receivers must see the previous value (exit 0 if at least one
  *       did), which shows the check can fail.
+ *   clmsg_tool SOCK MSGDIR forge DEST
+ *       a forward request whose datagram sender differs from the source
+ *       it claims must not be carried (no answer), an honest one must
+ *       (the control)
  *
  * DEST is NODE:PID:UNIQUE (decimal).  Exit 0 success, 1 check failed,
  * 2 usage/set-up, 3 the send itself failed (status printed).
@@ -33,6 +37,7 @@
 #include <unistd.h>
 
 #include "clusterd/cluster_client.h"
+#include "clusterd/cluster_msgfwd_proto.h"
 #include "dbwrap/dbwrap_cluster.h"
 #include "lib/util/debug.h"
 #include "messaging/messaging.h"
@@ -390,6 +395,68 @@ static int order(struct tool *t, struct server_id dst, const char *dbname,
 	return before ? (stale > 0 ? 0 : 1) : (stale == 0 ? 0 : 1);
 }
 
+/* ---- forge -------------------------------------------------------------- */
+
+/*
+ * Hand the local clusterd a forward request directly, once with a
+ * datagram whose sender is not the source the record claims (clusterd
+ * must drop it: the receiver would otherwise answer us), then an honest
+ * one (it must arrive: the control).
+ */
+static int forge(struct tool *t, struct server_id dst, const char *view_path)
+{
+	struct server_id me = messaging_server_id(t->msg);
+	struct server_id fake = me;
+	uint8_t raw[CLUSTER_VIEW_MAX_FILE];
+	struct clview v;
+	struct clmsgfwd m = {
+		.src = me,
+		.dst = dst,
+		.msg_type = MSG_PING,
+		.data = (const uint8_t *)"forged",
+		.len = 6,
+	};
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	FILE *fp = fopen(view_path, "r");
+	size_t got = fp != NULL ? fread(raw, 1, sizeof(raw), fp) : 0;
+	NTSTATUS status;
+
+	if (fp != NULL) {
+		fclose(fp);
+	}
+	if (!NT_STATUS_IS_OK(clview_pull(raw, got, &v)) ||
+	    !NT_STATUS_IS_OK(clmsgfwd_push(t->mem, &m, &buf, &len)) ||
+	    !NT_STATUS_IS_OK(messaging_register(t->msg, t, MSG_PONG,
+						got_pong))) {
+		fprintf(stderr, "forge: cannot set up\n");
+		return 2;
+	}
+	t->count = 1;
+	t->size = 6;
+	fake.unique ^= 1; /* another process's id, same pid */
+	status = messaging_send_as(t->msg, fake, v.clusterd,
+				   MSG_CLUSTERD_FORWARD, buf, len);
+	if (!NT_STATUS_IS_OK(status)) {
+		printf("forge: send: %s\n", nt_errstr(status));
+		return 3;
+	}
+	if (run_until(t, &t->all_in, 1500)) {
+		printf("forge: a forward request with a forged sender was "
+		       "carried\n");
+		return 1;
+	}
+	status = messaging_send(t->msg, v.clusterd, MSG_CLUSTERD_FORWARD,
+				buf, len, NULL, 0);
+	if (!NT_STATUS_IS_OK(status) || !run_until(t, &t->all_in, 5000)) {
+		printf("forge: the honest request was not answered (%s)\n",
+		       nt_errstr(status));
+		return 1;
+	}
+	printf("forge: forged sender dropped, honest request answered\n");
+	return 0;
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 static int usage(void)
@@ -400,7 +467,8 @@ static int usage(void)
 		"TIMEOUT_MS\n"
 		"       clmsg_tool SOCK MSGDIR alive NODE:PID:UNIQUE\n"
 		"       clmsg_tool SOCK MSGDIR order NODE:PID:UNIQUE DB N "
-		"[before]\n");
+		"[before]\n"
+		"       clmsg_tool SOCK MSGDIR forge NODE:PID:UNIQUE\n");
 	return 2;
 }
 
@@ -461,6 +529,16 @@ int main(int argc, char **argv)
 		}
 		rc = order(&t, dst, argv[5],
 			   (uint32_t)strtoul(argv[6], NULL, 10), argc == 8);
+	} else if (strcmp(argv[3], "forge") == 0 && argc == 5) {
+		char *view = talloc_asprintf(
+			t.mem, "%.*s/%s",
+			slash != NULL ? (int)(slash - t.sock) : 1,
+			slash != NULL ? t.sock : ".", CLUSTER_VIEW_FILE);
+
+		if (view == NULL || !parse_dest(argv[4], &dst)) {
+			return usage();
+		}
+		rc = forge(&t, dst, view);
 	} else {
 		return usage();
 	}

@@ -12,6 +12,8 @@
 #   smbcontrol: "smbcontrol 2:PID ping" on node 1 gets the PONG from node 2
 #              (and, when the nodes' smbd run clustered, node 2's smbd
 #              parent answers too)
+#   forge:     a forward request handed to clusterd by another sender than
+#              the source it claims is not carried; an honest one is
 #   order:     200 times: node 1 stores a counter in a replicated database
 #              (acknowledged), then messages node 2, which reads its own
 #              replica: it sees the store every time; the control run
@@ -115,6 +117,10 @@ if grep -q 'clustering = yes' "$R/node2/smb.conf"; then
 else
 	echo "note: the nodes' smbd run without clustering: smbd not pinged"
 fi
+
+# --- a forward request must come from the source it claims ------------------
+r=$(tool 1 forge "$D2") || fail "$r"
+ok "$r"
 
 # --- ordering with the replicated databases ----------------------------------
 r=$(tool 1 order "$D2" test_msg 200) || fail "order: $r"
