@@ -157,7 +157,10 @@ NTSTATUS messaging_read_recv(struct tevent_req *req, TALLOC_CTX *mem_ctx,
 
 /*
  * Remote delivery hook for clusterd: called for a message whose dst.node
- * is not this node (fds refused before this is called).
+ * is not this node (fds refused before this is called).  A clustered
+ * process sets it, and the remote alive fn below, with
+ * cluster_messaging_attach() (clusterd/cluster_client.h).  Both survive
+ * messaging_reinit().
  */
 typedef NTSTATUS (*messaging_forward_fn)(void *private_data,
 					 struct server_id dst,
