@@ -299,6 +299,25 @@ static void test_client_alive(void **state)
 	assert_true(server_id_is_alive(f->msg, &n2));
 	assert_false(server_id_is_alive(f->msg, &n3));
 
+	/* cheap: smbd asks for every share-mode entry and lock owner */
+	{
+		struct timespec t0, t1;
+		const int calls = 200000;
+		uint64_t ns;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (int i = 0; i < calls; i++) {
+			assert_true(server_id_is_alive(f->msg, &n2));
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
+		     (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+		print_message("remote liveness: %llu ns per check\n",
+			      (unsigned long long)(ns / calls));
+		/* far below a socket round trip even on a loaded machine */
+		assert_true(ns / calls < 20000);
+	}
+
 	/* a corrupt file: unknown again */
 	{
 		FILE *fp = fopen(f->view, "w");
