@@ -207,6 +207,7 @@ static void msgfwd_request(struct messaging_context *msg, void *private_data,
 	struct clmsgfwd m;
 	uint8_t *buf = NULL;
 	size_t buflen = 0, backlog_bytes = 0, backlog;
+	TALLOC_CTX *frame = NULL;
 	NTSTATUS status;
 
 	for (size_t i = 0; i < num_fds; i++) {
@@ -249,10 +250,15 @@ static void msgfwd_request(struct messaging_context *msg, void *private_data,
 		f->dropped++;
 		return;
 	}
-	status = clmsgfwd_push(f, &m, &buf, &buflen);
+	/* on a temporary parent: clusterd_cpg_send() takes the buffer over
+	 * when it queues it, and leaves it to us when it fails */
+	frame = talloc_new(f);
+	status = frame != NULL ? clmsgfwd_push(frame, &m, &buf, &buflen)
+			       : NT_STATUS_NO_MEMORY;
 	if (NT_STATUS_IS_OK(status)) {
 		status = clusterd_cpg_send(cd, buf, buflen);
 	}
+	talloc_free(frame);
 	if (!NT_STATUS_IS_OK(status)) {
 		DBG_WARNING("cannot forward a message to node %u: %s\n",
 			    (unsigned)m.dst.node, nt_errstr(status));
