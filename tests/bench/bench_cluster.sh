@@ -85,6 +85,9 @@ done
 [ -x "$SMB3_BUILD/clusterd/clusterd" ] && [ -x "$TOOL" ] ||
 	die "$SMB3_BUILD has no clusterd/cldb_tool (tools/dev.sh build)"
 command -v corosync >/dev/null || die "corosync not installed (tools/dev.sh deps)"
+# never take down a cluster somebody else has up under these names
+ip netns list | grep -qE "^($SMB3C_PREFIX|${SMB3C_PREFIX}r)-" &&
+	die "namespaces $SMB3C_PREFIX-* or ${SMB3C_PREFIX}r-* exist: a cluster with this prefix is up (take it down, or set BENCH_PREFIX and BENCH_NET)"
 
 work=$(mktemp -d "/var/tmp/$SMB3C_PREFIX-bench.XXXXXX")
 chmod 755 "$work"
@@ -118,7 +121,7 @@ declare -A ip=() user=() pass=() sharedir=() clns=() initpids=()
 
 ours_start() { # N
 	local i
-	"$C" down >/dev/null 2>&1
+	[ $ours_up = 1 ] && "$C" down >/dev/null 2>&1
 	ours_up=1
 	"$C" up "$1" >"$work/up$1.log" 2>&1 ||
 		{ tail -40 "$work/up$1.log" >&2; die "cluster.sh up $1 failed"; }
