@@ -418,7 +418,9 @@ static void db_conn_request(struct db_conn *c)
 {
 	struct cluster_dbs *s = c->s;
 	struct clusterd *cd = s->cd;
-	TALLOC_CTX *frame = talloc_new(c);
+	/* Not on c: db_conn_respond() frees c when it cannot build the
+	 * answer, and every path frees frame after answering. */
+	TALLOC_CTX *frame = talloc_new(NULL);
 	struct cldb_request req;
 	struct cluster_db *d = NULL;
 	struct cldb_update u = {0};
