@@ -100,6 +100,7 @@ struct round_member {
 	uint32_t nodeid, pid;
 	bool have, synced;
 	uint64_t applied;
+	uint64_t persisted; /* the sum of its persistent database seqs */
 };
 
 /* One SYNC_DATA of the snapshot we take (m points into buf). */
@@ -594,6 +595,34 @@ static void db_accept(struct tevent_context *ev, struct tevent_fd *fde,
  * Whether they stay is decided by the first sync round (docs/cluster.md
  * "Persistent databases and transactions").
  */
+/*
+ * Our persistent position for a sync round (round_complete, newer()):
+ * every commit raised exactly one database seq by one, so the sum counts
+ * the transactions our persistent replicas hold.  A replica that cannot
+ * be read counts 0 (logged): it must not win.
+ */
+static uint64_t persisted_sum(struct cluster_dbs *s)
+{
+	uint64_t sum = 0;
+
+	for (struct cluster_db *d = s->dbs; d != NULL; d = d->next) {
+		uint64_t seq = 0;
+		NTSTATUS status;
+
+		if (!d->persistent) {
+			continue;
+		}
+		status = cluster_db_persist_dbseq(d->db, &seq);
+		if (!NT_STATUS_IS_OK(status)) {
+			DBG_ERR("persistent database %s: no seq: %s\n",
+				d->name, nt_errstr(status));
+			continue;
+		}
+		sum += seq;
+	}
+	return sum;
+}
+
 static NTSTATUS load_persistent(struct cluster_dbs *s)
 {
 	DIR *dir = opendir(s->pdir);
@@ -626,16 +655,6 @@ static NTSTATUS load_persistent(struct cluster_dbs *s)
 		if (NT_STATUS_IS_OK(status)) {
 			DBG_NOTICE("persistent database %s: seq %llu\n", name,
 				   (unsigned long long)seq);
-			/*
-			 * Our position for the sync round: when the whole
-			 * cluster starts, no member is in sync and the one
-			 * that applied the most is the source
-			 * (round_complete).  Every commit raised exactly one
-			 * database seq by one, so the sum counts the
-			 * transactions our persistent replicas hold: the
-			 * copy with the most of them wins.
-			 */
-			s->applied += seq;
 		}
 	}
 	closedir(dir);
@@ -887,6 +906,7 @@ void cluster_db_confchg(struct clusterd *cd, const struct clmsg_member *members,
 	m.view = s->view;
 	m.synced = s->synced;
 	m.applied = s->applied;
+	m.persisted = persisted_sum(s);
 	status = cldb_sync_state_push(s, &m, &buf, &len);
 	if (NT_STATUS_IS_OK(status)) {
 		status = clusterd_cpg_send(cd, buf, len);
@@ -1215,14 +1235,33 @@ static void apply_snapshot(struct cluster_dbs *s, uint32_t nodeid)
 }
 
 /*
+ * Which of two members not in sync holds the newer replicas.  First the
+ * persistent transactions they hold: the only position that survives a
+ * restart (a restarted clusterd has applied nothing yet, and its
+ * volatile replicas are empty), and along the one history it never goes
+ * back, so the member with more holds every commit the other has.  Only
+ * between equal persistent positions the updates applied decide (they
+ * count volatile changes too, which a member that stayed up but lost sync
+ * may have many of while missing commits the majority made later).
+ */
+static bool newer(const struct round_member *a, const struct round_member *b)
+{
+	if (a->persisted != b->persisted) {
+		return a->persisted > b->persisted;
+	}
+	return a->applied > b->applied;
+}
+
+/*
  * Every member's SYNC_STATE of this view is in: every member sees the
  * same ones here, at the same point of the stream, and decides alike.
  * The source is the lowest member in sync.  If no member is in sync and
- * the view holds a majority, the member that applied the most updates
- * is: every earlier majority view shared a node with this one, and the
- * member that stayed in sync longest holds the newest contents any of
- * them can offer (ties: lowest node id).  A minority without a member in
- * sync waits for the next view.
+ * the view holds a majority, the newest member is (newer(): the most
+ * persistent transactions, then the most updates applied): every earlier
+ * majority view shared a node with this one, and the member that stayed
+ * in sync longest holds the newest contents any of them can offer (ties:
+ * lowest node id).  A minority without a member in sync waits for the
+ * next view.
  */
 static void round_complete(struct cluster_dbs *s)
 {
@@ -1249,7 +1288,7 @@ static void round_complete(struct cluster_dbs *s)
 			return;
 		}
 		for (size_t i = 0; i < s->round_len; i++) {
-			if (src == NULL || s->round[i].applied > src->applied) {
+			if (src == NULL || newer(&s->round[i], src)) {
 				src = &s->round[i];
 			}
 		}
@@ -1309,6 +1348,7 @@ static void deliver_state(struct cluster_dbs *s, uint32_t nodeid,
 		r->have = true;
 		r->synced = m.synced;
 		r->applied = m.applied;
+		r->persisted = m.persisted;
 		if (--s->round_missing == 0) {
 			round_complete(s);
 		}

@@ -283,7 +283,7 @@ NTSTATUS cldb_sync_state_push(TALLOC_CTX *mem_ctx,
 {
 	struct marshall_push *p;
 
-	p = marshall_push_init(mem_ctx, REC_CLUSTERD_DB_SYNC_STATE, 1);
+	p = marshall_push_init(mem_ctx, REC_CLUSTERD_DB_SYNC_STATE, 2);
 	if (p == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
@@ -291,6 +291,7 @@ NTSTATUS cldb_sync_state_push(TALLOC_CTX *mem_ctx,
 	marshall_push_u64(p, m->view);
 	marshall_push_bool(p, m->synced);
 	marshall_push_u64(p, m->applied);
+	marshall_push_u64(p, m->persisted);
 	return marshall_push_finish(p, buf, len);
 }
 
@@ -302,12 +303,13 @@ NTSTATUS cldb_sync_state_pull(const uint8_t *buf, size_t len,
 
 	*m = (struct cldb_sync_state){0};
 	status = marshall_pull_init(&r, buf, len, REC_CLUSTERD_DB_SYNC_STATE,
-				    1);
+				    2);
 	NT_STATUS_NOT_OK_RETURN(status);
 	if (!marshall_pull_u32(&r, &m->nodeid) ||
 	    !marshall_pull_u64(&r, &m->view) ||
 	    !marshall_pull_bool(&r, &m->synced) ||
-	    !marshall_pull_u64(&r, &m->applied)) {
+	    !marshall_pull_u64(&r, &m->applied) ||
+	    (r.version >= 2 && !marshall_pull_u64(&r, &m->persisted))) {
 		return NT_STATUS_INVALID_NETWORK_RESPONSE;
 	}
 	return marshall_pull_finish(&r);

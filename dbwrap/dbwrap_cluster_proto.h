@@ -153,18 +153,21 @@ NTSTATUS cldb_value_pull(const uint8_t *buf, size_t len,
 			 struct cldb_value *v);
 
 /*
- * SYNC_STATE (REC_CLUSTERD_DB_SYNC_STATE v1, clusterd only, over CPG):
+ * SYNC_STATE (REC_CLUSTERD_DB_SYNC_STATE v2, clusterd only, over CPG):
  * every member multicasts one at every view change (docs/cluster.md
  * "Quorum loss and partitions"): {u32 nodeid, u64 view (a digest of the
  * member list it was sent for), bool synced, u64 applied (updates this
  * node applied in sync: a position in the one history of the majority
- * views)}.
+ * views), u64 persisted (v2: the sum of its persistent databases'
+ * seqs, the transactions they hold: a position that survives restarts;
+ * v1: 0)}.
  */
 struct cldb_sync_state {
 	uint32_t nodeid;
 	uint64_t view;
 	bool synced;
 	uint64_t applied;
+	uint64_t persisted;
 };
 
 NTSTATUS cldb_sync_state_push(TALLOC_CTX *mem_ctx,

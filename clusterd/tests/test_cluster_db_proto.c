@@ -279,7 +279,9 @@ static void test_sync_state(void **state)
 {
 	TALLOC_CTX *mem = talloc_new(NULL);
 	struct cldb_sync_state m = {.nodeid = 3, .view = 0x1122334455667788ULL,
-				    .synced = true, .applied = 42};
+				    .synced = true, .applied = 42,
+				    .persisted = 7};
+	struct marshall_push *p;
 	struct cldb_sync_state got;
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -290,6 +292,7 @@ static void test_sync_state(void **state)
 	assert_true(got.view == m.view);
 	assert_true(got.synced);
 	assert_int_equal(got.applied, 42);
+	assert_int_equal(got.persisted, 7);
 	for (size_t l = 0; l < len; l++) {
 		assert_false(NT_STATUS_IS_OK(cldb_sync_state_pull(buf, l, &got)));
 	}
@@ -303,6 +306,16 @@ static void test_sync_state(void **state)
 	assert_non_null(buf);
 	buf[len] = 0;
 	assert_false(NT_STATUS_IS_OK(cldb_sync_state_pull(buf, len + 1, &got)));
+	/* version 1 (no persisted): still read, as 0 */
+	p = marshall_push_init(mem, REC_CLUSTERD_DB_SYNC_STATE, 1);
+	marshall_push_u32(p, 3);
+	marshall_push_u64(p, 9);
+	marshall_push_bool(p, true);
+	marshall_push_u64(p, 42);
+	assert_true(NT_STATUS_IS_OK(marshall_push_finish(p, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(cldb_sync_state_pull(buf, len, &got)));
+	assert_int_equal(got.applied, 42);
+	assert_int_equal(got.persisted, 0);
 	talloc_free(mem);
 }
 

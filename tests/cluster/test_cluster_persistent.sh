@@ -27,6 +27,11 @@
 #                nodes 2 and 3: the copy with the most commits (node 2's)
 #                wins over node 1's lower id, every node serves the newest
 #                values and the replicas are identical
+#   cut + restart: 60 volatile updates; node 3 cut off (up, not in sync);
+#                node 1 commits;
+#                nodes 1 and 2 killed, node 1 restarted, node 3 healed
+#                into it: node 1's copy (more persistent transactions)
+#                wins over node 3's (more updates applied)
 #   users:       with clustering = yes, "smbuser add" on node 1 (once)
 #                makes a new user valid on node 3: smbclient logs on
 #                through node 3's address (skipped without smbclient)
@@ -161,6 +166,33 @@ ok "whole cluster restarted (node 1 first, with the older copy): the copy with t
 pt 1 move a b 1 >/dev/null || fail "commit after the whole restart"
 for n in 2 3; do wait_val "$n" a 982; done
 ok "and takes new transactions"
+
+# --- a node cut off, the majority restarted -------------------------------
+# Node 3 is cut off (it stays up, not in sync, with its count of applied
+# updates); node 1 commits; nodes 1 and 2 are killed and node 1 restarts
+# (alone: nothing decided); node 3 heals into it: nobody is in sync and
+# node 3 has applied far more updates than the restarted node 1, but node
+# 1 holds more persistent transactions, so node 1's copy must win.
+# volatile updates first: every node applies them, a restarted node has
+# applied none
+"$C" exec 1 timeout 60 "$DTOOL" "$(sock 1)" test_vol incr v 60 >/dev/null ||
+	fail "volatile increments"
+"$C" kill 3 --hard >/dev/null || fail "cut node 3"
+refused3() { ! "$C" exec 3 timeout 10 "$PTOOL" "$(sock 3)" "$DB" incr c 1 >/dev/null 2>&1; }
+poll 30 refused3 >/dev/null || fail "node 3 cut off still commits"
+pt 1 move a b 2 >/dev/null || fail "commit on node 1 with node 3 cut off"
+wait_val 2 a 980
+"$C" kill 1 >/dev/null || fail "kill node 1"
+"$C" kill 2 >/dev/null || fail "kill node 2"
+"$C" start 1 >/dev/null 2>&1 || fail "start node 1"
+"$C" start 3 >/dev/null 2>&1 || fail "heal node 3"
+wait_val 1 a 980
+wait_val 3 a 980
+"$C" start 2 >/dev/null 2>&1 || fail "start node 2"
+"$C" wait 60 >/dev/null 2>&1 || fail "cluster not healthy after the heal"
+wait_val 2 a 980
+poll 5 same_dumps 1 2 3 >/dev/null || fail "replicas differ after the heal"
+ok "node 3 cut off, node 1 committed, nodes 1 and 2 restarted, node 3 healed into node 1: node 1's commits won (a = 980 everywhere, identical replicas)"
 
 # --- users --------------------------------------------------------------------
 if ! command -v smbclient >/dev/null; then
