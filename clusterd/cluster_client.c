@@ -55,9 +55,16 @@ static bool read_view(const char *path, struct clview *v)
 {
 	uint8_t buf[CLUSTER_VIEW_MAX_FILE];
 	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat sb;
+	/* O_NONBLOCK: a FIFO in its place must not block every process
+	 * that checks liveness (open and read would wait for a writer) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
 	if (fd == -1) {
+		return false;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd); /* clusterd writes a regular file, nothing else */
 		return false;
 	}
 	while (got < sizeof(buf)) {

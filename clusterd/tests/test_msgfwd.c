@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -331,6 +332,17 @@ static void test_client_alive(void **state)
 	unlink(f->view);
 	usleep(2000);
 	assert_true(server_id_is_alive(f->msg, &n3));
+
+	/* a FIFO in its place: unknown, without waiting for a writer (the
+	 * alarm kills the test if open() or read() blocks) */
+	assert_int_equal(mkfifo(f->view, 0600), 0);
+	usleep(2000);
+	alarm(10);
+	assert_true(server_id_is_alive(f->msg, &n3));
+	assert_true(NT_STATUS_EQUAL(cluster_client_node_id(f->sock, &node),
+				    NT_STATUS_CONNECTION_DISCONNECTED));
+	alarm(0);
+	unlink(f->view);
 }
 
 struct deadline {
