@@ -686,8 +686,11 @@ NTSTATUS cluster_db_start(struct clusterd *cd)
 		return NT_STATUS_NO_MEMORY;
 	}
 	talloc_set_destructor(s, cluster_dbs_destructor);
+	/* the persistent replicas hold the users' NT hashes: 0700 even if
+	 * an earlier run or an administrator created the directory */
 	if ((mkdir(s->dir, 0755) != 0 && errno != EEXIST) ||
-	    (mkdir(s->pdir, 0700) != 0 && errno != EEXIST)) {
+	    (mkdir(s->pdir, 0700) != 0 && errno != EEXIST) ||
+	    chmod(s->pdir, 0700) != 0) {
 		DBG_ERR("cannot create %s or %s: %s\n", s->dir, s->pdir,
 			strerror(errno));
 		TALLOC_FREE(s);
