@@ -30,7 +30,9 @@
  *                                         must give OBJECT_NAME_COLLISION)
  *
  * CLDB_START_AT=EPOCH (fractions allowed): move and incr wait until then,
- * so that runs on several nodes overlap.
+ * so that runs on several nodes overlap.  CLDB_ATTACH_WAIT=MS: how long
+ * to wait for an attach while clusterd is not in sync (default 20000);
+ * a failed attach prints "cannot attach DB: STATUS" on stderr.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -74,7 +76,8 @@ static struct db_context *attach(TALLOC_CTX *mem, const char *sock,
 				 const char *name, enum dbwrap_flags flags,
 				 NTSTATUS *pstatus)
 {
-	int64_t end = now_ms() + 20000;
+	const char *w = getenv("CLDB_ATTACH_WAIT");
+	int64_t end = now_ms() + (w != NULL ? atol(w) : 20000);
 	struct db_context *db = NULL;
 	NTSTATUS status;
 
