@@ -271,7 +271,11 @@ NTSTATUS cldb_value_pull(const uint8_t *buf, size_t len,
 		return NT_STATUS_INTERNAL_DB_CORRUPTION;
 	}
 	v->value = db_data_make(d, dlen);
-	if (v->seq == 0 || (v->deleted && dlen != 0)) {
+	/* UINT64_MAX: no key gets there by changes, one at a time; the next
+	 * change would wrap to 0, a record every reader rejects (a peer's
+	 * snapshot could carry it: fuzz_cluster_db_deliver found it) */
+	if (v->seq == 0 || v->seq == UINT64_MAX ||
+	    (v->deleted && dlen != 0)) {
 		return NT_STATUS_INTERNAL_DB_CORRUPTION;
 	}
 	return marshall_pull_finish(&m);

@@ -10,7 +10,8 @@
  *     applied change of the key; a deleted record stays as a tombstone so
  *     that its seq never goes back (else a delete and re-create would
  *     reuse a seq and a stale compare-and-swap could succeed).  Readers
- *     treat a tombstone as "no record".
+ *     treat a tombstone as "no record".  seq is 1..UINT64_MAX - 1: the
+ *     pull refuses 0 and UINT64_MAX (whose next change would wrap).
  *
  * REQ / RESP, the client socket (<run dir>/clusterd-db.sock): frames of
  *     a u32 little-endian length and one record.  A connection carries one

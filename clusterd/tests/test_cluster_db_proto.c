@@ -210,6 +210,13 @@ static void test_value(void **state)
 	v.seq = 0;
 	assert_true(NT_STATUS_IS_OK(cldb_value_push(mem, &v, &buf, &len)));
 	assert_false(NT_STATUS_IS_OK(cldb_value_pull(buf, len, &got)));
+	/* the next change of UINT64_MAX would wrap to 0: corrupt too */
+	v.seq = UINT64_MAX;
+	assert_true(NT_STATUS_IS_OK(cldb_value_push(mem, &v, &buf, &len)));
+	assert_false(NT_STATUS_IS_OK(cldb_value_pull(buf, len, &got)));
+	v.seq = UINT64_MAX - 1;
+	assert_true(NT_STATUS_IS_OK(cldb_value_push(mem, &v, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(cldb_value_pull(buf, len, &got)));
 	talloc_free(mem);
 }
 
