@@ -9,6 +9,7 @@
 
 #include "lib/util/dlinklist.h"
 #include "smbd/smbXsrv_global.h"
+#include "smbd/smbd_cluster.h"
 
 #define SMBD_OPEN_BUCKETS 1024
 
@@ -65,6 +66,7 @@ struct smbd_open *smbd_open_create(struct smbd_tcon *tcon)
 {
 	struct smbd_client *client = tcon->session->client;
 	struct smbd_open *op;
+	uint64_t node_bits;
 	unsigned tries;
 
 	if (client->open_buckets == NULL) {
@@ -78,7 +80,6 @@ struct smbd_open *smbd_open_create(struct smbd_tcon *tcon)
 			       sizeof(client->next_persistent_id)) != 0) {
 			return NULL;
 		}
-		client->next_persistent_id &= 0x00ffffffffffffffULL;
 	}
 	op = talloc_zero(tcon, struct smbd_open);
 	if (op == NULL) {
@@ -91,12 +92,18 @@ struct smbd_open *smbd_open_create(struct smbd_tcon *tcon)
 		talloc_free(op);
 		return NULL;
 	}
-	/* The persistent id names the open to every process (and later
-	 * every node): reserve it in open_global.  The ids of one process
-	 * are consecutive from a random start, so a clash with another
-	 * process is rare and costs one more try. */
+	/* The persistent id names the open to every process of the
+	 * cluster: the node id in the top bits (0 without clustering)
+	 * keeps it unique between nodes, the reservation in open_global
+	 * (node-local: smbd_db_node_local()) between the processes of
+	 * this node.  The ids of one process are consecutive from a
+	 * random start, so a clash with another process is rare and costs
+	 * one more try. */
+	node_bits = (uint64_t)smbd_client_server_id(client).node
+		    << (64 - SMBD_PERSISTENT_ID_NODE_BITS);
 	for (tries = 0;; tries++) {
-		uint64_t id = ++client->next_persistent_id;
+		uint64_t id = node_bits | (++client->next_persistent_id &
+					   SMBD_PERSISTENT_ID_LOCAL_MASK);
 
 		if (id == 0 || id == UINT64_MAX) {
 			continue;

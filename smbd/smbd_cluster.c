@@ -220,6 +220,42 @@ static bool open_retryable(NTSTATUS status)
 	       !NT_STATUS_EQUAL(status, NT_STATUS_ACCESS_DENIED);
 }
 
+/*
+ * The databases that stay on this node with clustering.  Every other
+ * database smbd opens is replicated (locking, leases, brlock: other
+ * nodes' opens must see them; smbXsrv_client/session/tcon_global: ids
+ * reserved cluster-wide, smbstatus of every node, a client's previous
+ * session on another node; connections: max connections counts the
+ * whole cluster).
+ *
+ * smbXsrv_open_global: one record per open, created at id reservation,
+ * completed when the CREATE succeeds, deleted at close: three CPG round
+ * trips per open/close pair if replicated, and no other node reads it:
+ * cross-node opens meet in the share-mode record (locking), smbstatus
+ * lists every node's opens from the share-mode entries, the cleanups of
+ * dead processes only touch this node's processes' records, and the
+ * persistent ids carry the node id (SMBD_PERSISTENT_ID_NODE_BITS), so a
+ * reservation on one node cannot clash with another's.  Durable and
+ * persistent handles (not built) will need their own records on other
+ * nodes after a failover: replicate just those then.
+ */
+static const char *const node_local_dbs[] = {
+	"smbXsrv_open_global",
+};
+
+bool smbd_db_node_local(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(node_local_dbs) / sizeof(node_local_dbs[0]);
+	     i++) {
+		if (strcmp(name, node_local_dbs[i]) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 struct db_context *smbd_db_open(TALLOC_CTX *mem_ctx,
 				struct messaging_context *msg,
 				const struct smb_conf *conf, const char *name)
@@ -229,7 +265,7 @@ struct db_context *smbd_db_open(TALLOC_CTX *mem_ctx,
 	char *path;
 	NTSTATUS status;
 
-	if (!conf->global.clustering) {
+	if (!conf->global.clustering || smbd_db_node_local(name)) {
 		path = talloc_asprintf(mem_ctx, "%s/%s.tdb",
 				       conf->global.lock_directory, name);
 		if (path == NULL) {

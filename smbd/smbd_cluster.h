@@ -61,12 +61,36 @@ char *smbd_cluster_db_socket(TALLOC_CTX *mem_ctx, const struct smb_conf *conf);
  * without clustering the local tdb "<lock directory>/<name>.tdb"
  * (volatile, as before); with it the replicated database name through
  * the local clusterd, retrying while clusterd is not in sync or not
- * running for at most SMBD_CLUSTER_WAIT_S.  msg may be NULL (no
- * watches).  NULL on failure (logged).
+ * running for at most SMBD_CLUSTER_WAIT_S, unless smbd_db_node_local()
+ * says the database stays on this node (then the local tdb as without
+ * clustering).  msg may be NULL (no watches).  NULL on failure (logged).
  */
 struct db_context *smbd_db_open(TALLOC_CTX *mem_ctx,
 				struct messaging_context *msg,
 				const struct smb_conf *conf, const char *name);
+
+/*
+ * Does the database name stay node-local (a tdb in this node's lock
+ * directory) even with clustering?  Only for databases whose records no
+ * process of another node reads or changes (the table in
+ * smbd_cluster.c says why for each; docs/cluster.md "smbd in a
+ * cluster").  Every change of a replicated record is a CPG round trip.
+ */
+bool smbd_db_node_local(const char *name);
+
+/*
+ * Persistent file ids are unique in the whole cluster without asking
+ * other nodes: the node id is in their top SMBD_PERSISTENT_ID_NODE_BITS
+ * bits (0 without clustering), the rest is reserved per node
+ * (smbXsrv_open_global, node-local).  So a clustered smbd needs a node
+ * id of at most SMBD_CLUSTER_MAX_NODE_ID (smbd's parent refuses to
+ * start with a larger one).
+ */
+#define SMBD_PERSISTENT_ID_NODE_BITS 16
+#define SMBD_PERSISTENT_ID_LOCAL_MASK \
+	((UINT64_C(1) << (64 - SMBD_PERSISTENT_ID_NODE_BITS)) - 1)
+#define SMBD_CLUSTER_MAX_NODE_ID \
+	((UINT32_C(1) << SMBD_PERSISTENT_ID_NODE_BITS) - 1)
 
 /* Is db a replicated database (a store may return NT_STATUS_RETRY)? */
 bool smbd_db_is_clustered(const struct smb_conf *conf);

@@ -479,6 +479,16 @@ static bool smbd_parent_messaging(struct smbd_parent *parent)
 	if (parent->conf->global.clustering) {
 		DBG_NOTICE("clustering: this is node %u\n",
 			   (unsigned)parent->node);
+		/* the node id is in every persistent file id's top bits
+		 * (smbd_cluster.h): a larger one would make ids of two
+		 * nodes clash */
+		if (parent->node > SMBD_CLUSTER_MAX_NODE_ID) {
+			DBG_ERR("cluster node id %u is above %u: smbd needs "
+				"smaller corosync node ids\n",
+				(unsigned)parent->node,
+				(unsigned)SMBD_CLUSTER_MAX_NODE_ID);
+			return false;
+		}
 	}
 	parent->msg = messaging_init(parent, parent->ev, sockdir,
 				     parent->node);

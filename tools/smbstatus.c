@@ -30,6 +30,7 @@
 #include "lib/param/loadparm.h"
 #include "clusterd/cluster_state.h"
 #include "clusterd/ctrl_proto.h"
+#include "smbd/share_mode_record.h"
 #include "smbd/smbXsrv_global.h"
 #include "smbd/smbd_cluster.h"
 #include "tools/smbstatus_sections.h"
@@ -344,6 +345,55 @@ static int tcon_fn(struct db_record *rec, void *private_data)
 
 /* Open files */
 
+static void show_open(struct walk_state *w, TALLOC_CTX *frame,
+		      const struct smbXsrv_open_global *o, bool alive)
+{
+	const char *name = o->stream != NULL
+				   ? talloc_asprintf(frame, "%s:%s",
+						     o->relpath, o->stream)
+				   : o->relpath;
+
+	w->shown++;
+	if (w->array != NULL) {
+		json_array_append_new(
+			w->array,
+			json_pack("{s:s, s:s, s:I, s:o, s:s, s:s, s:s, s:s,"
+				  " s:b, s:s, s:s, s:b, s:s}",
+				  "persistent_id",
+				  talloc_asprintf(frame, "0x%" PRIx64,
+						  o->persistent_id),
+				  "session_id",
+				  talloc_asprintf(frame, "0x%" PRIx64,
+						  o->session_id),
+				  "pid", (json_int_t)o->owner.pid, "owner",
+				  status_server_id_json(&o->owner), "share",
+				  o->share_name ? o->share_name : "",
+				  "share_path",
+				  o->share_path ? o->share_path : "", "path",
+				  name, "access_mask",
+				  talloc_asprintf(frame, "0x%08x",
+						  o->access_mask),
+				  "is_directory", o->is_dir, "share_access",
+				  status_share_access_str(frame,
+							  o->share_access),
+				  "opened_at",
+				  status_nttime_str(frame, o->open_time),
+				  "durable", o->durable, "state",
+				  alive ? (o->disconnected ? "disconnected"
+							   : "open")
+					: "gone"));
+	} else {
+		printf("%-8s %-12" PRIx64 " %-10s %-5s %-10s %-24s %s/%s%s\n",
+		       status_pid_str(frame, &o->owner), o->persistent_id,
+		       talloc_asprintf(frame, "0x%08x", o->access_mask),
+		       status_share_access_str(frame, o->share_access),
+		       o->share_name ? o->share_name : "",
+		       status_nttime_str(frame, o->open_time),
+		       o->share_path ? o->share_path : "", name,
+		       alive ? "" : " (gone)");
+	}
+}
+
 static int open_fn(struct db_record *rec, void *private_data)
 {
 	struct walk_state *w = private_data;
@@ -351,7 +401,6 @@ static int open_fn(struct db_record *rec, void *private_data)
 	struct db_data v = dbwrap_record_get_value(rec);
 	struct smbXsrv_open_global o;
 	bool alive;
-	const char *name;
 
 	if (!NT_STATUS_IS_OK(
 		    smbXsrv_open_global_decode(frame, v.dptr, v.dsize, &o))) {
@@ -364,49 +413,106 @@ static int open_fn(struct db_record *rec, void *private_data)
 		talloc_free(frame);
 		return 0;
 	}
-	name = o.stream != NULL
-		       ? talloc_asprintf(frame, "%s:%s", o.relpath, o.stream)
-		       : o.relpath;
-	w->shown++;
-	if (w->array != NULL) {
-		json_array_append_new(
-			w->array,
-			json_pack("{s:s, s:s, s:I, s:o, s:s, s:s, s:s, s:s,"
-				  " s:b, s:s, s:s, s:b, s:s}",
-				  "persistent_id",
-				  talloc_asprintf(frame, "0x%" PRIx64,
-						  o.persistent_id),
-				  "session_id",
-				  talloc_asprintf(frame, "0x%" PRIx64,
-						  o.session_id),
-				  "pid", (json_int_t)o.owner.pid, "owner",
-				  status_server_id_json(&o.owner), "share",
-				  o.share_name ? o.share_name : "",
-				  "share_path",
-				  o.share_path ? o.share_path : "", "path",
-				  name, "access_mask",
-				  talloc_asprintf(frame, "0x%08x",
-						  o.access_mask),
-				  "is_directory", o.is_dir, "share_access",
-				  status_share_access_str(frame,
-							  o.share_access),
-				  "opened_at",
-				  status_nttime_str(frame, o.open_time),
-				  "durable", o.durable, "state",
-				  alive ? (o.disconnected ? "disconnected"
-							  : "open")
-					: "gone"));
-	} else {
-		printf("%-8s %-12" PRIx64 " %-10s %-5s %-10s %-24s %s/%s%s\n",
-		       status_pid_str(frame, &o.owner), o.persistent_id,
-		       talloc_asprintf(frame, "0x%08x", o.access_mask),
-		       status_share_access_str(frame, o.share_access),
-		       o.share_name ? o.share_name : "",
-		       status_nttime_str(frame, o.open_time),
-		       o.share_path ? o.share_path : "", name,
-		       alive ? "" : " (gone)");
+	show_open(w, frame, &o, alive);
+	talloc_free(frame);
+	return 0;
+}
+
+/*
+ * In a cluster smbXsrv_open_global stays on each node
+ * (smbd_db_node_local()), so the open files of every node come from the
+ * replicated share-mode entries (one per open of a file, directory or
+ * stream; as in Samba, named pipes have none), with the share's name
+ * from the tree connect's record.
+ */
+struct share_open_walk {
+	struct walk_state *w;
+	struct db_context *tcons;
+};
+
+static void tcon_share_parser(struct db_data key, struct db_data data,
+			      void *private_data)
+{
+	struct smbXsrv_open_global *o = private_data;
+	struct smbXsrv_tcon_global t;
+
+	if (NT_STATUS_IS_OK(smbXsrv_tcon_global_decode(o, data.dptr,
+						       data.dsize, &t))) {
+		o->share_name = t.share_name;
+	}
+}
+
+static int share_open_fn(struct db_record *rec, void *private_data)
+{
+	struct share_open_walk *sw = private_data;
+	struct walk_state *w = sw->w;
+	TALLOC_CTX *frame = talloc_new(w->mem_ctx);
+	struct db_data key = dbwrap_record_get_key(rec);
+	struct db_data v = dbwrap_record_get_value(rec);
+	struct share_mode_data *d;
+	uint32_t i;
+
+	if (key.dsize != SHARE_MODE_KEY_SIZE ||
+	    !NT_STATUS_IS_OK(share_mode_record_pull(frame, v.dptr, v.dsize,
+						    &d))) {
+		talloc_free(frame);
+		return 0;
+	}
+	for (i = 0; i < d->num_entries; i++) {
+		const struct share_mode_entry *e = &d->entries[i];
+		struct smbXsrv_open_global *o =
+			talloc_zero(frame, struct smbXsrv_open_global);
+		uint8_t tkey[SMBXSRV_TCON_KEY_SIZE];
+		bool alive = status_owner_alive(&e->owner);
+
+		if (o == NULL || (!alive && !w->opts->all)) {
+			continue;
+		}
+		*o = (struct smbXsrv_open_global){
+			.persistent_id = e->file_id,
+			.owner = e->owner,
+			.session_id = e->session_id,
+			.tcon_id = e->tree_id,
+			.share_path = d->share_path,
+			.relpath = d->relpath != NULL ? d->relpath : "",
+			.stream = e->stream_name,
+			.is_dir = e->is_directory,
+			.access_mask = e->access_mask,
+			.share_access = e->share_access,
+			.open_time = e->open_time,
+		};
+		smbXsrv_tcon_global_key(tkey, e->session_id, e->tree_id);
+		(void)dbwrap_parse_record(sw->tcons,
+					  db_data_make(tkey, sizeof(tkey)),
+					  tcon_share_parser, o);
+		show_open(w, frame, o, alive);
 	}
 	talloc_free(frame);
+	return 0;
+}
+
+static int walk_share_opens(struct smbXsrv_global_dbs *dbs,
+			    const struct smb_conf *conf, struct walk_state *w)
+{
+	struct share_open_walk sw = {.w = w,
+				     .tcons = dbs->db[SMBXSRV_DB_TCON]};
+	struct db_context *db = smbd_db_open(w->mem_ctx, NULL, conf,
+					     "locking");
+	NTSTATUS status;
+
+	if (db == NULL) {
+		fprintf(stderr, "smbstatus: cannot open %s\n",
+			"locking");
+		return -1;
+	}
+	status = dbwrap_traverse_read(db, share_open_fn, &sw, NULL);
+	/* closed again: the share-mode section opens it too */
+	talloc_free(db);
+	if (!NT_STATUS_IS_OK(status)) {
+		fprintf(stderr, "smbstatus: reading %s: %s\n",
+			"locking", nt_errstr(status));
+		return -1;
+	}
 	return 0;
 }
 
@@ -561,7 +667,11 @@ int main(int argc, char **argv)
 				       "-----------------------------------"
 				       "-----------");
 		}
-		rc |= walk(dbs, SMBXSRV_DB_OPEN, open_fn, &w);
+		if (status_cluster.clustered) {
+			rc |= walk_share_opens(dbs, conf, &w);
+		} else {
+			rc |= walk(dbs, SMBXSRV_DB_OPEN, open_fn, &w);
+		}
 		if (o.json) {
 			json_object_set_new(root, "open_files", w.array);
 		}
