@@ -55,6 +55,8 @@
 #   SMB3C_UP_TIMEOUT seconds "up" waits for health (default 60)
 #   SMB3C_TOKEN      corosync totem token timeout in ms (default 500)
 #   SMB3C_TRANSPORT  knet (default) or udpu
+#   SMB3C_CRYPTO     knet's crypto: none (default: a private network) or
+#                    aes256 (crypto_cipher aes256, crypto_hash sha256)
 #   SMB3C_NO_CLUSTERD=1  do not start clusterd even if it was built
 #   SMB3C_CLUSTERING=no  clusterd runs, but smbd keeps its local databases
 #                    (default: "clustering = yes" whenever clusterd runs)
@@ -211,8 +213,15 @@ totem {
 	token_coefficient: 0
 	keyfile: $ROOT/authkey
 EOF
+	# knet without crypto by default: the cluster's network is private
+	# (docs/cluster.md "Running it"); encryption and authentication
+	# cost ~30 % of corosync's CPU per message
 	if [ "${SMB3C_TRANSPORT:-knet}" = knet ]; then
-		printf '\tcrypto_cipher: aes256\n\tcrypto_hash: sha256\n'
+		if [ "${SMB3C_CRYPTO:-none}" = none ]; then
+			printf '\tcrypto_cipher: none\n\tcrypto_hash: none\n'
+		else
+			printf '\tcrypto_cipher: aes256\n\tcrypto_hash: sha256\n'
+		fi
 	fi
 	cat <<EOF
 }
