@@ -304,8 +304,13 @@ run_cluster() {
 		return 0
 	fi
 	local t rc p=0 f=0
+	# test_cluster_torture: the lock, lease and share-mode suites on a
+	# clustered node (about 3 minutes; its oplock suite adds 3 more and
+	# is left to `TORTURE_SUITES= tests/cluster/test_cluster_torture.sh`)
 	for t in test_cluster_membership test_cluster_failover test_cluster_db \
-		test_cluster_files; do
+		test_cluster_files test_cluster_messaging test_cluster_partition \
+		test_cluster_persistent test_cluster_contention \
+		test_cluster_torture; do
 		if [ "$(time_for 240)" -lt 60 ]; then
 			say "cluster: no time left for $t"
 			f=$((f + 1))
@@ -313,7 +318,8 @@ run_cluster() {
 		fi
 		say "cluster: $t"
 		rc=0
-		SMB3_BUILD=$build timeout -k 10 "$(time_for 240)" \
+		SMB3_BUILD=$build TORTURE_SUITES='smb2\.(lock|lease|sharemode)' \
+			timeout -k 10 "$(time_for 420)" \
 			"$repo/tests/cluster/$t.sh" || rc=$?
 		if [ $rc -eq 0 ]; then
 			p=$((p + 1))
