@@ -460,6 +460,20 @@ static void db_conn_request(struct db_conn *c)
 		talloc_free(frame);
 		return;
 	}
+	/*
+	 * An update names its kind by its op (STORE, DELETE: volatile;
+	 * COMMIT: persistent).  One for a name that is the other kind here
+	 * is a client's mistake that would create the name as both kinds on
+	 * every node, after which ATTACH refuses it as either kind (above),
+	 * and for good once the persistent file exists.  (A node that has
+	 * not attached the name cannot tell: the same mistake sent there
+	 * still goes through.)
+	 */
+	if (cluster_db_find(s, req.db, req.op != CLDB_OP_COMMIT) != NULL) {
+		db_conn_respond(c, NT_STATUS_OBJECT_NAME_COLLISION, 0, NULL);
+		talloc_free(frame);
+		return;
+	}
 	if (req.op == CLDB_OP_COMMIT &&
 	    !NT_STATUS_IS_OK(status = cluster_db_persist_check(&req))) {
 		db_conn_respond(c, status, 0, NULL);
