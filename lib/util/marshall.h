@@ -62,6 +62,7 @@ enum marshall_record_type {
 	REC_CLUSTERD_DB_TXN = 65, /* a replicated transaction's changes (dbwrap_cluster_proto.h) */
 	/* 66: REC_CLUSTERD_DB_OFFER, never used (the sync round decides) */
 	REC_CLUSTERD_DB_SYNC_STATE = 67, /* clusterd over CPG: my replicas' sync state (a view's sync round) */
+	REC_CLUSTERD_DB_VACUUM = 68, /* clusterd over CPG: remove these tombstones (dbwrap_cluster_proto.h) */
 };
 
 struct marshall_push;
