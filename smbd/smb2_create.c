@@ -563,7 +563,6 @@ static void create_finish(struct create_state *state, struct smbd_open *op)
 		smbd_request_done(req, status);
 		return;
 	}
-	(void)smbXsrv_open_global_store(op);
 	smbd_compound_set_open(req, op);
 	DBG_DEBUG("create '%s' -> action %u, fid 0x%llx\n", op->relpath,
 		  state->job->action, (unsigned long long)op->volatile_id);
@@ -631,6 +630,12 @@ static void create_done(struct tevent_req *subreq)
 	op->create_options = state->create_options;
 	op->create_disposition = state->disposition;
 	op->delete_on_close = (state->create_options & FILE_DELETE_ON_CLOSE) != 0;
+	if (!smbd_open_register(op)) {
+		op->delete_on_close = false;
+		talloc_free(op);
+		smbd_request_done(req, NT_STATUS_INSUFFICIENT_RESOURCES);
+		return;
+	}
 	create_enter(state, op);
 }
 

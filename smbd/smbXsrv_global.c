@@ -393,27 +393,6 @@ bool smbXsrv_open_global_reserve(struct smbd_open *op, uint64_t id)
 	return ok;
 }
 
-NTSTATUS smbXsrv_open_global_store(struct smbd_open *op)
-{
-	struct smbXsrv_open_global g;
-	uint8_t key[8];
-	uint8_t *buf;
-	size_t len;
-	NTSTATUS status;
-
-	open_global_fill(op, &g);
-	status = smbXsrv_open_global_encode(op, &g, &buf, &len);
-	if (!NT_STATUS_IS_OK(status)) {
-		return status;
-	}
-	smbXsrv_open_global_key(key, op->persistent_id);
-	store_key(op->tcon->session->client, SMBXSRV_DB_OPEN,
-		  db_data_make(key, sizeof(key)), db_data_make(buf, len),
-		  &status);
-	talloc_free(buf);
-	return status;
-}
-
 void smbXsrv_open_global_remove(struct smbd_open *op)
 {
 	uint8_t key[8];

@@ -54,8 +54,10 @@ void smbXsrv_session_global_remove(struct smbd_session *session);
 NTSTATUS smbXsrv_tcon_global_store(struct smbd_tcon *tcon);
 void smbXsrv_tcon_global_remove(struct smbd_tcon *tcon);
 
+/* Reserve id for op and store op's record (its fields are set: the
+ * reservation is the open's one write); false if a live process holds
+ * id or the database cannot be used. */
 bool smbXsrv_open_global_reserve(struct smbd_open *op, uint64_t id);
-NTSTATUS smbXsrv_open_global_store(struct smbd_open *op);
 void smbXsrv_open_global_remove(struct smbd_open *op);
 
 NTSTATUS smbXsrv_client_global_store(struct smbd_connection *conn);

@@ -54,9 +54,11 @@ static int smbd_open_destructor(struct smbd_open *op)
 {
 	struct smbd_client *client = op->tcon->session->client;
 
-	smbXsrv_open_global_remove(op);
-	DLIST_REMOVE(*smbd_open_bucket(client, op->volatile_id), op);
-	client->num_opens--;
+	if (op->persistent_id != 0) { /* smbd_open_register() done */
+		smbXsrv_open_global_remove(op);
+		DLIST_REMOVE(*smbd_open_bucket(client, op->volatile_id), op);
+		client->num_opens--;
+	}
 	smbd_fd_unref(op->fd);
 	op->fd = NULL;
 	return 0;
@@ -66,8 +68,6 @@ struct smbd_open *smbd_open_create(struct smbd_tcon *tcon)
 {
 	struct smbd_client *client = tcon->session->client;
 	struct smbd_open *op;
-	uint64_t node_bits;
-	unsigned tries;
 
 	if (client->open_buckets == NULL) {
 		client->open_buckets = talloc_zero_array(
@@ -92,13 +92,25 @@ struct smbd_open *smbd_open_create(struct smbd_tcon *tcon)
 		talloc_free(op);
 		return NULL;
 	}
+	talloc_set_destructor(op, smbd_open_destructor);
+	return op;
+}
+
+bool smbd_open_register(struct smbd_open *op)
+{
+	struct smbd_client *client = op->tcon->session->client;
+	uint64_t node_bits;
+	unsigned tries;
+
 	/* The persistent id names the open to every process of the
 	 * cluster: the node id in the top bits (0 without clustering)
 	 * keeps it unique between nodes, the reservation in open_global
 	 * (node-local: smbd_db_node_local()) between the processes of
 	 * this node.  The ids of one process are consecutive from a
 	 * random start, so a clash with another process is rare and costs
-	 * one more try. */
+	 * one more try.  The reservation stores the open's whole record
+	 * (its fields are set by now): one write per open, and the delete
+	 * at close. */
 	node_bits = (uint64_t)smbd_client_server_id(client).node
 		    << (64 - SMBD_PERSISTENT_ID_NODE_BITS);
 	for (tries = 0;; tries++) {
@@ -111,16 +123,15 @@ struct smbd_open *smbd_open_create(struct smbd_tcon *tcon)
 		if (smbXsrv_open_global_reserve(op, id)) {
 			break;
 		}
+		op->persistent_id = 0; /* not ours: nothing to remove */
 		if (tries == 16) {
-			talloc_free(op);
-			return NULL;
+			return false;
 		}
 		client->next_persistent_id += 0x100000000ULL;
 	}
 	DLIST_ADD(*smbd_open_bucket(client, op->volatile_id), op);
 	client->num_opens++;
-	talloc_set_destructor(op, smbd_open_destructor);
-	return op;
+	return true;
 }
 
 struct smbd_open *smbd_open_lookup(struct smbd_client *client,

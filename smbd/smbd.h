@@ -444,7 +444,13 @@ struct smbd_session *smbd_session_lookup(struct smbd_client *client,
 					 uint64_t id);
 struct smbd_tcon *smbd_tcon_create(struct smbd_session *session);
 struct smbd_tcon *smbd_tcon_lookup(struct smbd_session *session, uint32_t id);
+/* An open of tcon, not yet known to anyone: the caller sets its fields
+ * (path, access, share access...), then smbd_open_register() gives it
+ * its persistent id (reserved with the open's record) and makes
+ * smbd_open_lookup() find it; false if no id could be reserved.
+ * talloc_free() undoes either. */
 struct smbd_open *smbd_open_create(struct smbd_tcon *tcon);
+bool smbd_open_register(struct smbd_open *op);
 struct smbd_open *smbd_open_lookup(struct smbd_client *client,
 				   uint64_t persistent_id,
 				   uint64_t volatile_id);

@@ -409,7 +409,8 @@ static int open_fn(struct db_record *rec, void *private_data)
 	}
 	alive = status_owner_alive(&o.owner);
 	if ((!alive && !w->opts->all) || o.relpath == NULL) {
-		/* no path yet: an id reserved by a CREATE still running */
+		/* no path: a record of an older smbd, which reserved the
+		 * id before the CREATE had a path */
 		talloc_free(frame);
 		return 0;
 	}
