@@ -178,10 +178,7 @@ static NTSTATUS cluster_db_get_kind(struct cluster_dbs *s, const char *name,
 	if (!cldb_name_ok(name)) {
 		return NT_STATUS_OBJECT_NAME_INVALID;
 	}
-	if (s->num_dbs >= CLDB_MAX_DBS) {
-		DBG_ERR("too many replicated databases (%d)\n", CLDB_MAX_DBS);
-		return NT_STATUS_INSUFFICIENT_RESOURCES;
-	}
+	/* CLDB_MAX_DBS is checked for requests (db_conn_request), not here */
 	d = talloc_zero(s, struct cluster_db);
 	if (d == NULL) {
 		return NT_STATUS_NO_MEMORY;
@@ -444,6 +441,22 @@ static void db_conn_request(struct db_conn *c)
 		/* Our replicas are not the cluster's yet (snapshot on
 		 * join): serve nobody, the client retries later. */
 		db_conn_respond(c, NT_STATUS_INVALID_DEVICE_STATE, 0, NULL);
+		talloc_free(frame);
+		return;
+	}
+	/*
+	 * The limit on databases counts names that only this node's own
+	 * clients attached, which other nodes do not know of, so it is
+	 * checked here, before anything is multicast, and never where an
+	 * update or a snapshot is applied: a node at its limit that refused
+	 * what the others applied would hold other replicas than they do.
+	 */
+	if (cluster_db_find(s, req.db,
+			    req.op == CLDB_OP_ATTACH_PERSISTENT ||
+				    req.op == CLDB_OP_COMMIT) == NULL &&
+	    s->num_dbs >= CLDB_MAX_DBS) {
+		DBG_ERR("too many replicated databases (%d)\n", CLDB_MAX_DBS);
+		db_conn_respond(c, NT_STATUS_INSUFFICIENT_RESOURCES, 0, NULL);
 		talloc_free(frame);
 		return;
 	}

@@ -4,6 +4,7 @@
 node by test_cluster_db_hostile.sh:
 
     cluster_db_hostile.py SOCKET [SEED]
+    cluster_db_hostile.py SOCKET fill   attach new names until refused
 
 Frames with bad lengths, records that do not parse, requests that break
 the protocol's rules, COMMITs whose transaction is garbage, a request of
@@ -23,7 +24,8 @@ import sys
 import time
 
 SOCK = sys.argv[1]
-random.seed(int(sys.argv[2]) if len(sys.argv) > 2 else 1)
+FILL = len(sys.argv) > 2 and sys.argv[2] == 'fill'
+random.seed(int(sys.argv[2]) if len(sys.argv) > 2 and not FILL else 1)
 REC_REQ, REC_RESP, REC_TXN = 58, 59, 65  # lib/util/marshall.h
 ATTACH, STORE, DELETE, ATTACH_PERSISTENT, COMMIT = 1, 2, 3, 4, 5
 MAX_FRAME = 1024 * 1024 + 4096 + 1024  # CLDB_MAX_FRAME
@@ -107,6 +109,18 @@ def check(name, got, want):
     if got != want:
         failures.append('%s: %s, expected %s' % (name, got, want))
 
+
+if FILL:
+    # this node's limit on databases (CLDB_MAX_DBS): names only its own
+    # clients attached count; the next attach of a new name is refused
+    n = 0
+    while True:
+        got = ask(frame(rec(ATTACH, 'fill%d' % n)))
+        if got != OK:
+            break
+        n += 1
+    print('attached %d names, then %s' % (n, got))
+    sys.exit(0 if got == 'status 0xc000009a' and n > 0 else 1)
 
 # Names of this run: a volatile and a persistent database.
 V, P = 'hv%d' % os.getpid(), 'hp%d' % os.getpid()
