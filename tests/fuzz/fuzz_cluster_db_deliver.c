@@ -1,6 +1,7 @@
 /*
  * Fuzz clusterd's replicated databases as a state machine
- * (clusterd/cluster_db.c, cluster_db_persist.c): what another node
+ * (clusterd/cluster_db.c, cluster_db_persist.c, and cross-node messaging
+ * in clusterd/cluster_msgfwd.c): what another node
  * multicasts through CPG, in any order and with any content, applied to
  * this node's replicas.  The parsers alone are fuzz_cluster_db's; here
  * the messages go through cluster_db_deliver() and cluster_db_confchg():
@@ -19,6 +20,11 @@
  *   3  SYNC_DONE from node 2 for the current view
  *   4  UPDATE from node 2 (STORE, DELETE or COMMIT of a fuzzed TXN)
  *   5  a view change: {1, 2} with node 2's pid changed, or {1}
+ *   6  a cross-node message from node 2 (REC_CLUSTERD_MSG, perhaps
+ *      claiming another source node) for a process of ours, held while
+ *      our replicas are out of sync (cluster_msgfwd.c, included too)
+ *   7  a local process's forward request (MSG_CLUSTERD_FORWARD), with
+ *      the datagram's sender and the claimed source from the input
  * A clusterd_fatal() ends the input (the real daemon exits).  After the
  * input every record of every replica must be a valid VALUE (a reader
  * parses it with cldb_value_pull()): whatever the peer sent, this node
@@ -37,6 +43,7 @@
  * replicas (struct cluster_dbs), and the SYNC_* steps name the view with
  * its view_digest(). */
 #include "clusterd/cluster_db.c"
+#include "clusterd/cluster_msgfwd.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -89,6 +96,18 @@ struct node {
 	bool peer_member;
 };
 
+/* As cluster_cpg.c's cpg_deliver() hands a CPG message on. */
+static void deliver(struct clusterd *cd, uint32_t nodeid, uint32_t pid,
+		    uint8_t *buf, size_t len)
+{
+	if (clmsg_type(buf, len) == REC_CLUSTERD_MSG) {
+		cluster_msgfwd_deliver(cd, nodeid, pid, buf, len);
+		return;
+	}
+	cluster_db_deliver(cd, nodeid, pid, buf, len);
+	cluster_msgfwd_release(cd);
+}
+
 /* Our own messages come back to us, in the order sent. */
 static void loopback(struct node *n)
 {
@@ -99,8 +118,7 @@ static void loopback(struct node *n)
 		if (sent_head == NULL) {
 			sent_tail = &sent_head;
 		}
-		cluster_db_deliver(n->cd, 1, (uint32_t)getpid(), m->buf,
-				   m->len);
+		deliver(n->cd, 1, (uint32_t)getpid(), m->buf, m->len);
 		talloc_free(m);
 	}
 }
@@ -124,7 +142,9 @@ static void view_change(struct node *n)
 	if (!NT_STATUS_IS_OK(cluster_state_confchg(n->cd->st, m, num))) {
 		abort();
 	}
+	cluster_msgfwd_confchg(n->cd);
 	cluster_db_confchg(n->cd, m, num, NULL, 0);
+	cluster_msgfwd_release(n->cd);
 }
 
 /* ---- reading the input ------------------------------------------------- */
@@ -195,7 +215,7 @@ static struct db_data in_key(struct input *in)
 
 static void deliver_from_peer(struct node *n, uint8_t *buf, size_t len)
 {
-	cluster_db_deliver(n->cd, PEER, n->peer_pid, buf, len);
+	deliver(n->cd, PEER, n->peer_pid, buf, len);
 }
 
 static void step_raw(struct node *n, struct input *in, TALLOC_CTX *mem)
@@ -325,6 +345,68 @@ static void step_update(struct node *n, struct input *in, TALLOC_CTX *mem)
 	}
 }
 
+/* A pid of this node: ours (clusterd's own messaging id), a missing
+ * process, or 0 / a negative pid (refused by the checks). */
+static uint32_t in_pid(struct input *in)
+{
+	switch (in_u8(in) % 4) {
+	case 0: return (uint32_t)getpid();
+	case 1: return 0x7ffffff0u;
+	case 2: return 0;
+	default: return 0x80000000u;
+	}
+}
+
+static void step_remote_msg(struct node *n, struct input *in,
+			    TALLOC_CTX *mem)
+{
+	uint8_t b = in_u8(in);
+	struct clmsgfwd m = {
+		.src = {.node = (b & 1) ? 1 : PEER, .pid = 77},
+		.dst = {.node = (b & 2) ? 3 : 1},
+		.msg_type = in_u8(in),
+	};
+	struct db_data d = in_blob(in, 255);
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	m.dst.pid = in_pid(in);
+	m.data = d.dptr;
+	m.len = d.dsize;
+	if (NT_STATUS_IS_OK(clmsgfwd_push(mem, &m, &buf, &len))) {
+		deliver_from_peer(n, buf, len);
+	}
+}
+
+static void step_local_forward(struct node *n, struct input *in,
+			       TALLOC_CTX *mem)
+{
+	uint8_t b = in_u8(in);
+	struct server_id me = messaging_server_id(n->cd->msg);
+	struct server_id sender = me;
+	struct clmsgfwd m = {
+		.src = me,
+		.dst = {.node = (b & 1) ? PEER : 3, .pid = 99},
+		.msg_type = in_u8(in),
+	};
+	struct db_data d = in_blob(in, 255);
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	if (b & 2) {
+		m.src.pid = 12345; /* claims another process */
+	}
+	if (b & 4) {
+		sender.node = PEER; /* a sender of another node */
+	}
+	m.data = d.dptr;
+	m.len = d.dsize;
+	if (NT_STATUS_IS_OK(clmsgfwd_push(mem, &m, &buf, &len))) {
+		msgfwd_request(n->cd->msg, n->cd->msgfwd, MSG_CLUSTERD_FORWARD,
+			       sender, buf, len, NULL, 0);
+	}
+}
+
 static void step_view(struct node *n, struct input *in)
 {
 	uint8_t b = in_u8(in);
@@ -388,6 +470,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n.cd->conf = talloc_zero(n.cd, struct cluster_conf);
 	n.cd->conf->state_dir = talloc_asprintf(n.cd, "%s/state", dir);
 	n.cd->conf->run_dir = talloc_strdup(n.cd, dir);
+	/* the view file goes next to the control socket */
+	n.cd->conf->socket_path = talloc_asprintf(n.cd, "%s/clusterd.sock",
+						  dir);
+	n.cd->msg = messaging_init(n.cd, n.cd->ev, dir, 1);
 	n.cd->st = cluster_state_new(n.cd, 1,
 				     talloc_zero(n.cd, struct public_ip_list));
 	if (n.cd->ev == NULL || n.cd->st == NULL ||
@@ -401,7 +487,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	cluster_state_set_quorate(n.cd->st, true);
-	if (!NT_STATUS_IS_OK(cluster_db_start(n.cd))) {
+	if (n.cd->msg == NULL || !NT_STATUS_IS_OK(cluster_db_start(n.cd)) ||
+	    !NT_STATUS_IS_OK(cluster_msgfwd_start(n.cd))) {
 		abort();
 	}
 	view_change(&n);
@@ -410,13 +497,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (in.left > 0 && !fatal_called) {
 		TALLOC_CTX *step = talloc_new(mem);
 
-		switch (in_u8(&in) % 6) {
+		switch (in_u8(&in) % 8) {
 		case 0: step_raw(&n, &in, step); break;
 		case 1: step_state(&n, &in, step); break;
 		case 2: step_data(&n, &in, step); break;
 		case 3: step_done(&n, &in, step); break;
 		case 4: step_update(&n, &in, step); break;
-		default: step_view(&n, &in); break;
+		case 5: step_view(&n, &in); break;
+		case 6: step_remote_msg(&n, &in, step); break;
+		default: step_local_forward(&n, &in, step); break;
 		}
 		loopback(&n);
 		talloc_free(step);
