@@ -40,6 +40,7 @@ static const struct conf_key conf_keys[] = {
 	{ "public addresses", CONF_STR, offsetof(struct cluster_conf, public_addresses) },
 	{ "event script dir", CONF_STR, offsetof(struct cluster_conf, event_script_dir) },
 	{ "monitor interval", CONF_UINT, offsetof(struct cluster_conf, monitor_interval), 1, 3600 },
+	{ "vacuum interval", CONF_UINT, offsetof(struct cluster_conf, vacuum_interval), 0, 3600 },
 	{ "event timeout", CONF_UINT, offsetof(struct cluster_conf, event_timeout), 1, 3600 },
 	{ "smbd port", CONF_UINT, offsetof(struct cluster_conf, smbd_port), 1, 65535 },
 	{ "cpg group", CONF_STR, offsetof(struct cluster_conf, cpg_group) },
@@ -100,6 +101,7 @@ NTSTATUS cluster_conf_parse(TALLOC_CTX *mem_ctx, const char *text,
 		return NT_STATUS_NO_MEMORY;
 	}
 	c->monitor_interval = 5;
+	c->vacuum_interval = 10; /* docs/cluster.md "Vacuuming tombstones" */
 	c->event_timeout = 30;
 	c->smbd_port = 445;
 	c->log_level = 2; /* membership, quorum and IP moves */

@@ -11,6 +11,9 @@
  *   public addresses = <sysconfdir>/public_addresses
  *   event script dir = <sysconfdir>/events       ctdb-scripts/ layout
  *   monitor interval = 5                         seconds between monitors
+ *   vacuum interval = 10                         seconds between tombstone
+ *                                                vacuums of the replicated
+ *                                                databases (0: never)
  *   event timeout = 30                           seconds per script
  *   smbd port = 445                              exported to the scripts
  *   cpg group = smb3cluster
@@ -31,6 +34,7 @@ struct cluster_conf {
 	char *public_addresses;
 	char *event_script_dir;
 	unsigned monitor_interval;
+	unsigned vacuum_interval; /* 0: never */
 	unsigned event_timeout;
 	unsigned smbd_port;
 	char *cpg_group;

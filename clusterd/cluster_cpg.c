@@ -144,6 +144,7 @@ static void cpg_deliver(cpg_handle_t handle, const struct cpg_name *group,
 	switch (clmsg_type(msg, len)) {
 	case REC_CLUSTERD_DB_SYNC_STATE:
 	case REC_CLUSTERD_DB_UPDATE:
+	case REC_CLUSTERD_DB_VACUUM:
 	case REC_CLUSTERD_DB_SYNC_REQ:
 	case REC_CLUSTERD_DB_SYNC_DATA:
 	case REC_CLUSTERD_DB_SYNC_DONE:

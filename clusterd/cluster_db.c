@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "clusterd/cluster_db_persist.h"
+#include "clusterd/cluster_db_vacuum.h"
 #include "clusterd/cluster_msg.h"
 #include "clusterd/clusterd.h"
 #include "dbwrap/dbwrap_cluster.h"
@@ -93,6 +94,7 @@ struct cluster_dbs {
 	uint64_t from_applied; /* the source's position at its snapshot */
 	struct snap_part *parts; /* its SYNC_DATA, kept until SYNC_DONE */
 	struct queued_update *queue;
+	struct tevent_timer *vacuum_te; /* cluster.conf "vacuum interval" */
 };
 
 /* A member of the current view and what its SYNC_STATE said. */
@@ -234,6 +236,7 @@ static NTSTATUS cluster_db_apply(struct cluster_dbs *s,
 	struct db_data old;
 	uint8_t *buf = NULL;
 	size_t len = 0;
+	uint64_t floor = 0;
 	NTSTATUS status;
 
 	*new_seq = 0;
@@ -248,6 +251,12 @@ static NTSTATUS cluster_db_apply(struct cluster_dbs *s,
 		goto out;
 	}
 	status = cluster_db_get(s, u->req.db, &d);
+	if (!NT_STATUS_IS_OK(status)) {
+		goto out;
+	}
+	/* read before the record's lock: a key without a record starts
+	 * above every seq a vacuumed life of it had (cluster_db_vacuum.c) */
+	status = cluster_db_vacuum_floor(d->db, &floor);
 	if (!NT_STATUS_IS_OK(status)) {
 		goto out;
 	}
@@ -274,7 +283,12 @@ static NTSTATUS cluster_db_apply(struct cluster_dbs *s,
 		status = NT_STATUS_OK;
 		goto out;
 	}
-	nv.seq = cur.seq + 1;
+	nv.seq = (cur.seq != 0 ? cur.seq : floor) + 1;
+	if (nv.seq == UINT64_MAX) {
+		/* no valid seq left (the pull refuses UINT64_MAX) */
+		status = NT_STATUS_INTERNAL_DB_CORRUPTION;
+		goto out;
+	}
 	nv.deleted = (u->req.op == CLDB_OP_DELETE);
 	nv.value = u->req.value;
 	status = cldb_value_push(frame, &nv, &buf, &len);
@@ -326,6 +340,52 @@ static bool outcome_is_shared(NTSTATUS status)
 	       NT_STATUS_EQUAL(status, NT_STATUS_INVALID_NETWORK_RESPONSE);
 }
 
+/*
+ * A VACUUM (every node, in CPG order, counted and queued like an UPDATE):
+ * remove the listed tombstones that are still exactly as listed.  Only
+ * volatile databases are vacuumed (docs/cluster.md "Vacuuming
+ * tombstones"); a database this node does not hold has nothing to
+ * remove (it is not created for it).
+ */
+static void deliver_vacuum(struct cluster_dbs *s, uint32_t nodeid,
+			   const uint8_t *buf, size_t len)
+{
+	TALLOC_CTX *frame = talloc_new(s);
+	struct cluster_db *d;
+	struct cldb_vacuum v;
+	size_t removed = 0;
+	NTSTATUS status;
+
+	if (frame == NULL) {
+		clusterd_fatal(s->cd, "no memory for a vacuum");
+		return;
+	}
+	status = cldb_vacuum_pull(frame, buf, len, &v);
+	if (!NT_STATUS_IS_OK(status) || v.nodeid != nodeid) {
+		/* Every node drops it alike: replicas stay equal. */
+		DBG_ERR("bad vacuum from node %u: %s\n", nodeid,
+			nt_errstr(status));
+		talloc_free(frame);
+		return;
+	}
+	d = cluster_db_find(s, v.db, false);
+	if (d == NULL) {
+		talloc_free(frame);
+		return;
+	}
+	status = cluster_db_vacuum_apply(d->db, &v, &removed);
+	if (!NT_STATUS_IS_OK(status) &&
+	    !NT_STATUS_EQUAL(status, NT_STATUS_INTERNAL_DB_CORRUPTION)) {
+		DBG_ERR("cannot vacuum %s: %s\n", v.db, nt_errstr(status));
+		clusterd_fatal(s->cd, "replica diverged");
+		talloc_free(frame);
+		return;
+	}
+	DBG_INFO("vacuum of %s from node %u: %zu of %u tombstones removed\n",
+		 v.db, nodeid, removed, v.num_recs);
+	talloc_free(frame);
+}
+
 static void deliver_update(struct cluster_dbs *s, uint32_t nodeid,
 			   uint32_t pid, const uint8_t *buf, size_t len)
 {
@@ -335,6 +395,10 @@ static void deliver_update(struct cluster_dbs *s, uint32_t nodeid,
 	uint64_t seq = 0;
 	NTSTATUS status;
 
+	if (clmsg_type(buf, len) == REC_CLUSTERD_DB_VACUUM) {
+		deliver_vacuum(s, nodeid, buf, len);
+		return;
+	}
 	frame = talloc_new(s);
 	if (frame == NULL) {
 		clusterd_fatal(cd, "no memory for a database update");
@@ -386,10 +450,13 @@ void cluster_db_deliver(struct clusterd *cd, uint32_t nodeid, uint32_t pid,
 		clusterd_fatal(cd, "database message before the db registry");
 		return;
 	}
-	if (type != REC_CLUSTERD_DB_UPDATE) {
+	if (type != REC_CLUSTERD_DB_UPDATE && type != REC_CLUSTERD_DB_VACUUM) {
 		deliver_sync(s, type, nodeid, pid, buf, len);
 		return;
 	}
+	/* A VACUUM changes replicas like an UPDATE: counted, and queued
+	 * while a snapshot is on its way, so every replica sees it at the
+	 * same point of the stream. */
 	s->since_view++;
 	if (s->synced) {
 		s->applied++; /* every UPDATE, whatever its outcome */
@@ -692,6 +759,84 @@ static NTSTATUS load_persistent(struct cluster_dbs *s)
 	return status;
 }
 
+/* At most this many VACUUMs per run (the rest waits for the next). */
+#define CLDB_VACUUM_MSGS_PER_RUN 16
+
+/* A vacuum can wait: it never adds to a backlog corosync has not taken
+ * (a full queue ends clusterd, cluster_cpg.c), it stops the run. */
+#define CLDB_VACUUM_MAX_BACKLOG 16
+
+/* Takes buf over when it returns NT_STATUS_OK (clusterd_cpg_send). */
+static NTSTATUS vacuum_send(uint8_t *buf, size_t len, void *private_data)
+{
+	struct cluster_dbs *s = private_data;
+	size_t bytes = 0;
+
+	if (clusterd_cpg_backlog(s->cd, &bytes) >= CLDB_VACUUM_MAX_BACKLOG) {
+		return NT_STATUS_RETRY;
+	}
+	return clusterd_cpg_send(s->cd, buf, len);
+}
+
+/*
+ * One node vacuums: the lowest member of the view, while it is in sync
+ * and quorate (its replicas are the cluster's).  It lists the tombstones
+ * of its volatile replicas; every node removes them when the VACUUM is
+ * delivered, only those still exactly as listed, so it does not matter
+ * that the list was taken earlier or that two nodes send one (after a
+ * view change).
+ */
+static void vacuum_run(struct cluster_dbs *s)
+{
+	struct clusterd *cd = s->cd;
+	unsigned budget = CLDB_VACUUM_MSGS_PER_RUN;
+
+	if (!s->synced || cd->st == NULL || !cd->st->in_view ||
+	    !cd->st->quorate || cd->shutting_down || cd->st->view_len == 0 ||
+	    cd->st->view[0].nodeid != cd->st->my_id ||
+	    cd->st->view[0].pid != (uint32_t)getpid()) {
+		return;
+	}
+	for (struct cluster_db *d = s->dbs; d != NULL && budget > 0;
+	     d = d->next) {
+		size_t n = 0;
+		NTSTATUS status;
+
+		if (d->persistent) {
+			continue;
+		}
+		status = cluster_db_vacuum_collect(d->db, d->name,
+						   cd->st->my_id, &budget,
+						   vacuum_send, s, &n);
+		if (!NT_STATUS_IS_OK(status)) {
+			/* RETRY: corosync has a backlog */
+			DBG_NOTICE("vacuum of %s stopped: %s\n", d->name,
+				   nt_errstr(status));
+			return; /* the next run tries again */
+		}
+		if (n > 0) {
+			DBG_NOTICE("vacuum of %s: %zu tombstones listed\n",
+				   d->name, n);
+		}
+	}
+}
+
+static void vacuum_timer(struct tevent_context *ev, struct tevent_timer *te,
+			 struct timeval now, void *private_data)
+{
+	struct cluster_dbs *s = private_data;
+	unsigned secs = s->cd->conf->vacuum_interval;
+
+	s->vacuum_te = NULL;
+	vacuum_run(s);
+	s->vacuum_te = tevent_add_timer(s->cd->ev, s,
+					tevent_timeval_current_ofs(secs, 0),
+					vacuum_timer, s);
+	if (s->vacuum_te == NULL) {
+		clusterd_fatal(s->cd, "no memory for the vacuum timer");
+	}
+}
+
 NTSTATUS cluster_db_start(struct clusterd *cd)
 {
 	struct cluster_dbs *s = talloc_zero(cd, struct cluster_dbs);
@@ -761,6 +906,17 @@ NTSTATUS cluster_db_start(struct clusterd *cd)
 	if (s->fde == NULL) {
 		TALLOC_FREE(s);
 		return NT_STATUS_NO_MEMORY;
+	}
+	if (cd->conf->vacuum_interval != 0) { /* 0: never vacuum */
+		s->vacuum_te = tevent_add_timer(
+			cd->ev, s,
+			tevent_timeval_current_ofs(cd->conf->vacuum_interval,
+						   0),
+			vacuum_timer, s);
+		if (s->vacuum_te == NULL) {
+			TALLOC_FREE(s);
+			return NT_STATUS_NO_MEMORY;
+		}
 	}
 	cd->dbs = s;
 	return NT_STATUS_OK;

@@ -65,8 +65,10 @@ static NTSTATUS frame_finish(struct marshall_push *p, uint8_t **buf,
 
 bool cldb_key_reserved(struct db_data key)
 {
-	return key.dsize == CLDB_DBSEQ_KEY_LEN &&
-	       memcmp(key.dptr, CLDB_DBSEQ_KEY, CLDB_DBSEQ_KEY_LEN) == 0;
+	return (key.dsize == CLDB_DBSEQ_KEY_LEN &&
+		memcmp(key.dptr, CLDB_DBSEQ_KEY, CLDB_DBSEQ_KEY_LEN) == 0) ||
+	       (key.dsize == CLDB_FLOOR_KEY_LEN &&
+		memcmp(key.dptr, CLDB_FLOOR_KEY, CLDB_FLOOR_KEY_LEN) == 0);
 }
 
 static bool key_ok(struct db_data key)
@@ -481,6 +483,82 @@ NTSTATUS cldb_txn_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf, size_t len,
 		if ((r->op != CLDB_OP_STORE && r->op != CLDB_OP_DELETE) ||
 		    !key_ok(r->key) ||
 		    (r->op == CLDB_OP_DELETE && vl != 0)) {
+			return NT_STATUS_INVALID_NETWORK_RESPONSE;
+		}
+	}
+	return marshall_pull_finish(&m);
+}
+
+static bool vacuum_rec_ok(const struct cldb_vacuum_rec *r)
+{
+	return key_ok(r->key) && r->seq != 0 && r->seq != UINT64_MAX;
+}
+
+NTSTATUS cldb_vacuum_push(TALLOC_CTX *mem_ctx, const struct cldb_vacuum *v,
+			  uint8_t **buf, size_t *len)
+{
+	struct marshall_push *p;
+	size_t bytes = 0;
+
+	if (!cldb_name_ok(v->db) || v->num_recs > CLDB_VACUUM_MAX_RECS) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	p = marshall_push_init(mem_ctx, REC_CLUSTERD_DB_VACUUM, 1);
+	if (p == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	marshall_push_u32(p, v->nodeid);
+	marshall_push_string(p, v->db);
+	marshall_push_u32(p, v->num_recs);
+	for (uint32_t i = 0; i < v->num_recs; i++) {
+		const struct cldb_vacuum_rec *r = &v->recs[i];
+
+		bytes += r->key.dsize;
+		if (!vacuum_rec_ok(r) || bytes > CLDB_SYNC_CHUNK) {
+			talloc_free(p);
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+		marshall_push_blob(p, r->key.dptr, r->key.dsize);
+		marshall_push_u64(p, r->seq);
+	}
+	return marshall_push_finish(p, buf, len);
+}
+
+NTSTATUS cldb_vacuum_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf,
+			  size_t len, struct cldb_vacuum *v)
+{
+	struct marshall_pull m;
+	size_t bytes = 0;
+	NTSTATUS status;
+
+	*v = (struct cldb_vacuum){0};
+	status = marshall_pull_init(&m, buf, len, REC_CLUSTERD_DB_VACUUM, 1);
+	NT_STATUS_NOT_OK_RETURN(status);
+	/* an entry is at least a one-byte key's blob and a u64: 13 bytes */
+	if (!marshall_pull_u32(&m, &v->nodeid) ||
+	    !marshall_pull_string(&m, mem_ctx, &v->db) ||
+	    !cldb_name_ok(v->db) ||
+	    !marshall_pull_count(&m, &v->num_recs, 13) ||
+	    v->num_recs > CLDB_VACUUM_MAX_RECS) {
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
+	v->recs = talloc_zero_array(mem_ctx, struct cldb_vacuum_rec,
+				    v->num_recs + 1);
+	if (v->recs == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	for (uint32_t i = 0; i < v->num_recs; i++) {
+		struct cldb_vacuum_rec *r = &v->recs[i];
+		const uint8_t *k = NULL;
+		size_t kl = 0;
+
+		if (!marshall_pull_blob(&m, &k, &kl) ||
+		    !marshall_pull_u64(&m, &r->seq)) {
+			return NT_STATUS_INVALID_NETWORK_RESPONSE;
+		}
+		r->key = db_data_make(k, kl);
+		bytes += kl;
+		if (!vacuum_rec_ok(r) || bytes > CLDB_SYNC_CHUNK) {
 			return NT_STATUS_INVALID_NETWORK_RESPONSE;
 		}
 	}

@@ -68,6 +68,16 @@ enum cldb_op {
  */
 #define CLDB_DBSEQ_KEY "\0cldb-dbseq"
 #define CLDB_DBSEQ_KEY_LEN (sizeof(CLDB_DBSEQ_KEY) - 1)
+/*
+ * The vacuum floor of a volatile database (docs/cluster.md "Vacuuming
+ * tombstones"): a tombstone VALUE whose seq is the highest seq of any
+ * tombstone vacuumed from the database.  A key without a record starts
+ * at floor + 1, so a vacuumed key's new life never reuses a seq of an
+ * earlier one.  Clients cannot store it.
+ */
+#define CLDB_FLOOR_KEY "\0cldb-floor"
+#define CLDB_FLOOR_KEY_LEN (sizeof(CLDB_FLOOR_KEY) - 1)
+/* CLDB_DBSEQ_KEY or CLDB_FLOOR_KEY */
 bool cldb_key_reserved(struct db_data key);
 
 /*
@@ -213,5 +223,34 @@ NTSTATUS cldb_sync_push(TALLOC_CTX *mem_ctx, uint16_t type,
 NTSTATUS cldb_sync_pull(TALLOC_CTX *mem_ctx, uint16_t type,
 			const uint8_t *buf, size_t len, struct cldb_sync *m);
 
+/*
+ * VACUUM (REC_CLUSTERD_DB_VACUUM v1, clusterd only, over CPG; docs/
+ * cluster.md "Vacuuming tombstones"): {u32 nodeid (the sender, checked
+ * against the CPG sender), string db (a volatile database), u32 count,
+ * count x (blob key, u64 seq)}: remove each key if it is still a
+ * tombstone with exactly that seq.  Keys as in a STORE (1..CLDB_MAX_KEY
+ * bytes, not reserved), seq 1..UINT64_MAX - 1, at most
+ * CLDB_VACUUM_MAX_RECS entries and CLDB_SYNC_CHUNK bytes of keys.
+ */
+#define CLDB_VACUUM_MAX_RECS 4096
+
+struct cldb_vacuum_rec {
+	struct db_data key; /* points into the pulled buffer */
+	uint64_t seq;
+};
+
+struct cldb_vacuum {
+	uint32_t nodeid;
+	char *db;
+	uint32_t num_recs;
+	struct cldb_vacuum_rec *recs;
+};
+
+/* INVALID_PARAMETER for a bad entry or over the limits. */
+NTSTATUS cldb_vacuum_push(TALLOC_CTX *mem_ctx, const struct cldb_vacuum *v,
+			  uint8_t **buf, size_t *len);
+/* recs and db on mem_ctx, keys point into buf. */
+NTSTATUS cldb_vacuum_pull(TALLOC_CTX *mem_ctx, const uint8_t *buf,
+			  size_t len, struct cldb_vacuum *v);
 
 #endif

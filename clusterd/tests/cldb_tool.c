@@ -10,6 +10,14 @@
  *                                        of the acknowledgement (epoch s)
  *   cldb_tool SOCKET DB get KEY          prints the value or "none"
  *   cldb_tool SOCKET DB delete KEY
+ *   cldb_tool SOCKET DB churn KEY D N    N times: add D, then subtract D,
+ *                                        each a fetch_locked + CAS with
+ *                                        retries; a change that leaves 0
+ *                                        deletes the record, so the key
+ *                                        dies and is re-created all the
+ *                                        time; prints "retries R"
+ *   cldb_tool SOCKET DB mkdel PREFIX N   N keys PREFIX-i created and
+ *                                        deleted again (N tombstones)
  *   cldb_tool SOCKET DB wait KEY VALUE MS   polls until the value is
  *                                        VALUE; exit 1 after MS ms
  *   cldb_tool SOCKET DB watch MSGDIR KEY MS
@@ -115,6 +123,44 @@ static NTSTATUS change(struct db_context *db, struct db_data key,
 		status = value_push(frame, add ? v + arg : arg, &nd);
 		if (NT_STATUS_IS_OK(status)) {
 			status = dbwrap_record_store(rec, nd);
+		}
+		talloc_free(frame);
+		if (!NT_STATUS_EQUAL(status, NT_STATUS_RETRY)) {
+			return status;
+		}
+		(*retries)++;
+	}
+	return NT_STATUS_RETRY;
+}
+
+/* add delta (wrapping, so it can subtract); a result of 0 deletes */
+static NTSTATUS add_or_delete(struct db_context *db, struct db_data key,
+			      uint64_t delta, unsigned *retries)
+{
+	for (unsigned attempt = 0; attempt < 100000; attempt++) {
+		TALLOC_CTX *frame = talloc_new(db);
+		struct db_record *rec = dbwrap_fetch_locked(db, frame, key);
+		struct db_data nd;
+		uint64_t v = 0;
+		NTSTATUS status;
+
+		if (rec == NULL) {
+			talloc_free(frame);
+			return NT_STATUS_INTERNAL_DB_ERROR;
+		}
+		status = value_pull(dbwrap_record_get_value(rec), &v);
+		if (!NT_STATUS_IS_OK(status) &&
+		    !NT_STATUS_EQUAL(status, NT_STATUS_NOT_FOUND)) {
+			talloc_free(frame);
+			return status;
+		}
+		if (v + delta == 0) {
+			status = dbwrap_record_delete(rec);
+		} else {
+			status = value_push(frame, v + delta, &nd);
+			if (NT_STATUS_IS_OK(status)) {
+				status = dbwrap_record_store(rec, nd);
+			}
 		}
 		talloc_free(frame);
 		if (!NT_STATUS_EQUAL(status, NT_STATUS_RETRY)) {
@@ -519,6 +565,42 @@ static int run(TALLOC_CTX *mem, int argc, char **argv)
 			}
 		}
 		printf("retries %u\n", retries);
+		return 0;
+	}
+	if (strcmp(argv[3], "churn") == 0 && argc == 7) {
+		uint64_t d = strtoull(argv[5], NULL, 10);
+		long n = atol(argv[6]);
+		wait_start();
+		for (long i = 0; i < 2 * n; i++) {
+			status = add_or_delete(db, key, i % 2 == 0 ? d : -d,
+					       &retries);
+			if (!NT_STATUS_IS_OK(status)) {
+				fprintf(stderr, "churn %ld: %s\n", i,
+					nt_errstr(status));
+				return 1;
+			}
+		}
+		printf("retries %u\n", retries);
+		return 0;
+	}
+	if (strcmp(argv[3], "mkdel") == 0 && argc == 6) {
+		long n = atol(argv[5]);
+		for (long i = 0; i < n; i++) {
+			char *k = talloc_asprintf(mem, "%s-%ld", argv[4], i);
+			struct db_data kd = db_data_string(k);
+			status = k == NULL ? NT_STATUS_NO_MEMORY
+					   : change(db, kd, i + 1, false,
+						    &retries);
+			if (NT_STATUS_IS_OK(status)) {
+				status = dbwrap_delete(db, kd);
+			}
+			if (!NT_STATUS_IS_OK(status)) {
+				fprintf(stderr, "mkdel %ld: %s\n", i,
+					nt_errstr(status));
+				return 1;
+			}
+			talloc_free(k);
+		}
 		return 0;
 	}
 	if (strcmp(argv[3], "bench") == 0 && argc == 6) {

@@ -2,7 +2,8 @@
  * Unit tests: the encodings of replicated databases
  * (dbwrap/dbwrap_cluster_proto.h): round trips, every truncation, a
  * trailing byte, bad names, ops and sizes, corrupt stored values; the
- * persistent ops, TXN with its limits, SYNC_DATA v2.
+ * persistent ops, TXN with its limits, SYNC_DATA v2; VACUUM and its
+ * application to a replica (clusterd/cluster_db_vacuum.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <unistd.h>
+
+#include "clusterd/cluster_db_vacuum.h"
 #include "dbwrap/dbwrap_cluster_proto.h"
 #include "lib/util/marshall.h"
 
@@ -511,6 +515,242 @@ static void test_sync_persistent(void **state)
 	talloc_free(mem);
 }
 
+/* VACUUM: round trip, truncations, hostile entries, limits. */
+static void test_vacuum(void **state)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct cldb_vacuum_rec recs[2] = {
+		{.key = db_data_string("a"), .seq = 3},
+		{.key = db_data_string("bcd"), .seq = UINT64_MAX - 1},
+	};
+	struct cldb_vacuum v = {.nodeid = 7, .db = "locking", .num_recs = 2,
+				.recs = recs};
+	struct cldb_vacuum got;
+	struct cldb_vacuum_rec *many;
+	uint8_t *buf = NULL, *buf2 = NULL;
+	size_t len = 0, len2 = 0;
+
+	assert_true(NT_STATUS_IS_OK(cldb_vacuum_push(mem, &v, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(cldb_vacuum_pull(mem, buf, len, &got)));
+	assert_int_equal(got.nodeid, 7);
+	assert_string_equal(got.db, "locking");
+	assert_int_equal(got.num_recs, 2);
+	assert_int_equal(got.recs[0].key.dsize, 1);
+	assert_memory_equal(got.recs[1].key.dptr, "bcd", 3);
+	assert_true(got.recs[1].seq == UINT64_MAX - 1);
+	assert_true(NT_STATUS_IS_OK(cldb_vacuum_push(mem, &got, &buf2, &len2)));
+	assert_int_equal(len2, len);
+	assert_memory_equal(buf2, buf, len);
+	for (size_t l = 0; l < len; l++) {
+		assert_false(
+			NT_STATUS_IS_OK(cldb_vacuum_pull(mem, buf, l, &got)));
+	}
+	buf = talloc_realloc(mem, buf, uint8_t, len + 1);
+	assert_non_null(buf);
+	buf[len] = 0;
+	assert_false(NT_STATUS_IS_OK(cldb_vacuum_pull(mem, buf, len + 1, &got)));
+	/* an empty list is valid (nothing to do) */
+	v.num_recs = 0;
+	assert_true(NT_STATUS_IS_OK(cldb_vacuum_push(mem, &v, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(cldb_vacuum_pull(mem, buf, len, &got)));
+	assert_int_equal(got.num_recs, 0);
+	v.num_recs = 2;
+	/* hostile entries: refused by push and, hand-made, by pull */
+	{
+		struct {
+			const char *db;
+			const void *key;
+			size_t klen;
+			uint64_t seq;
+		} bad[] = {
+			{"../x", "a", 1, 1},
+			{"db", "a", 1, 0},
+			{"db", "a", 1, UINT64_MAX},
+			{"db", "", 0, 1},
+			{"db", CLDB_FLOOR_KEY, CLDB_FLOOR_KEY_LEN, 1},
+			{"db", CLDB_DBSEQ_KEY, CLDB_DBSEQ_KEY_LEN, 1},
+		};
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			struct cldb_vacuum_rec r = {
+				.key = db_data_make(bad[i].key, bad[i].klen),
+				.seq = bad[i].seq};
+			struct cldb_vacuum b = {.db = (char *)bad[i].db,
+						.num_recs = 1, .recs = &r};
+			struct marshall_push *p = marshall_push_init(
+				mem, REC_CLUSTERD_DB_VACUUM, 1);
+
+			assert_false(NT_STATUS_IS_OK(
+				cldb_vacuum_push(mem, &b, &buf, &len)));
+			marshall_push_u32(p, 1);
+			marshall_push_string(p, bad[i].db);
+			marshall_push_u32(p, 1);
+			marshall_push_blob(p, bad[i].key, bad[i].klen);
+			marshall_push_u64(p, bad[i].seq);
+			assert_true(NT_STATUS_IS_OK(
+				marshall_push_finish(p, &buf, &len)));
+			assert_false(NT_STATUS_IS_OK(
+				cldb_vacuum_pull(mem, buf, len, &got)));
+		}
+	}
+	/* a count larger than the entries present */
+	{
+		struct marshall_push *p =
+			marshall_push_init(mem, REC_CLUSTERD_DB_VACUUM, 1);
+		marshall_push_u32(p, 1);
+		marshall_push_string(p, "db");
+		marshall_push_u32(p, 1000000);
+		marshall_push_blob(p, "a", 1);
+		marshall_push_u64(p, 1);
+		assert_true(NT_STATUS_IS_OK(marshall_push_finish(p, &buf, &len)));
+		assert_false(
+			NT_STATUS_IS_OK(cldb_vacuum_pull(mem, buf, len, &got)));
+	}
+	/* limits: entries and key bytes */
+	many = talloc_zero_array(mem, struct cldb_vacuum_rec,
+				 CLDB_VACUUM_MAX_RECS + 1);
+	assert_non_null(many);
+	for (uint32_t i = 0; i <= CLDB_VACUUM_MAX_RECS; i++) {
+		many[i].key = db_data_string("k");
+		many[i].seq = 1;
+	}
+	v.recs = many;
+	v.num_recs = CLDB_VACUUM_MAX_RECS;
+	assert_true(NT_STATUS_IS_OK(cldb_vacuum_push(mem, &v, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(cldb_vacuum_pull(mem, buf, len, &got)));
+	v.num_recs = CLDB_VACUUM_MAX_RECS + 1;
+	assert_false(NT_STATUS_IS_OK(cldb_vacuum_push(mem, &v, &buf, &len)));
+	{
+		uint8_t *k = talloc_zero_size(mem, CLDB_MAX_KEY);
+		assert_non_null(k);
+		memset(k, 'k', CLDB_MAX_KEY);
+		/* 64 keys of 4 KiB fill the chunk, one more is over */
+		for (uint32_t i = 0; i <= 64; i++) {
+			many[i].key = db_data_make(k, CLDB_MAX_KEY);
+		}
+		v.num_recs = 64;
+		assert_true(
+			NT_STATUS_IS_OK(cldb_vacuum_push(mem, &v, &buf, &len)));
+		v.num_recs = 65;
+		assert_false(
+			NT_STATUS_IS_OK(cldb_vacuum_push(mem, &v, &buf, &len)));
+	}
+	talloc_free(mem);
+}
+
+static void put(struct db_context *db, const char *key, uint64_t seq,
+		bool deleted)
+{
+	struct cldb_value v = {.seq = seq, .deleted = deleted,
+			       .value = deleted ? db_data_make(NULL, 0)
+						: db_data_string("val")};
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	assert_true(NT_STATUS_IS_OK(cldb_value_push(NULL, &v, &buf, &len)));
+	assert_true(NT_STATUS_IS_OK(
+		dbwrap_store(db, db_data_string(key), db_data_make(buf, len))));
+	talloc_free(buf);
+}
+
+/* takes buf over, as clusterd_cpg_send() does */
+static NTSTATUS count_send(uint8_t *buf, size_t len, void *p)
+{
+	struct cldb_vacuum v;
+	TALLOC_CTX *mem = talloc_new(NULL);
+	NTSTATUS status = cldb_vacuum_pull(mem, buf, len, &v);
+
+	assert_true(NT_STATUS_IS_OK(status));
+	*(unsigned *)p += v.num_recs;
+	talloc_free(mem);
+	talloc_free(buf);
+	return status;
+}
+
+/*
+ * Applying a VACUUM to a replica: only tombstones with exactly the listed
+ * seq go, the floor takes the highest removed seq and never goes down;
+ * the walk lists tombstones only, never the reserved keys.
+ */
+static void test_vacuum_apply(void **state)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	char dir[] = "/tmp/test_vacuum.XXXXXX";
+	char *path;
+	struct db_context *db;
+	struct cldb_vacuum_rec recs[5] = {
+		{.key = db_data_string("t5"), .seq = 5},   /* goes */
+		{.key = db_data_string("t9"), .seq = 8},   /* newer: stays */
+		{.key = db_data_string("live"), .seq = 4}, /* live: stays */
+		{.key = db_data_string("none"), .seq = 2}, /* no record */
+		{.key = db_data_string("t7"), .seq = 7},   /* goes */
+	};
+	struct cldb_vacuum v = {.nodeid = 1, .db = "d", .num_recs = 5,
+				.recs = recs};
+	uint64_t floor = 1;
+	size_t removed = 0, n = 0;
+	unsigned listed = 0, budget = 4;
+
+	assert_non_null(mkdtemp(dir));
+	path = talloc_asprintf(mem, "%s/d.tdb", dir);
+	db = db_open_tdb(mem, NULL, path, 0, DBWRAP_FLAG_NONE);
+	assert_non_null(db);
+	assert_true(NT_STATUS_IS_OK(cluster_db_vacuum_floor(db, &floor)));
+	assert_true(floor == 0);
+	put(db, "t5", 5, true);
+	put(db, "t9", 9, true);
+	put(db, "live", 4, false);
+	put(db, "t7", 7, true);
+
+	assert_true(NT_STATUS_IS_OK(cluster_db_vacuum_collect(
+		db, "d", 1, &budget, count_send, &listed, &n)));
+	assert_int_equal(n, 3);
+	assert_int_equal(listed, 3);
+	assert_int_equal(budget, 3);
+
+	assert_true(NT_STATUS_IS_OK(cluster_db_vacuum_apply(db, &v, &removed)));
+	assert_int_equal(removed, 2);
+	assert_false(dbwrap_exists(db, db_data_string("t5")));
+	assert_false(dbwrap_exists(db, db_data_string("t7")));
+	assert_true(dbwrap_exists(db, db_data_string("t9")));
+	assert_true(dbwrap_exists(db, db_data_string("live")));
+	assert_true(NT_STATUS_IS_OK(cluster_db_vacuum_floor(db, &floor)));
+	assert_true(floor == 7);
+	/* the same VACUUM again: nothing left to remove, floor unchanged */
+	assert_true(NT_STATUS_IS_OK(cluster_db_vacuum_apply(db, &v, &removed)));
+	assert_int_equal(removed, 0);
+	/* a lower tombstone removed later does not lower the floor */
+	put(db, "t3", 3, true);
+	recs[0] = (struct cldb_vacuum_rec){.key = db_data_string("t3"),
+					   .seq = 3};
+	v.num_recs = 1;
+	assert_true(NT_STATUS_IS_OK(cluster_db_vacuum_apply(db, &v, &removed)));
+	assert_int_equal(removed, 1);
+	assert_true(NT_STATUS_IS_OK(cluster_db_vacuum_floor(db, &floor)));
+	assert_true(floor == 7);
+	/* the walk never lists the floor (a tombstone, but reserved) */
+	listed = 0;
+	assert_true(NT_STATUS_IS_OK(cluster_db_vacuum_collect(
+		db, "d", 1, &budget, count_send, &listed, &n)));
+	assert_int_equal(n, 1); /* t9 */
+	/* a floor with no seq left above it is corrupt */
+	{
+		struct cldb_value fv = {.seq = UINT64_MAX - 1, .deleted = true};
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		assert_true(NT_STATUS_IS_OK(
+			cldb_value_push(mem, &fv, &buf, &len)));
+		assert_true(NT_STATUS_IS_OK(dbwrap_store(
+			db, db_data_make(CLDB_FLOOR_KEY, CLDB_FLOOR_KEY_LEN),
+			db_data_make(buf, len))));
+		assert_true(NT_STATUS_EQUAL(
+			cluster_db_vacuum_floor(db, &floor),
+			NT_STATUS_INTERNAL_DB_CORRUPTION));
+	}
+	unlink(path);
+	rmdir(dir);
+	talloc_free(mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -524,6 +764,8 @@ int main(void)
 		cmocka_unit_test(test_sync_state),
 		cmocka_unit_test(test_persistent_ops),
 		cmocka_unit_test(test_txn),
+		cmocka_unit_test(test_vacuum),
+		cmocka_unit_test(test_vacuum_apply),
 		cmocka_unit_test(test_sync_persistent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,6 +63,7 @@
 #   SMB3C_LOGLEVEL   smbd "log level" (default 1)
 #   SMB3C_CLUSTERD_LOGLEVEL  clusterd "log level" (default 1)
 #   SMB3C_MONITOR_INTERVAL   clusterd "monitor interval" (default: its own)
+#   SMB3C_VACUUM_INTERVAL    clusterd "vacuum interval" (default: its own)
 #   SMB3C_EXTRA_GLOBAL, SMB3C_EXTRA_SHARE  extra smb.conf lines
 set -u
 
@@ -303,6 +304,9 @@ write_cluster_conf() {
 EOF
 	if [ -n "${SMB3C_MONITOR_INTERVAL:-}" ]; then
 		echo "	monitor interval = $SMB3C_MONITOR_INTERVAL"
+	fi
+	if [ -n "${SMB3C_VACUUM_INTERVAL:-}" ]; then
+		echo "	vacuum interval = $SMB3C_VACUUM_INTERVAL"
 	fi
 }
 

@@ -2,10 +2,12 @@
  * Fuzz the parsers of replicated-database input
  * (dbwrap/dbwrap_cluster_proto.c): client requests and clusterd's
  * answers on the db socket, UPDATE and SYNC_* messages from other nodes,
- * the replica's stored records, and a transaction's changes (TXN, the
- * value of a COMMIT).  The first byte picks the parser (mod 16: 8 is
- * TXN, 9..15 are 1..7 again, so the older seeds keep their parser).  A
- * request, response, update, sync message or TXN that decodes must encode
+ * the replica's stored records, a transaction's changes (TXN, the
+ * value of a COMMIT) and VACUUM.  The first byte picks the parser (mod
+ * 16: 8 is TXN, 9 VACUUM, 10..15 are 2..7 again, so the older seeds keep
+ * their parser).  A
+ * request, response, update, sync message, TXN or VACUUM that decodes
+ * must encode
  * back to the same bytes (a SYNC_DATA of version 1 is written as version
  * 2: its second round trip must be exact; so is a SYNC_STATE v1); a
  * decoded value obeys its invariants.
@@ -43,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	sel = data[0] % 16;
-	if (sel > 8) {
+	if (sel > 9) {
 		sel -= 8;
 	}
 	data++;
@@ -108,6 +110,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				}
 			}
 			same_or_abort(cldb_txn_push(mem, &t, &out, &out_len),
+				      out, out_len, data, size);
+		}
+		break;
+	}
+	case 9: {
+		struct cldb_vacuum v;
+		size_t bytes = 0;
+		if (NT_STATUS_IS_OK(cldb_vacuum_pull(mem, data, size, &v))) {
+			if (v.num_recs > CLDB_VACUUM_MAX_RECS ||
+			    !cldb_name_ok(v.db)) {
+				abort();
+			}
+			for (uint32_t i = 0; i < v.num_recs; i++) {
+				bytes += v.recs[i].key.dsize;
+				if (cldb_key_reserved(v.recs[i].key) ||
+				    v.recs[i].key.dsize == 0 ||
+				    v.recs[i].key.dsize > CLDB_MAX_KEY ||
+				    v.recs[i].seq == 0 ||
+				    v.recs[i].seq == UINT64_MAX) {
+					abort();
+				}
+			}
+			if (bytes > CLDB_SYNC_CHUNK) {
+				abort();
+			}
+			same_or_abort(cldb_vacuum_push(mem, &v, &out, &out_len),
 				      out, out_len, data, size);
 		}
 		break;
