@@ -18,6 +18,13 @@
  *                                        time; prints "retries R"
  *   cldb_tool SOCKET DB mkdel PREFIX N   N keys PREFIX-i created and
  *                                        deleted again (N tombstones)
+ *   cldb_tool SOCKET DB staleset KEY VALUE FILE
+ *                                        fetch_locked KEY, print "read",
+ *                                        wait (at most 30 s) until FILE
+ *                                        exists, then store VALUE with
+ *                                        what was read (no retry): prints
+ *                                        the NTSTATUS (a stale CAS must
+ *                                        give NT_STATUS_RETRY)
  *   cldb_tool SOCKET DB wait KEY VALUE MS   polls until the value is
  *                                        VALUE; exit 1 after MS ms
  *   cldb_tool SOCKET DB watch MSGDIR KEY MS
@@ -581,6 +588,26 @@ static int run(TALLOC_CTX *mem, int argc, char **argv)
 			}
 		}
 		printf("retries %u\n", retries);
+		return 0;
+	}
+	if (strcmp(argv[3], "staleset") == 0 && argc == 7) {
+		struct db_record *rec = dbwrap_fetch_locked(db, mem, key);
+		struct db_data nd;
+		int64_t end = now_ms() + 30000;
+		if (rec == NULL) {
+			fprintf(stderr, "staleset: fetch_locked failed\n");
+			return 1;
+		}
+		printf("read\n");
+		fflush(stdout);
+		while (access(argv[6], F_OK) != 0 && now_ms() < end) {
+			usleep(10000);
+		}
+		status = value_push(mem, strtoull(argv[5], NULL, 10), &nd);
+		if (NT_STATUS_IS_OK(status)) {
+			status = dbwrap_record_store(rec, nd);
+		}
+		printf("%s\n", nt_errstr(status));
 		return 0;
 	}
 	if (strcmp(argv[3], "mkdel") == 0 && argc == 6) {

@@ -11,12 +11,19 @@
 #                are identical (cldb_tool dump) and hold the database's
 #                vacuum floor
 #   floor:       a vacuumed key created again starts above the floor
+#   stale CAS:   node 1 reads a new key (fetch_locked) and holds it;
+#                node 2 deletes it, the vacuum removes the tombstone,
+#                node 2 creates it again with the same value; node 1's
+#                store with what it read must get NT_STATUS_RETRY (with
+#                seqs restarting at 1 it went through: a lost update)
 #   churn:       nodes 1 and 2 add and subtract on one key at once (a
 #                change that leaves 0 deletes it, the next one creates
 #                it again) while vacuums run; node 3 increments a
 #                counter meanwhile: the key is gone and the counter
 #                exact on every node (no update lost across a vacuum),
-#                the floor went up, dumps identical, no tombstone left
+#                the floor went up, dumps identical, no tombstone left;
+#                prints how often the floor moved while the churn ran
+#                (vacuums that removed the churned key's tombstone)
 #   rejoin:      clusterd of node 3 restarted takes the snapshot with
 #                the floor: dumps identical
 #
@@ -31,6 +38,7 @@ export SMB3C_VACUUM_INTERVAL=${SMB3C_VACUUM_INTERVAL:-1}
 cluster_test_main "$@"
 
 N=${CLDB_N:-200}
+CN=${CLDB_CHURN_N:-1000} # add/subtract pairs per churning node
 DB=test_vac
 # the database's vacuum floor key (CLDB_FLOOR_KEY), hex as in a dump
 FLOOR=00636c64622d666c6f6f72
@@ -104,21 +112,56 @@ done
 ok "a vacuumed key created again starts at seq $seq (floor $f1)"
 tool 2 delete n1-0 || fail "delete n1-0"
 
+# --- a stale CAS across a vacuum is refused ----------------------------------
+tool 2 set aba 1 >/dev/null || fail "set aba"
+tool 1 wait aba 1 5000 >/dev/null || fail "node 1: aba not 1"
+rm -f "$R/go"
+tool 1 staleset aba 99 "$R/go" >"$R/stale.out" 2>&1 &
+sp=$!
+poll 10 grep -qs read "$R/stale.out" >/dev/null || fail "staleset: $(cat "$R/stale.out")"
+tool 2 delete aba || fail "delete aba"
+k=$(printf 'aba' | od -An -tx1 | tr -d ' \n')
+vacuumed() { ! dbdump 1 | awk -v k="$k" '$1 == k' | grep -q .; }
+t=$(poll 10 vacuumed) || fail "the tombstone of aba was not vacuumed"
+tool 2 set aba 1 >/dev/null || fail "re-create aba"
+tool 1 wait aba 1 5000 >/dev/null || fail "node 1: aba not re-created"
+touch "$R/go"
+wait "$sp" || fail "staleset: $(cat "$R/stale.out")"
+[ "$(tail -1 "$R/stale.out")" = NT_STATUS_RETRY ] ||
+	fail "a stale CAS across a vacuum: $(tail -1 "$R/stale.out"), not NT_STATUS_RETRY"
+for n in 1 2 3; do
+	[ "$(tool "$n" get aba)" = 1 ] || fail "node $n: aba is $(tool "$n" get aba)"
+done
+ok "a CAS that read the key before its delete, vacuum (${t}s) and re-creation gets NT_STATUS_RETRY"
+tool 2 delete aba || fail "delete aba"
+
 # --- churn: deletes and re-creates across vacuums lose no update ------------
 at=$(awk -v t="$EPOCHREALTIME" 'BEGIN { printf "%.3f", t + 1.5 }')
 t0=$EPOCHREALTIME
 "$C" exec 1 env CLDB_START_AT="$at" timeout 90 "$TOOL" "$(sock 1)" "$DB" \
-	churn ch 1 "$N" >"$R/churn1.out" 2>&1 &
+	churn ch 1 "$CN" >"$R/churn1.out" 2>&1 &
+p1=$!
 "$C" exec 2 env CLDB_START_AT="$at" timeout 90 "$TOOL" "$(sock 2)" "$DB" \
-	churn ch 1000 "$N" >"$R/churn2.out" 2>&1 &
+	churn ch 1000 "$CN" >"$R/churn2.out" 2>&1 &
+p2=$!
 "$C" exec 3 env CLDB_START_AT="$at" timeout 90 "$TOOL" "$(sock 3)" "$DB" \
 	incr counter "$N" >"$R/incr3.out" 2>&1 &
+p3=$!
+# the floor of node 1 while the churn runs: each move is a vacuum that
+# removed a tombstone of ch between its changes
+floors=""
+while kill -0 "$p1" 2>/dev/null || kill -0 "$p2" 2>/dev/null; do
+	floors="$floors $(floor 1)"
+	sleep 0.2
+done
 rc=0
-for n in 1 2 3; do wait -n || rc=1; done
+for p in $p1 $p2 $p3; do wait "$p" || rc=1; done
 [ $rc = 0 ] || fail "churn runs: $(cat "$R"/churn*.out "$R"/incr3.out)"
 retries=$(cat "$R"/churn1.out "$R"/churn2.out | awk '{print $2}' | paste -sd' ')
-ok "churn: $((4 * N)) changes of one key from nodes 1 and 2 in $(since "$t0") s" \
-	"(1.5 s start delay included), CAS retries $retries"
+moves=$(($(echo "$floors" | tr ' ' '\n' | grep . | uniq | wc -l) - 1))
+ok "churn: $((4 * CN)) changes of one key from nodes 1 and 2 in $(since "$t0") s" \
+	"(1.5 s start delay included), CAS retries $retries; the floor moved" \
+	"$moves times while it ran"
 for n in 1 2 3; do
 	gone() { [ "$(tool "$1" get ch)" = none ]; }
 	poll 5 gone "$n" >/dev/null ||
