@@ -38,6 +38,12 @@ static void test_conf_ok(void **state)
 	assert_int_equal(c->event_timeout, 30);
 	assert_int_equal(c->log_level, 3);
 	assert_string_equal(c->cpg_group, "smb3cluster");
+	assert_int_equal(c->vacuum_interval, 10); /* the default */
+	talloc_free(c);
+	/* 0: never vacuum */
+	assert_true(NT_STATUS_IS_OK(cluster_conf_parse(
+		NULL, "vacuum interval = 0\n", "c", &c, &err)));
+	assert_int_equal(c->vacuum_interval, 0);
 	talloc_free(c);
 }
 
@@ -59,6 +65,7 @@ static void test_conf_errors(void **state)
 	conf_error("run dri = /x\n", "c:1: unknown key \"run dri\"");
 	conf_error("\nmonitor interval = 0\n", "c:2: monitor interval");
 	conf_error("monitor interval = 5s\n", "not a number");
+	conf_error("vacuum interval = 3601\n", "vacuum interval");
 	conf_error("smbd port = 70000\n", "not a number");
 	conf_error("smbd port = -1\n", "not a number");
 	conf_error("just words\n", "expected \"key = value\"");
