@@ -25,6 +25,8 @@
  *      our replicas are out of sync (cluster_msgfwd.c, included too)
  *   7  a local process's forward request (MSG_CLUSTERD_FORWARD), with
  *      the datagram's sender and the claimed source from the input
+ *   8  VACUUM from node 2 (perhaps claiming node 1): tombstones to
+ *      remove, each a key and the seq it must still have
  * A clusterd_fatal() ends the input (the real daemon exits).  After the
  * input every record of every replica must be a valid VALUE (a reader
  * parses it with cldb_value_pull()): whatever the peer sent, this node
@@ -407,6 +409,29 @@ static void step_local_forward(struct node *n, struct input *in,
 	}
 }
 
+static void step_vacuum(struct node *n, struct input *in, TALLOC_CTX *mem)
+{
+	uint8_t b = in_u8(in);
+	struct cldb_vacuum v = {
+		.nodeid = (b & 1) ? 1 : PEER,
+		.num_recs = (b >> 1) % 8,
+	};
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	v.db = (char *)in_db(in);
+	v.recs = talloc_zero_array(mem, struct cldb_vacuum_rec,
+				   v.num_recs + 1);
+	for (uint32_t i = 0; i < v.num_recs; i++) {
+		v.recs[i].key = in_key(in);
+		/* mostly small seqs: the ones tombstones really have */
+		v.recs[i].seq = (in_u8(in) & 1) ? in_u64(in) : in_u8(in);
+	}
+	if (NT_STATUS_IS_OK(cldb_vacuum_push(mem, &v, &buf, &len))) {
+		deliver_from_peer(n, buf, len);
+	}
+}
+
 static void step_view(struct node *n, struct input *in)
 {
 	uint8_t b = in_u8(in);
@@ -497,7 +522,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (in.left > 0 && !fatal_called) {
 		TALLOC_CTX *step = talloc_new(mem);
 
-		switch (in_u8(&in) % 8) {
+		switch (in_u8(&in) % 9) {
 		case 0: step_raw(&n, &in, step); break;
 		case 1: step_state(&n, &in, step); break;
 		case 2: step_data(&n, &in, step); break;
@@ -505,7 +530,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 4: step_update(&n, &in, step); break;
 		case 5: step_view(&n, &in); break;
 		case 6: step_remote_msg(&n, &in, step); break;
-		default: step_local_forward(&n, &in, step); break;
+		case 7: step_local_forward(&n, &in, step); break;
+		default: step_vacuum(&n, &in, step); break;
 		}
 		loopback(&n);
 		talloc_free(step);
