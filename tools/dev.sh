@@ -21,7 +21,7 @@
 #   SMB3_ASAN_BUILD sanitizer build directory (default ./build-asan)
 #   SMB3_TORTURE_RUNNERS  smbtorture runners in parallel (default 2)
 #   SMB3_ASAN_CLUSTER  cluster tests the sanitizer layer also runs on its
-#                   build, e.g. "test_cluster_files" (default: none)
+#                   build (default "test_cluster_files"; empty: none)
 #   SMB3_TARGET     ours (default) | samba: which server the integration and
 #                   smbtorture layers of "test" run against (samba = Debian's
 #                   smbd, to prove the tests themselves; skips the sanitizer)
@@ -310,7 +310,7 @@ run_cluster() {
 	for t in test_cluster_membership test_cluster_failover test_cluster_db \
 		test_cluster_files test_cluster_messaging test_cluster_partition \
 		test_cluster_persistent test_cluster_contention \
-		test_cluster_torture; do
+		test_cluster_db_hostile test_cluster_vacuum test_cluster_torture; do
 		if [ "$(time_for 240)" -lt 60 ]; then
 			say "cluster: no time left for $t"
 			f=$((f + 1))
@@ -331,15 +331,16 @@ run_cluster() {
 	add_counts "cluster" "$p" "$f"
 }
 
-# SMB3_ASAN_CLUSTER (opt-in): cluster tests on the sanitizer build, smbd,
+# SMB3_ASAN_CLUSTER (default test_cluster_files): cluster tests on the sanitizer build, smbd,
 # clusterd and the tools writing their reports where the caller's
 # ASAN_OPTIONS say.  Nodes run in PID namespaces, so processes of two
 # nodes may share a pid: a second report of the same program and pid
 # overwrites the first, but a report stays, and one fails the layer.
 run_asan_cluster() {
 	local t rc p=0 f=0
-	[ -n "${SMB3_ASAN_CLUSTER:-}" ] || return 0
-	for t in $SMB3_ASAN_CLUSTER; do
+	local tests=${SMB3_ASAN_CLUSTER-test_cluster_files}
+	[ -n "$tests" ] || return 0
+	for t in $tests; do
 		if [ ! -x "$repo/tests/cluster/$t.sh" ] ||
 			[ "$(time_for 240)" -lt 60 ]; then
 			say "asan: cluster test $t not run (missing or no time left)"
