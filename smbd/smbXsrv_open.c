@@ -105,8 +105,8 @@ bool smbd_open_register(struct smbd_open *op)
 	/* The persistent id names the open to every process of the
 	 * cluster: the node id in the top bits (0 without clustering)
 	 * keeps it unique between nodes, the reservation in open_global
-	 * (node-local: smbd_db_node_local()) between the processes of
-	 * this node.  The ids of one process are consecutive from a
+	 * (replicated, or node-local: smbd_db_node_local()) between the
+	 * processes of this node.  The ids of one process are consecutive from a
 	 * random start, so a clash with another process is rare and costs
 	 * one more try.  The reservation stores the open's whole record
 	 * (its fields are set by now): one write per open, and the delete

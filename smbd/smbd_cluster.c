@@ -235,25 +235,16 @@ static bool open_retryable(NTSTATUS status)
  * lists every node's opens from the share-mode entries, the cleanups of
  * dead processes only touch this node's processes' records, and the
  * persistent ids carry the node id (SMBD_PERSISTENT_ID_NODE_BITS), so a
- * reservation on one node cannot clash with another's.  Durable and
- * persistent handles (not built) will need their own records on other
- * nodes after a failover: replicate just those then.
+ * reservation on one node cannot clash with another's.  It is replicated
+ * by default all the same, as the design wants every smbXsrv global
+ * record on every node (a survivor will find a dead node's opens there
+ * once durable handles are built); "cluster replicate open records = no"
+ * keeps it node-local for the speed.
  */
-static const char *const node_local_dbs[] = {
-	"smbXsrv_open_global",
-};
-
-bool smbd_db_node_local(const char *name)
+bool smbd_db_node_local(const struct smb_conf *conf, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(node_local_dbs) / sizeof(node_local_dbs[0]);
-	     i++) {
-		if (strcmp(name, node_local_dbs[i]) == 0) {
-			return true;
-		}
-	}
-	return false;
+	return !conf->global.cluster_replicate_open_records &&
+	       strcmp(name, "smbXsrv_open_global") == 0;
 }
 
 struct db_context *smbd_db_open(TALLOC_CTX *mem_ctx,
@@ -265,7 +256,7 @@ struct db_context *smbd_db_open(TALLOC_CTX *mem_ctx,
 	char *path;
 	NTSTATUS status;
 
-	if (!conf->global.clustering || smbd_db_node_local(name)) {
+	if (!conf->global.clustering || smbd_db_node_local(conf, name)) {
 		path = talloc_asprintf(mem_ctx, "%s/%s.tdb",
 				       conf->global.lock_directory, name);
 		if (path == NULL) {

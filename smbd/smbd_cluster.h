@@ -71,12 +71,13 @@ struct db_context *smbd_db_open(TALLOC_CTX *mem_ctx,
 
 /*
  * Does the database name stay node-local (a tdb in this node's lock
- * directory) even with clustering?  Only for databases whose records no
- * process of another node reads or changes (the table in
- * smbd_cluster.c says why for each; docs/cluster.md "smbd in a
- * cluster").  Every change of a replicated record is a CPG round trip.
+ * directory) even with clustering?  Only smbXsrv_open_global with
+ * "cluster replicate open records = no" (no process of another node
+ * reads those records today; smbd_cluster.c and docs/cluster.md "smbd in
+ * a cluster" say why).  Every change of a replicated record is a CPG
+ * round trip.
  */
-bool smbd_db_node_local(const char *name);
+bool smbd_db_node_local(const struct smb_conf *conf, const char *name);
 
 /*
  * Persistent file ids are unique in the whole cluster without asking

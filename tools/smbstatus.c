@@ -420,7 +420,7 @@ static int open_fn(struct db_record *rec, void *private_data)
 }
 
 /*
- * In a cluster smbXsrv_open_global stays on each node
+ * In a cluster smbXsrv_open_global may stay on each node
  * (smbd_db_node_local()), so the open files of every node come from the
  * replicated share-mode entries (one per open of a file, directory or
  * stream; as in Samba, named pipes have none), with the share's name

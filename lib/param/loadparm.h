@@ -239,6 +239,12 @@ struct smb_conf_global {
 	 * Samba's equivalent is "ctdbd socket". */
 	bool clustering;
 	char *clusterd_socket;
+	/* "cluster replicate open records" (yes): with clustering, keep
+	 * smbXsrv_open_global in the replicated databases as the other
+	 * smbXsrv records; no = a node-local tdb (two CPG round trips
+	 * fewer per open/close pair; nothing on another node reads those
+	 * records while durable handles are not built).  Our own name. */
+	bool cluster_replicate_open_records;
 	/* Accepted so that Samba configurations load; no effect here:
 	 * "disable netbios" (no), "load printers" (yes), "printing" (NULL),
 	 * "unix extensions" (yes), "max log size" (5000). */

@@ -57,16 +57,12 @@ ok "smbtorture: $(tail -1 "$R/torture.out") in $((SECONDS - t0)) s"
 
 dbs=$("$C" ctl 1 status --json 2>/dev/null |
 	/usr/bin/python3 -c 'import json,sys; print(" ".join(sorted(d["name"] for d in json.load(sys.stdin)["databases"])))')
-for db in locking leases brlock smbXsrv_session_global; do
+for db in locking leases brlock smbXsrv_session_global smbXsrv_open_global; do
 	case " $dbs " in
 	*" $db "*) ;;
 	*) fail "database $db not replicated (clusterd has: $dbs)" ;;
 	esac
 done
-# node-local in a cluster (smbd_db_node_local(): no other node reads it)
-case " $dbs " in
-*" smbXsrv_open_global "*) fail "smbXsrv_open_global is replicated" ;;
-esac
 ok "smbd's databases are clusterd's: $dbs"
 
 # --- the sweep -------------------------------------------------------------
