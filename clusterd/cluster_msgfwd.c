@@ -46,7 +46,7 @@
 
 /*
  * While this node's replicas are not in sync (waiting for a snapshot,
- * or out of sync after losing the majority), cluster_db.c holds back the
+ * or out of sync after losing the majority), cluster_db_sync.c holds back the
  * UPDATEs it receives and applies them when it is in sync again.  A
  * message handed out meanwhile could overtake an UPDATE that was before
  * it in the stream, so messages for local processes wait too, in order,

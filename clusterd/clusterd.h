@@ -112,7 +112,7 @@ size_t ip_takeover_num_held(const struct clusterd *cd);
 /* --- ctrl_server.c --- */
 NTSTATUS ctrl_server_start(struct clusterd *cd);
 
-/* --- cluster_db.c --- */
+/* --- cluster_db.c, cluster_db_sync.c (deliver, confchg) --- */
 /* The registry of replicated databases and their client socket
  * (<run dir>/clusterd-db.sock).  Before the first CPG dispatch. */
 NTSTATUS cluster_db_start(struct clusterd *cd);

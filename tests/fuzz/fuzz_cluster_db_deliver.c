@@ -1,7 +1,7 @@
 /*
  * Fuzz clusterd's replicated databases as a state machine
- * (clusterd/cluster_db.c, cluster_db_persist.c, and cross-node messaging
- * in clusterd/cluster_msgfwd.c): what another node
+ * (clusterd/cluster_db.c, cluster_db_sync.c, cluster_db_persist.c, and
+ * cross-node messaging in clusterd/cluster_msgfwd.c): what another node
  * multicasts through CPG, in any order and with any content, applied to
  * this node's replicas.  The parsers alone are fuzz_cluster_db's; here
  * the messages go through cluster_db_deliver() and cluster_db_confchg():
@@ -43,8 +43,9 @@
 
 /* The source under test, included: the invariant walks its registry of
  * replicas (struct cluster_dbs), and the SYNC_* steps name the view with
- * its view_digest(). */
+ * its view_digest() (cluster_db_sync.c). */
 #include "clusterd/cluster_db.c"
+#include "clusterd/cluster_db_sync.c"
 #include "clusterd/cluster_msgfwd.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
