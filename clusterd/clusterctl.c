@@ -12,19 +12,16 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "clusterd/cluster_conf.h"
 #include "clusterd/cluster_state.h"
+#include "clusterd/ctrl_client.h"
 #include "clusterd/ctrl_proto.h"
 #include "lib/util/marshall.h"
 
@@ -46,104 +43,29 @@ static void usage(FILE *f)
 		"exit: 0 ok, 1 error, 2 usage, 3 clusterd not running, 4 node not ok\n");
 }
 
-/* Full read/write with one overall deadline: clusterd answers at once or
- * is stuck, and a CLI must not hang. */
-static bool io_all(int fd, void *buf, size_t len, bool writing,
-		   struct timespec *deadline)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		struct pollfd p = { .fd = fd,
-				    .events = writing ? POLLOUT : POLLIN };
-		struct timespec now;
-		long ms;
-		ssize_t n;
-
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		ms = (deadline->tv_sec - now.tv_sec) * 1000 +
-		     (deadline->tv_nsec - now.tv_nsec) / 1000000;
-		if (ms <= 0 || poll(&p, 1, (int)ms) <= 0) {
-			errno = ETIMEDOUT;
-			return false;
-		}
-		n = writing ? send(fd, (char *)buf + done, len - done,
-				   MSG_NOSIGNAL)
-			    : recv(fd, (char *)buf + done, len - done, 0);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			if (n == 0) {
-				errno = ECONNRESET;
-			}
-			return false;
-		}
-		done += n;
-	}
-	return true;
-}
-
 /* Sends one request; *body (talloc on mem_ctx) is the response record. */
 static int transact(TALLOC_CTX *mem_ctx, const char *path, uint32_t op,
 		    uint8_t **body, size_t *body_len)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timespec deadline;
-	uint8_t *req = NULL, hdr[CTRL_FRAME_HDR];
-	size_t req_len = 0;
-	uint32_t len;
-	int fd;
+	NTSTATUS status = ctrl_transact(mem_ctx, path, op, IO_TIMEOUT_MS,
+					body, body_len);
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	if (NT_STATUS_IS_OK(status)) {
+		return EXIT_OK;
+	}
+	if (NT_STATUS_EQUAL(status, NT_STATUS_NAME_TOO_LONG)) {
 		fprintf(stderr, "clusterctl: socket path too long: %s\n", path);
 		return EXIT_USAGE;
 	}
-	memcpy(sun.sun_path, path, strlen(path));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		perror("clusterctl: socket");
-		return EXIT_ERROR;
+	if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_NOT_FOUND)) {
+		fprintf(stderr, "clusterctl: clusterd is not running "
+				"on this node (nothing answers at %s)\n",
+			path);
+		return EXIT_NOT_RUNNING;
 	}
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		int e = errno;
-		close(fd);
-		if (e == ENOENT || e == ECONNREFUSED) {
-			fprintf(stderr, "clusterctl: clusterd is not running "
-					"on this node (nothing answers at %s)\n",
-				path);
-			return EXIT_NOT_RUNNING;
-		}
-		fprintf(stderr, "clusterctl: connect %s: %s\n", path,
-			strerror(e));
-		return EXIT_ERROR;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += IO_TIMEOUT_MS / 1000;
-	if (!NT_STATUS_IS_OK(ctrl_request_push(mem_ctx, op, &req, &req_len)) ||
-	    !io_all(fd, req, req_len, true, &deadline) ||
-	    !io_all(fd, hdr, sizeof(hdr), false, &deadline)) {
-		fprintf(stderr, "clusterctl: talking to clusterd at %s: %s\n",
-			path, strerror(errno));
-		close(fd);
-		return EXIT_ERROR;
-	}
-	len = ctrl_frame_len(hdr, CTRL_MAX_RESPONSE);
-	if (len == 0) {
-		fprintf(stderr, "clusterctl: clusterd sent a bad frame\n");
-		close(fd);
-		return EXIT_ERROR;
-	}
-	*body = talloc_size(mem_ctx, len);
-	if (*body == NULL || !io_all(fd, *body, len, false, &deadline)) {
-		fprintf(stderr, "clusterctl: reading clusterd's answer: %s\n",
-			strerror(errno));
-		close(fd);
-		return EXIT_ERROR;
-	}
-	close(fd);
-	*body_len = len;
-	return EXIT_OK;
+	fprintf(stderr, "clusterctl: talking to clusterd at %s: %s\n", path,
+		nt_errstr(status));
+	return EXIT_ERROR;
 }
 
 static const char *ip_owner_text(char *buf, size_t len, uint32_t owner)

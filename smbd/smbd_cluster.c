@@ -10,13 +10,11 @@
 #include "smbd/smbd_cluster.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "clusterd/ctrl_client.h"
 #include "clusterd/ctrl_proto.h"
 #include "dbwrap/dbwrap.h"
 #include "dbwrap/dbwrap_cluster.h"
@@ -43,93 +41,20 @@ static void sleep_ms(int ms)
 	}
 }
 
-/* Move len bytes (reading or writing) before deadline. */
-static NTSTATUS io_all(int fd, uint8_t *buf, size_t len, bool writing,
-		       int64_t deadline)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		struct pollfd p = {.fd = fd,
-				   .events = writing ? POLLOUT : POLLIN};
-		int64_t left = deadline - now_ms();
-		ssize_t n;
-
-		if (left <= 0) {
-			return NT_STATUS_IO_TIMEOUT;
-		}
-		if (poll(&p, 1, (int)left) < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			return map_nt_error_from_unix(errno);
-		}
-		n = writing ? send(fd, buf + done, len - done, MSG_NOSIGNAL)
-			    : recv(fd, buf + done, len - done, MSG_DONTWAIT);
-		if (n > 0) {
-			done += (size_t)n;
-			continue;
-		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			continue;
-		}
-		return n == 0 ? NT_STATUS_CONNECTION_DISCONNECTED
-			      : map_nt_error_from_unix(errno);
-	}
-	return NT_STATUS_OK;
-}
-
 NTSTATUS smbd_cluster_status(TALLOC_CTX *mem_ctx, const char *socket_path,
 			     int timeout_ms, struct ctrl_status **st)
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	int64_t deadline = now_ms() + timeout_ms;
-	TALLOC_CTX *frame;
-	uint8_t hdr[CTRL_FRAME_HDR];
-	uint8_t *req = NULL, *body = NULL;
-	size_t req_len = 0;
-	uint32_t len;
+	TALLOC_CTX *frame = talloc_new(mem_ctx);
+	uint8_t *body = NULL;
+	size_t len = 0;
 	NTSTATUS status;
-	int fd;
 
 	*st = NULL;
-	if (socket_path == NULL ||
-	    strlen(socket_path) >= sizeof(sun.sun_path)) {
-		return NT_STATUS_NAME_TOO_LONG;
-	}
-	memcpy(sun.sun_path, socket_path, strlen(socket_path));
-	frame = talloc_new(mem_ctx);
 	if (frame == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	/* blocking connect on a unix socket returns at once (or fails
-	 * with ECONNREFUSED/EAGAIN when the backlog is full) */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		talloc_free(frame);
-		return map_nt_error_from_unix(errno);
-	}
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		status = map_nt_error_from_unix(errno);
-		goto out;
-	}
-	status = ctrl_request_push(frame, CTRL_OP_STATUS, &req, &req_len);
-	if (NT_STATUS_IS_OK(status)) {
-		status = io_all(fd, req, req_len, true, deadline);
-	}
-	if (NT_STATUS_IS_OK(status)) {
-		status = io_all(fd, hdr, sizeof(hdr), false, deadline);
-	}
-	if (!NT_STATUS_IS_OK(status)) {
-		goto out;
-	}
-	len = ctrl_frame_len(hdr, CTRL_MAX_RESPONSE);
-	body = len != 0 ? talloc_size(frame, len) : NULL;
-	if (body == NULL) {
-		status = NT_STATUS_INVALID_NETWORK_RESPONSE;
-		goto out;
-	}
-	status = io_all(fd, body, len, false, deadline);
+	status = ctrl_transact(frame, socket_path, CTRL_OP_STATUS, timeout_ms,
+			       &body, &len);
 	if (!NT_STATUS_IS_OK(status)) {
 		goto out;
 	}
@@ -146,7 +71,6 @@ NTSTATUS smbd_cluster_status(TALLOC_CTX *mem_ctx, const char *socket_path,
 	}
 	status = ctrl_status_pull(mem_ctx, body, len, st);
 out:
-	close(fd);
 	talloc_free(frame);
 	return status;
 }
