@@ -37,6 +37,7 @@
 #include "clusterd/cluster_db_vacuum.h"
 #include "clusterd/cluster_msg.h"
 #include "clusterd/clusterd.h"
+#include "clusterd/frame_io.h"
 #include "dbwrap/dbwrap_cluster.h"
 #include "dbwrap/dbwrap_cluster_proto.h"
 #include "lib/util/debug.h"
@@ -51,15 +52,8 @@ struct db_conn {
 	struct cluster_dbs *s;
 	int fd;
 	struct tevent_fd *fde;
-	uint8_t hdr[CLDB_FRAME_HDR];
-	size_t hdr_got;
-	uint8_t *body;
-	uint32_t body_len;
-	size_t body_got;
+	struct frame_io io;
 	uint64_t pending; /* reqid of our multicast update, 0: none */
-	uint8_t *out;
-	size_t out_len;
-	size_t out_sent;
 };
 
 static int cluster_dbs_destructor(struct cluster_dbs *s)
@@ -245,16 +239,14 @@ static void db_conn_respond(struct db_conn *c, NTSTATUS result, uint64_t seq,
 				  (char *)(path != NULL ? path : "")};
 	NTSTATUS status;
 
-	TALLOC_FREE(c->body);
-	c->hdr_got = c->body_got = c->body_len = 0;
+	frame_io_reset_in(&c->io);
 	c->pending = 0;
-	status = cldb_response_push(c, &r, &c->out, &c->out_len);
+	status = cldb_response_push(c, &r, &c->io.out, &c->io.out_len);
 	if (!NT_STATUS_IS_OK(status)) {
 		DBG_ERR("cannot build a db response: %s\n", nt_errstr(status));
 		TALLOC_FREE(c);
 		return;
 	}
-	c->out_sent = 0;
 	tevent_fd_set_flags(c->fde, TEVENT_FD_WRITE);
 }
 
@@ -399,7 +391,7 @@ static void db_conn_request(struct db_conn *c)
 		TALLOC_FREE(c);
 		return;
 	}
-	status = cldb_request_pull(frame, c->body, c->body_len, &req);
+	status = cldb_request_pull(frame, c->io.body, c->io.body_len, &req);
 	if (!NT_STATUS_IS_OK(status)) {
 		DBG_WARNING("bad db request: %s\n", nt_errstr(status));
 		talloc_free(frame);
@@ -494,63 +486,38 @@ static void db_conn_handler(struct tevent_context *ev, struct tevent_fd *fde,
 			    uint16_t flags, void *private_data)
 {
 	struct db_conn *c = private_data;
-	ssize_t n;
 
-	if (c->out != NULL) {
+	if (c->io.out != NULL) {
 		if ((flags & TEVENT_FD_WRITE) == 0) {
 			return;
 		}
-		n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
-			 MSG_NOSIGNAL);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		switch (frame_io_send(&c->io, c->fd)) {
+		case FRAME_IO_MORE:
 			return;
-		}
-		if (n <= 0) {
+		case FRAME_IO_DONE:
+			tevent_fd_set_flags(c->fde, TEVENT_FD_READ);
+			return;
+		default:
 			TALLOC_FREE(c);
 			return;
 		}
-		c->out_sent += n;
-		if (c->out_sent == c->out_len) {
-			TALLOC_FREE(c->out);
-			c->out_len = c->out_sent = 0;
-			tevent_fd_set_flags(c->fde, TEVENT_FD_READ);
-		}
-		return;
 	}
 	if ((flags & TEVENT_FD_READ) == 0) {
 		return;
 	}
-	if (c->hdr_got < CLDB_FRAME_HDR) {
-		n = recv(c->fd, c->hdr + c->hdr_got,
-			 CLDB_FRAME_HDR - c->hdr_got, 0);
-	} else {
-		n = recv(c->fd, c->body + c->body_got,
-			 c->body_len - c->body_got, 0);
-	}
-	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+	switch (frame_io_recv(&c->io, c, c->fd, CLDB_MAX_FRAME)) {
+	case FRAME_IO_MORE:
 		return;
-	}
-	if (n <= 0) {
-		TALLOC_FREE(c); /* the client went away */
-		return;
-	}
-	if (c->hdr_got < CLDB_FRAME_HDR) {
-		c->hdr_got += n;
-		if (c->hdr_got < CLDB_FRAME_HDR) {
-			return;
-		}
-		c->body_len = cldb_frame_len(c->hdr, CLDB_MAX_FRAME);
-		c->body = c->body_len != 0 ? talloc_size(c, c->body_len)
-					   : NULL;
-		if (c->body == NULL) {
-			DBG_WARNING("db request with a bad length\n");
-			TALLOC_FREE(c);
-		}
-		return;
-	}
-	c->body_got += n;
-	if (c->body_got == c->body_len) {
+	case FRAME_IO_DONE:
 		db_conn_request(c);
+		return;
+	case FRAME_IO_BAD:
+		DBG_WARNING("db request with a bad length\n");
+		TALLOC_FREE(c);
+		return;
+	default: /* the client went away, error, no memory */
+		TALLOC_FREE(c);
+		return;
 	}
 }
 

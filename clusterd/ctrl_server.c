@@ -16,6 +16,7 @@
 
 #include "clusterd/clusterd.h"
 #include "clusterd/ctrl_proto.h"
+#include "clusterd/frame_io.h"
 #include "clusterd/ip_alloc.h"
 #include "lib/util/debug.h"
 
@@ -35,14 +36,7 @@ struct ctrl_conn {
 	int fd;
 	struct tevent_fd *fde;
 	struct tevent_timer *timer;
-	uint8_t hdr[CTRL_FRAME_HDR];
-	size_t hdr_got;
-	uint8_t *body;
-	uint32_t body_len;
-	size_t body_got;
-	uint8_t *out;
-	size_t out_len;
-	size_t out_sent;
+	struct frame_io io;
 };
 
 static int ctrl_conn_destructor(struct ctrl_conn *c)
@@ -148,13 +142,13 @@ static void ctrl_conn_answer(struct ctrl_conn *c)
 	uint32_t op = 0;
 	NTSTATUS status;
 
-	status = ctrl_request_pull(c->body, c->body_len, &op);
+	status = ctrl_request_pull(c->io.body, c->io.body_len, &op);
 	if (!NT_STATUS_IS_OK(status)) {
 		DBG_WARNING("bad control request: %s\n", nt_errstr(status));
 		status = ctrl_result_push(c, NT_STATUS_INVALID_PARAMETER,
-					  &c->out, &c->out_len);
+					  &c->io.out, &c->io.out_len);
 	} else if (op == CTRL_OP_STATUS) {
-		status = build_status(cd, c, &c->out, &c->out_len);
+		status = build_status(cd, c, &c->io.out, &c->io.out_len);
 	} else {
 		bool stop = (op == CTRL_OP_STOP);
 		if (cd->want_stopped != stop) {
@@ -163,8 +157,8 @@ static void ctrl_conn_answer(struct ctrl_conn *c)
 			cd->want_stopped = stop;
 			clusterd_announce(cd);
 		}
-		status = ctrl_result_push(c, NT_STATUS_OK, &c->out,
-					  &c->out_len);
+		status = ctrl_result_push(c, NT_STATUS_OK, &c->io.out,
+					  &c->io.out_len);
 	}
 	if (!NT_STATUS_IS_OK(status)) {
 		DBG_ERR("cannot build control response: %s\n",
@@ -179,23 +173,10 @@ static void ctrl_conn_handler(struct tevent_context *ev, struct tevent_fd *fde,
 			      uint16_t flags, void *private_data)
 {
 	struct ctrl_conn *c = private_data;
-	ssize_t n;
 
-	if (c->out != NULL) {
-		if ((flags & TEVENT_FD_WRITE) == 0) {
-			return;
-		}
-		n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
-			 MSG_NOSIGNAL);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			return;
-		}
-		if (n <= 0) {
-			TALLOC_FREE(c);
-			return;
-		}
-		c->out_sent += n;
-		if (c->out_sent == c->out_len) {
+	if (c->io.out != NULL) {
+		if ((flags & TEVENT_FD_WRITE) != 0 &&
+		    frame_io_send(&c->io, c->fd) != FRAME_IO_MORE) {
 			TALLOC_FREE(c); /* one request per connection */
 		}
 		return;
@@ -203,40 +184,19 @@ static void ctrl_conn_handler(struct tevent_context *ev, struct tevent_fd *fde,
 	if ((flags & TEVENT_FD_READ) == 0) {
 		return;
 	}
-	if (c->hdr_got < CTRL_FRAME_HDR) {
-		n = recv(c->fd, c->hdr + c->hdr_got,
-			 CTRL_FRAME_HDR - c->hdr_got, 0);
-	} else {
-		n = recv(c->fd, c->body + c->body_got,
-			 c->body_len - c->body_got, 0);
-	}
-	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+	switch (frame_io_recv(&c->io, c, c->fd, CTRL_MAX_REQUEST)) {
+	case FRAME_IO_MORE:
 		return;
-	}
-	if (n <= 0) {
-		TALLOC_FREE(c); /* closed early or error */
-		return;
-	}
-	if (c->hdr_got < CTRL_FRAME_HDR) {
-		c->hdr_got += n;
-		if (c->hdr_got < CTRL_FRAME_HDR) {
-			return;
-		}
-		c->body_len = ctrl_frame_len(c->hdr, CTRL_MAX_REQUEST);
-		if (c->body_len == 0) {
-			DBG_WARNING("control request with a bad length\n");
-			TALLOC_FREE(c);
-			return;
-		}
-		c->body = talloc_size(c, c->body_len);
-		if (c->body == NULL) {
-			TALLOC_FREE(c);
-		}
-		return;
-	}
-	c->body_got += n;
-	if (c->body_got == c->body_len) {
+	case FRAME_IO_DONE:
 		ctrl_conn_answer(c);
+		return;
+	case FRAME_IO_BAD:
+		DBG_WARNING("control request with a bad length\n");
+		TALLOC_FREE(c);
+		return;
+	default: /* closed early, error, no memory */
+		TALLOC_FREE(c);
+		return;
 	}
 }
 
