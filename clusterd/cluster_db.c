@@ -301,10 +301,16 @@ static void deliver_vacuum(struct cluster_dbs *s, uint32_t nodeid,
 		return;
 	}
 	status = cldb_vacuum_pull(frame, buf, len, &v);
-	if (!NT_STATUS_IS_OK(status) || v.nodeid != nodeid) {
+	if (!NT_STATUS_IS_OK(status)) {
 		/* Every node drops it alike: replicas stay equal. */
 		DBG_ERR("bad vacuum from node %u: %s\n", nodeid,
 			nt_errstr(status));
+		talloc_free(frame);
+		return;
+	}
+	if (v.nodeid != nodeid) {
+		DBG_ERR("vacuum from node %u claims node %u: dropped\n",
+			nodeid, v.nodeid);
 		talloc_free(frame);
 		return;
 	}
