@@ -399,27 +399,12 @@ smb_part() {
 			echo "$line"
 		done
 	done
-	col() { awk -v s="$1" -v k="$2" -v f="$3" '$2 == s && $3 == k { print $f }' "$work/smb"; }
-	ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
 	echo
 	echo "Open/close through smbd on 3 nodes: medians of $rounds rounds of ${secs}s," \
 		"3 clients x $conns connections (smb2.bench.path-contention-shared)"
 	echo "X/s = pairs per second (all clients), ratio = ours/samba, rnd = median of" \
 		"the per-round ratios, cpu = CPU of the whole cluster per pair in us"
-	printf '%-20s %8s %8s %6s %6s | %9s %9s %6s\n' scenario "samba/s" "ours/s" \
-		ratio rnd "cpu samba" "cpu ours" ratio
-	for s in $scenarios; do
-		local sm om sc oc rr
-		sm=$(col "$s" samba 4 | oc_median %.0f)
-		om=$(col "$s" ours 4 | oc_median %.0f)
-		sc=$(col "$s" samba 5 | oc_median %.0f)
-		oc=$(col "$s" ours 5 | oc_median %.0f)
-		rr=$(awk -v s="$s" '$2 == s { v[$1 " " $3] = $4 }
-			END { for (k in v) { split(k, a, " "); if (a[2] == "ours" && v[a[1] " samba"] > 0) print v[k] / v[a[1] " samba"] } }' \
-			"$work/smb" | oc_median %.2f)
-		printf '%-20s %8s %8s %6s %6s | %9s %9s %6s\n' "$s" "$sm" "$om" \
-			"$(ratio "$om" "$sm")" "$rr" "$sc" "$oc" "$(ratio "$oc" "$sc")"
-	done
+	oc_table "$work/smb" 5 20 $scenarios
 	echo "CPU per pair in us by process name (all rounds; a connection process" \
 		"counts under smbd, an event script under its daemon):"
 	for s in $scenarios; do

@@ -246,9 +246,6 @@ for r in $(seq 1 "$rounds"); do
 	done
 done
 
-# col SCENARIO SLOT FIELD: one column of the samples
-col() { awk -v s="$1" -v k="$2" -v f="$3" '$2 == s && $3 == k { print $f }' "$work/samples"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 echo
 echo "Medians of $rounds rounds of ${secs}s, $conns connections" \
@@ -256,17 +253,4 @@ echo "Medians of $rounds rounds of ${secs}s, $conns connections" \
 echo "X/s = open/close pairs per second (all connections), ratio = ours/samba,"
 echo "rnd = median of the per-round ratios ours/samba,"
 echo "cpu = the server's CPU time per pair in us (all its processes)"
-printf '%-11s %8s %8s %6s %6s | %9s %9s %6s\n' scenario "samba/s" "ours/s" \
-	ratio rnd "cpu samba" "cpu ours" ratio
-for s in $scenarios; do
-	sm=$(col "$s" samba 4 | median %.0f)
-	om=$(col "$s" ours 4 | median %.0f)
-	sc=$(col "$s" samba 6 | median %.0f)
-	oc=$(col "$s" ours 6 | median %.0f)
-	# the two runs of a round saw the same load on the machine
-	rr=$(awk -v s="$s" '$2 == s { v[$1 " " $3] = $4 }
-		END { for (k in v) { split(k, a, " "); if (a[2] == "ours" && v[a[1] " samba"] > 0) print v[k] / v[a[1] " samba"] } }' \
-		"$work/samples" | median %.2f)
-	printf '%-11s %8s %8s %6s %6s | %9s %9s %6s\n' "$s" "$sm" "$om" \
-		"$(ratio "$om" "$sm")" "$rr" "$sc" "$oc" "$(ratio "$oc" "$sc")"
-done
+oc_table "$work/samples" 6 11 $scenarios

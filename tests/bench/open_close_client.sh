@@ -59,3 +59,29 @@ oc_check_log() {
 
 # oc_median FORMAT: the median of the numbers on stdin
 oc_median() { sort -n | awk -v f="$1\n" '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) printf f, v[(NR + 1) / 2]; else printf f, (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# oc_table SAMPLES CPU_FIELD WIDTH SCENARIO...: the medians table of both
+# benchmarks.  SAMPLES has one line per run: round, scenario, slot (ours
+# or samba), pairs/s, ..., CPU us per pair in field CPU_FIELD.  The
+# two runs of a round saw the same load, so the median of the per-round
+# ratios is printed beside the ratio of the medians.
+oc_table() {
+	local samples=$1 cpu_field=$2 width=$3 s sm om sc oc rr
+	shift 3
+	_oc_col() { awk -v s="$1" -v k="$2" -v f="$3" '$2 == s && $3 == k { print $f }' "$samples"; }
+	_oc_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
+	printf "%-${width}s %8s %8s %6s %6s | %9s %9s %6s\n" scenario "samba/s" \
+		"ours/s" ratio rnd "cpu samba" "cpu ours" ratio
+	for s in "$@"; do
+		sm=$(_oc_col "$s" samba 4 | oc_median %.0f)
+		om=$(_oc_col "$s" ours 4 | oc_median %.0f)
+		sc=$(_oc_col "$s" samba "$cpu_field" | oc_median %.0f)
+		oc=$(_oc_col "$s" ours "$cpu_field" | oc_median %.0f)
+		rr=$(awk -v s="$s" '$2 == s { v[$1 " " $3] = $4 }
+			END { for (k in v) { split(k, a, " "); if (a[2] == "ours" && v[a[1] " samba"] > 0) print v[k] / v[a[1] " samba"] } }' \
+			"$samples" | oc_median %.2f)
+		printf "%-${width}s %8s %8s %6s %6s | %9s %9s %6s\n" "$s" "$sm" \
+			"$om" "$(_oc_ratio "$om" "$sm")" "$rr" "$sc" "$oc" \
+			"$(_oc_ratio "$oc" "$sc")"
+	done
+}
