@@ -262,6 +262,7 @@ NTSTATUS smbd_smb2_write(struct smbd_request *req)
 	state->req = req;
 	state->persistent_id = op->persistent_id;
 	state->volatile_id = op->volatile_id;
+	op->fd->written = true;
 	first_write = smbd_write_time_note_write(&op->write_time);
 	if (first_write) {
 		write_time_start_delay(op, client->ev);

@@ -10,6 +10,7 @@
 #include "lib/util/dlinklist.h"
 #include "smbd/smbXsrv_global.h"
 #include "smbd/smbd_cluster.h"
+#include "smbd/vfs/vfs_async.h"
 
 #define SMBD_OPEN_BUCKETS 1024
 
@@ -22,6 +23,8 @@ struct smbd_fd *smbd_fd_new(struct smbd_client *client, int fd)
 	}
 	f->fd = fd;
 	f->refs = 1;
+	f->ev = client->ev;
+	f->pool = client->pool;
 	return f;
 }
 
@@ -37,7 +40,11 @@ void smbd_fd_unref(struct smbd_fd *f)
 		return;
 	}
 	if (--f->refs == 0) {
-		if (f->fd != -1) {
+		if (f->fd != -1 && f->written && f->pool != NULL) {
+			/* the CLOSE reply need not wait for a flush; a file
+			 * never written closes faster than a pool job */
+			vfs_close_detached(f->ev, f->pool, f->fd);
+		} else if (f->fd != -1) {
 			close(f->fd);
 		}
 		talloc_free(f);

@@ -330,3 +330,62 @@ NTSTATUS vfs_call_recv(struct tevent_req *req)
 	tevent_req_received(req);
 	return status;
 }
+
+/* Lives under the pool (see vfs_close_detached()); closes fd itself if
+ * the job never ran. */
+struct vfs_close_job {
+	int fd;
+	bool closed;
+};
+
+static int vfs_close_job_destructor(struct vfs_close_job *job)
+{
+	if (!job->closed) {
+		close(job->fd);
+	}
+	return 0;
+}
+
+static void close_job_fn(void *private_data)
+{
+	struct vfs_close_job *job = private_data;
+
+	/* Linux releases the descriptor even when close reports an error;
+	 * a retry could close a descriptor another thread just got */
+	close(job->fd);
+	job->closed = true;
+}
+
+static void vfs_close_detached_done(struct tevent_req *subreq)
+{
+	struct vfs_close_job *job =
+		tevent_req_callback_data(subreq, struct vfs_close_job);
+
+	(void)vfs_job_recv(subreq); /* not run: the destructor closes */
+	TALLOC_FREE(subreq);
+	talloc_free(job);
+}
+
+void vfs_close_detached(struct tevent_context *ev, struct vfs_pool *pool,
+			int fd)
+{
+	struct vfs_close_job *job;
+	struct tevent_req *subreq;
+
+	/* Under the pool: freeing the pool waits for a running close and
+	 * cancels a queued one, whose destructor then closes. */
+	job = talloc_zero(pool, struct vfs_close_job);
+	if (job == NULL) {
+		close(fd);
+		return;
+	}
+	job->fd = fd;
+	talloc_set_destructor(job, vfs_close_job_destructor);
+	/* server-internal work: no client credentials needed to close */
+	subreq = vfs_job_send(job, ev, pool, NULL, close_job_fn, job);
+	if (subreq == NULL) {
+		talloc_free(job);
+		return;
+	}
+	tevent_req_set_callback(subreq, vfs_close_detached_done, job);
+}

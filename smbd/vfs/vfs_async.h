@@ -72,4 +72,17 @@ struct tevent_req *vfs_call_send(TALLOC_CTX *mem_ctx,
 				 void *private_data);
 NTSTATUS vfs_call_recv(struct tevent_req *req);
 
+/*
+ * Close fd on a worker with nobody waiting for it.  close(2) of a file
+ * with dirty pages can take long: ext4 starts the writeback of a file
+ * that was truncated to zero and rewritten on its last close
+ * ("auto_da_alloc", ~0.4 s for 1 GiB here), network file systems flush.
+ * No SMB reply depends on the descriptor itself being gone (locks and
+ * share modes live in databases).  The call owns fd from here on: it is
+ * closed exactly once, synchronously when the pool cannot take the job
+ * or is freed before the job ran.
+ */
+void vfs_close_detached(struct tevent_context *ev, struct vfs_pool *pool,
+			int fd);
+
 #endif

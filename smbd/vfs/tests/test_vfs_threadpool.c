@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -374,6 +375,81 @@ static void test_free_pool(void **state)
 	talloc_free(mem);
 }
 
+/* read end of a pipe: true once the write end is closed everywhere */
+static bool pipe_writer_closed(int rfd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = rfd, .events = POLLIN };
+	char c;
+
+	if (poll(&pfd, 1, timeout_ms) != 1) {
+		return false;
+	}
+	return read(rfd, &c, 1) == 0;
+}
+
+static void test_close_detached(void **state)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct tevent_context *ev = tevent_context_init(mem);
+	struct vfs_pool *pool = vfs_pool_create(mem, ev, 1);
+	size_t blocks = talloc_total_blocks(pool);
+	int p[2];
+	int i;
+
+	assert_int_equal(pipe(p), 0);
+	vfs_close_detached(ev, pool, p[1]);
+	assert_true(talloc_total_blocks(pool) > blocks);
+	/* closed by the worker: the loop need not run for it */
+	assert_true(pipe_writer_closed(p[0], 5000));
+	/* the completion frees the job record */
+	for (i = 0; i < 100 && talloc_total_blocks(pool) > blocks; i++) {
+		assert_int_equal(tevent_loop_once(ev), 0);
+	}
+	assert_int_equal(talloc_total_blocks(pool), blocks);
+	close(p[0]);
+	talloc_free(mem);
+}
+
+/* A close still queued when the pool goes is done by the pool's
+ * teardown, not lost: the worker is held by a gated job meanwhile. */
+static void test_close_detached_pool_freed(void **state)
+{
+	pthread_t opener;
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct tevent_context *ev = tevent_context_init(mem);
+	struct vfs_pool *pool = vfs_pool_create(mem, ev, 1);
+	struct pool_free_state s1 = { 0 };
+	atomic_int ran1 = 0;
+	struct gated_job *j1;
+	struct tevent_req *r1;
+	struct gate g;
+	int p[2];
+
+	gate_init(&g);
+	assert_int_equal(pipe(p), 0);
+	j1 = talloc_zero(mem, struct gated_job);
+	j1->gate = &g;
+	j1->ran = &ran1;
+	r1 = vfs_job_send(mem, ev, pool, NULL, gated_fn, j1);
+	tevent_req_set_callback(r1, pool_free_done, &s1);
+	gate_wait_started(&g);
+	vfs_close_detached(ev, pool, p[1]);
+	assert_int_equal(vfs_pool_num_queued(pool), 1);
+	assert_false(pipe_writer_closed(p[0], 0));
+
+	assert_int_equal(pthread_create(&opener, NULL, open_gate_later, &g),
+			 0);
+	talloc_free(pool);
+	pthread_join(opener, NULL);
+	assert_true(pipe_writer_closed(p[0], 0));
+	while (!s1.called) {
+		assert_int_equal(tevent_loop_once(ev), 0);
+	}
+	close(p[0]);
+	gate_destroy(&g);
+	talloc_free(mem);
+}
+
 static void test_wrong_ev(void **state)
 {
 	TALLOC_CTX *mem = talloc_new(NULL);
@@ -509,6 +585,8 @@ int main(void)
 		cmocka_unit_test(test_wait_on_cancel),
 		cmocka_unit_test(test_free_pool),
 		cmocka_unit_test(test_wrong_ev),
+		cmocka_unit_test(test_close_detached),
+		cmocka_unit_test(test_close_detached_pool_freed),
 		cmocka_unit_test(test_async_io),
 		cmocka_unit_test(test_call),
 	};
