@@ -3,8 +3,11 @@
 #
 # Both servers run on loopback with equivalent configuration (one share,
 # Debian defaults otherwise), once with signing off and once with signing
-# mandatory.  For each mode, smbclient puts and gets a 1 GiB random file,
-# alternating between the servers, ROUNDS times; the medians in MB/s
+# mandatory.  For each mode, smbclient puts a 1 GiB random file, gets it
+# back into a local file (get) and into /dev/null (getnull: the server's
+# read path without smbclient's own file writes, which on this VM cost
+# more than either server), alternating between the servers, ROUNDS
+# times; the medians in MB/s
 # (10^6 bytes/s) and the ratio ours/Samba are printed, and the CPU time the
 # server spent per MiB (user+system of the process that served the
 # transfer, in ms/MiB: steadier than MB/s on a loaded machine, lower is
@@ -16,10 +19,13 @@
 #
 # Environment: SMB3_BUILD (default ./build), BENCH_ROUNDS (5),
 # BENCH_SIZE_MB (1024), BENCH_MODES ("off mandatory"),
+# BENCH_OPS ("put get getnull"),
 # BENCH_TIMEOUT (seconds per transfer, 300), BENCH_DIR (/var/tmp),
 # BENCH_OURS_KIND (ours; samba = dry run of the script with two Sambas),
 # BENCH_OURS_GLOBAL ("k = v; k2 = v2": extra [global] lines for our server
-# only, to compare a setting, e.g. "smb2 max read = 4194304").
+# only, to compare a setting, e.g. "smb2 max read = 4194304"),
+# BENCH_SAMBA_GLOBAL (the same for Samba, e.g. to give both servers the
+# same "smb2 max read").  BENCH_DIR=/dev/shm keeps the disk out of it.
 # It is a measurement, not a test: it exits 0 unless a server cannot start
 # or a transfer fails.
 set -u
@@ -29,6 +35,7 @@ export SMB3_BUILD=${SMB3_BUILD:-$repo/build}
 rounds=${BENCH_ROUNDS:-5}
 size_mb=${BENCH_SIZE_MB:-1024}
 modes=${BENCH_MODES:-off mandatory}
+ops=${BENCH_OPS:-put get getnull}
 per_transfer=${BENCH_TIMEOUT:-300}
 # BENCH_OURS_KIND=samba puts a second Samba in our slot: a dry run that
 # checks this script itself while our server is not usable
@@ -67,8 +74,10 @@ start() {
 	*) signing=mandatory ;;
 	esac
 	local extra=() line
-	if [ "$kind" = ours ] && [ -n "${BENCH_OURS_GLOBAL:-}" ]; then
-		IFS=';' read -ra lines <<<"$BENCH_OURS_GLOBAL"
+	local globals=${BENCH_OURS_GLOBAL:-}
+	[ "$1" = samba ] && globals=${BENCH_SAMBA_GLOBAL:-}
+	if [ -n "$globals" ]; then
+		IFS=';' read -ra lines <<<"$globals"
 		for line in "${lines[@]}"; do
 			[ -n "${line// /}" ] && extra+=(--global "$line")
 		done
@@ -122,11 +131,12 @@ transfer() {
 	local port=$1 user=$2 pass=$3 mode=$4 op=$5 cmd t0 t1 prot=()
 	local kids c0 c1 k0 k1 me
 	[ "$mode" = mandatory ] && prot=(--client-protection=sign)
-	if [ "$op" = put ]; then
-		cmd="put $work/src.bin bench.bin"
-	else
-		cmd="get bench.bin $work/dst.bin"
-	fi
+	case $op in
+	put) cmd="put $work/src.bin bench.bin" ;;
+	get) cmd="get bench.bin $work/dst.bin" ;;
+	# the server's read path without smbclient's own file writes
+	getnull) cmd="get bench.bin /dev/null" ;;
+	esac
 	kids=$(pgrep -P "$spid" | wc -l)
 	c0=$(children_cpu "$spid")
 	me=$BASHPID   # this shell; inside $(...) BASHPID would be that one
@@ -196,7 +206,7 @@ for mode in $modes; do
 	: >"$work/samples"
 	for r in $(seq 1 "$rounds"); do
 		for kind in samba ours; do
-			for op in put get; do
+			for op in $ops; do
 				v=$(transfer "${spid[$kind]}" "${port[$kind]}" \
 					"${user[$kind]}" "${pass[$kind]}" "$mode" \
 					"$op") || exit 1
@@ -207,17 +217,17 @@ for mode in $modes; do
 			rm -f "$work/dst.bin"
 		done
 	done
-	for op in put get; do
+	for op in $ops; do
 		s=$(awk -v o=$op '$1 == "samba" && $2 == o { print $3 }' "$work/samples" | median)
 		o=$(awk -v o=$op '$1 == "ours" && $2 == o { print $3 }' "$work/samples" | median)
 		ratio=$(awk -v a="$o" -v b="$s" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }')
-		results+=("$(printf '%-10s %-4s %10s %10s %8s' "$mode" "$op" "$s" "$o" "$ratio")")
+		results+=("$(printf '%-10s %-7s %10s %10s %8s' "$mode" "$op" "$s" "$o" "$ratio")")
 		s=$(awk -v o=$op '$1 == "samba" && $2 == o { print $4 }' "$work/samples" | median)
 		o=$(awk -v o=$op '$1 == "ours" && $2 == o { print $4 }' "$work/samples" | median)
 		ratio=$(awk -v a="$o" -v b="$s" 'BEGIN { if (a + 0 > 0) printf "%.2f", b / a; else print "n/a" }')
 		cs=$(awk -v o=$op '$1 == "samba" && $2 == o { print $5 }' "$work/samples" | median)
 		co=$(awk -v o=$op '$1 == "ours" && $2 == o { print $5 }' "$work/samples" | median)
-		cpu_results+=("$(printf '%-10s %-4s %10s %10s %8s   %9s %9s' "$mode" "$op" "$s" "$o" "$ratio" "$cs" "$co")")
+		cpu_results+=("$(printf '%-10s %-7s %10s %10s %8s   %9s %9s' "$mode" "$op" "$s" "$o" "$ratio" "$cs" "$co")")
 	done
 	if [ "$mode" = "${modes%% *}" ]; then
 		rss_samba=$(idle_rss "${port[samba]}" "${user[samba]}" "${pass[samba]}")
@@ -229,12 +239,12 @@ done
 
 echo
 echo "smbclient transfers of ${size_mb} MiB, median of $rounds rounds (MB/s)"
-printf '%-10s %-4s %10s %10s %8s\n' signing op samba ours ours/samba
+printf '%-10s %-7s %10s %10s %8s\n' signing op samba ours ours/samba
 printf '%s\n' "${results[@]}"
 echo
 echo "server CPU (user+system) per MiB, median of $rounds rounds (ms/MiB, lower is better)"
 echo "(cli-*: smbclient's own CPU per MiB against each server)"
-printf '%-10s %-4s %10s %10s %8s   %9s %9s\n' signing op samba ours samba/ours cli-samba cli-ours
+printf '%-10s %-7s %10s %10s %8s   %9s %9s\n' signing op samba ours samba/ours cli-samba cli-ours
 printf '%s\n' "${cpu_results[@]}"
 echo
 echo "VmRSS of the process serving one idle smbclient session:"
