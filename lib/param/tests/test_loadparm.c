@@ -77,8 +77,8 @@ static void test_defaults(void **state)
 	assert_int_equal(g->server_signing, SMB_CONF_SIGNING_DEFAULT);
 	assert_int_equal(g->map_to_guest, SMB_CONF_MAP_TO_GUEST_NEVER);
 	assert_string_equal(g->guest_account, "nobody");
-	assert_int_equal(g->smb2_max_read, 8 * 1024 * 1024);
-	assert_int_equal(g->smb2_max_write, 8 * 1024 * 1024);
+	assert_int_equal(g->smb2_max_read, 1024 * 1024);
+	assert_int_equal(g->smb2_max_write, 1024 * 1024);
 	assert_int_equal(g->smb2_max_trans, 8 * 1024 * 1024);
 	assert_null(g->interfaces);
 	assert_false(g->bind_interfaces_only);
