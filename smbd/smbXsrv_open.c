@@ -23,8 +23,7 @@ struct smbd_fd *smbd_fd_new(struct smbd_client *client, int fd)
 	}
 	f->fd = fd;
 	f->refs = 1;
-	f->ev = client->ev;
-	f->pool = client->pool;
+	f->client = client; /* the parent: outlives f */
 	return f;
 }
 
@@ -40,10 +39,11 @@ void smbd_fd_unref(struct smbd_fd *f)
 		return;
 	}
 	if (--f->refs == 0) {
-		if (f->fd != -1 && f->written && f->pool != NULL) {
+		if (f->fd != -1 && f->written && f->client->pool != NULL) {
 			/* the CLOSE reply need not wait for a flush; a file
 			 * never written closes faster than a pool job */
-			vfs_close_detached(f->ev, f->pool, f->fd);
+			vfs_close_detached(f->client->ev, f->client->pool,
+					   f->fd);
 		} else if (f->fd != -1) {
 			close(f->fd);
 		}

@@ -238,10 +238,10 @@ struct smbd_fd {
 	int fd;
 	unsigned refs;
 	/* data was written through it: its close may flush for long and
-	 * goes to the client's pool (vfs_close_detached()) */
+	 * goes to the client's pool (vfs_close_detached()), while there is
+	 * one: the client's teardown frees the pool before the opens */
 	bool written;
-	struct tevent_context *ev;
-	struct vfs_pool *pool;
+	struct smbd_client *client;
 };
 struct smbd_fd *smbd_fd_new(struct smbd_client *client, int fd);
 struct smbd_fd *smbd_fd_ref(struct smbd_fd *f);
