@@ -87,7 +87,8 @@ static const struct smbd_cmd_def smbd_cmds[SMB2_OP_MAX] = {
 static void smbd_compound_run(struct smbd_compound *c);
 static void smbd_compound_start(struct smbd_connection *conn, uint8_t *frame,
 				uint8_t *msgs, size_t len, bool encrypted,
-				uint64_t encryption_session_id);
+				uint64_t encryption_session_id,
+				struct smbd_pipe_payload *payload);
 static bool smbd_decrypt_frame(struct smbd_connection *conn, uint8_t *frame,
 			       size_t len, uint8_t **plain, size_t *plain_len,
 			       uint64_t *session_id);
@@ -372,7 +373,7 @@ void smbd_connection_frame(void *private_data, uint8_t *frame, size_t len)
 			return;
 		}
 		smbd_compound_start(conn, frame, plain, plain_len, true,
-				    session_id);
+				    session_id, NULL);
 		return;
 	}
 	if (protocol != SMB2_PROTOCOL_ID) {
@@ -393,14 +394,49 @@ void smbd_connection_frame(void *private_data, uint8_t *frame, size_t len)
 		return;
 	}
 
-	smbd_compound_start(conn, frame, frame, len, false, 0);
+	smbd_compound_start(conn, frame, frame, len, false, 0, NULL);
+}
+
+bool smbd_connection_classify(void *private_data, const uint8_t *prefix,
+			      size_t prefix_len, size_t frame_len)
+{
+	struct smbd_connection *conn = private_data;
+	const uint8_t *body = prefix + SMB2_HDR_SIZE;
+	uint32_t no_flags = SMB2_HDR_FLAG_SIGNED | SMB2_HDR_FLAG_CHAINED |
+			    SMB2_HDR_FLAG_ASYNC;
+
+	if (!conn->negotiated || prefix_len != SMBD_SPLICE_WRITE_PREFIX ||
+	    frame_len < SMBD_SPLICE_WRITE_PREFIX + SMBD_SPLICE_WRITE_MIN) {
+		return false;
+	}
+	return PULL_LE32(prefix, SMB2_HDR_PROTOCOL_ID) == SMB2_PROTOCOL_ID &&
+	       PULL_LE16(prefix, SMB2_HDR_STRUCTURE_SIZE) == SMB2_HDR_SIZE &&
+	       PULL_LE16(prefix, SMB2_HDR_OPCODE) == SMB2_OP_WRITE &&
+	       PULL_LE32(prefix, SMB2_HDR_NEXT_COMMAND) == 0 &&
+	       (PULL_LE32(prefix, SMB2_HDR_FLAGS) & no_flags) == 0 &&
+	       PULL_LE16(body, 0) == 49 && /* StructureSize */
+	       PULL_LE16(body, 2) == SMBD_SPLICE_WRITE_PREFIX && /* DataOffset */
+	       PULL_LE32(body, 4) == frame_len - SMBD_SPLICE_WRITE_PREFIX &&
+	       PULL_LE16(body, 42) == 0; /* no WriteChannelInfo */
+}
+
+void smbd_connection_frame_payload(void *private_data, uint8_t *prefix,
+				   size_t prefix_len,
+				   struct smbd_pipe_payload *payload)
+{
+	struct smbd_connection *conn = private_data;
+
+	talloc_steal(conn, prefix);
+	smbd_compound_start(conn, prefix, prefix, prefix_len, false, 0,
+			    payload);
 }
 
 /* frame is the buffer to own; the SMB2 messages are msgs[0..len-1]
  * inside it (after the transform header when decrypted). */
 static void smbd_compound_start(struct smbd_connection *conn, uint8_t *frame,
 				uint8_t *msgs, size_t len, bool encrypted,
-				uint64_t encryption_session_id)
+				uint64_t encryption_session_id,
+				struct smbd_pipe_payload *payload)
 {
 	struct smbd_compound *c = talloc_zero(conn, struct smbd_compound);
 
@@ -420,6 +456,13 @@ static void smbd_compound_start(struct smbd_connection *conn, uint8_t *frame,
 		talloc_free(c);
 		smbd_connection_terminate(conn, "malformed SMB2 compound");
 		return;
+	}
+	if (payload != NULL) {
+		/* one request (NextCommand 0): the payload goes with it, and
+		 * before any state its handler makes (talloc frees newer
+		 * children first), so a job using the pipes is waited for
+		 * before they close */
+		c->reqs[0]->in_payload = talloc_steal(c->reqs[0], payload);
 	}
 	smbd_compound_run(c);
 }

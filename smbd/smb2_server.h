@@ -11,6 +11,21 @@
 /* Transport callback: one complete frame (talloc, now ours). */
 void smbd_connection_frame(void *private_data, uint8_t *frame, size_t len);
 
+/*
+ * Transport callbacks for frames whose tail stays in pipes
+ * (smbd_transport_set_splice_in()): a lone, unsigned WRITE of at least
+ * SMBD_SPLICE_WRITE_MIN bytes whose data follows its fixed part.  Only
+ * the shape is looked at here; dispatch checks everything else as for
+ * any request (a session that requires signing refuses it there).
+ */
+#define SMBD_SPLICE_WRITE_PREFIX (SMB2_HDR_SIZE + 48)
+#define SMBD_SPLICE_WRITE_MIN (64 * 1024)
+bool smbd_connection_classify(void *private_data, const uint8_t *prefix,
+			      size_t prefix_len, size_t frame_len);
+void smbd_connection_frame_payload(void *private_data, uint8_t *prefix,
+				   size_t prefix_len,
+				   struct smbd_pipe_payload *payload);
+
 /* Queue a reply frame for conn: iov entries are owned by owner. */
 NTSTATUS smbd_connection_send(struct smbd_connection *conn, TALLOC_CTX *owner,
 			      const struct iovec *iov, int count);

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -38,6 +40,17 @@ struct smbd_transport {
 	uint8_t *frame;
 	size_t frame_len;
 	size_t frame_got;
+
+	/* smbd_transport_set_splice_in() */
+	size_t peek_len;
+	size_t min_frame;
+	smbd_transport_classify_fn classify;
+	smbd_transport_payload_fn payload_fn;
+	/* the current frame's tail goes into these pipes: in[in_pipe]
+	 * next, in_left bytes still in the socket */
+	struct smbd_pipe_payload *in;
+	unsigned in_pipe;
+	size_t in_left;
 
 	struct smbd_send_entry *send_head;
 	struct smbd_send_entry *send_tail;
@@ -395,9 +408,174 @@ int smbd_transport_send_pipe(struct smbd_transport *t, TALLOC_CTX *owner,
 	return smbd_transport_queue(t, owner, iov, count, tail);
 }
 
+void smbd_transport_set_splice_in(struct smbd_transport *t, size_t peek_len,
+				  size_t min_frame,
+				  smbd_transport_classify_fn classify,
+				  smbd_transport_payload_fn payload_fn)
+{
+	t->peek_len = peek_len;
+	t->min_frame = min_frame > peek_len ? min_frame : peek_len + 1;
+	t->classify = classify;
+	t->payload_fn = payload_fn;
+}
+
+int smbd_pipe_payload_read(struct smbd_pipe_payload *p, uint8_t *buf,
+			   size_t len)
+{
+	size_t done = 0;
+	unsigned i;
+
+	for (i = 0; i < p->count; i++) {
+		size_t left = p->pipes[i].len;
+
+		while (left > 0) {
+			ssize_t n;
+
+			if (done + left > len) {
+				return EOVERFLOW;
+			}
+			n = read(p->pipes[i].rfd, buf + done, left);
+			if (n < 0 && errno == EINTR) {
+				continue;
+			}
+			if (n <= 0) {
+				/* the pipe holds what was counted into it */
+				return n < 0 ? errno : EPIPE;
+			}
+			done += (size_t)n;
+			left -= (size_t)n;
+		}
+		p->pipes[i].len = 0;
+	}
+	return done == len ? 0 : EPIPE;
+}
+
+/*
+ * The pipes could not take the whole tail (they count one page per
+ * slot, and bytes from the socket need not fill their pages): move what
+ * they hold into the frame buffer, which the reader allocated whole,
+ * and read the rest the usual way.
+ */
+static int smbd_transport_splice_in_fallback(struct smbd_transport *t)
+{
+	struct smbd_pipe_payload *in = t->in;
+	size_t held = t->frame_len - t->frame_got - t->in_left;
+	int ret;
+
+	t->in = NULL;
+	ret = smbd_pipe_payload_read(in, t->frame + t->frame_got, held);
+	talloc_free(in);
+	if (ret != 0) {
+		return ret;
+	}
+	t->frame_got += held;
+	t->in_left = 0;
+	return 0;
+}
+
+/*
+ * Move socket bytes of the current frame's tail into the pipes.  true:
+ * the frame went up (or the transport failed), and t may be gone; false:
+ * waiting for more bytes, or falling back to the frame buffer.
+ */
+static bool smbd_transport_splice_in(struct smbd_transport *t)
+{
+	struct smbd_pipe_payload *in;
+	uint8_t *prefix;
+	size_t prefix_len;
+
+	while (t->in_left > 0) {
+		struct smbd_pipe *pp = &t->in->pipes[t->in_pipe];
+		ssize_t n;
+		int avail = 0;
+
+		n = splice(t->fd, NULL, pp->wfd, NULL, t->in_left,
+			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			pp->len += (size_t)n;
+			t->in->len += (size_t)n;
+			t->in_left -= (size_t)n;
+			continue;
+		}
+		if (n == 0) {
+			smbd_transport_fail(t, 0);
+			return true;
+		}
+		if (errno == EINTR) {
+			continue;
+		}
+		if (errno != EAGAIN) {
+			smbd_transport_fail(t, errno);
+			return true;
+		}
+		/* the socket is empty, or this pipe is full */
+		if (ioctl(t->fd, FIONREAD, &avail) != 0) {
+			smbd_transport_fail(t, errno);
+			return true;
+		}
+		if (avail == 0) {
+			return false; /* wait for more */
+		}
+		if (t->in_pipe + 1 < t->in->count) {
+			t->in_pipe++;
+			continue;
+		}
+		if (smbd_transport_splice_in_fallback(t) != 0) {
+			smbd_transport_fail(t, EIO);
+			return true;
+		}
+		return false; /* the frame buffer takes the rest */
+	}
+
+	in = t->in;
+	prefix = t->frame;
+	prefix_len = t->frame_got;
+	t->in = NULL;
+	t->frame = NULL;
+	t->frame_len = 0;
+	t->frame_got = 0;
+	/* keep the prefix only: the buffer was allocated whole for the
+	 * fallback */
+	prefix = talloc_realloc(t, prefix, uint8_t, prefix_len);
+	if (prefix == NULL) {
+		talloc_free(in);
+		smbd_transport_fail(t, ENOMEM);
+		return true;
+	}
+	talloc_steal(prefix, in);
+	t->payload_fn(t->private_data, prefix, prefix_len, in);
+	return true;
+}
+
+/* After the first peek_len bytes: does the tail go into pipes?  true:
+ * it does (and t may be gone, see above); false: read it into memory. */
+static bool smbd_transport_peeked(struct smbd_transport *t)
+{
+	size_t tail = t->frame_len - t->frame_got;
+
+	if (!t->classify(t->private_data, t->frame, t->frame_got,
+			 t->frame_len)) {
+		return false;
+	}
+	t->in = smbd_pipe_payload_create(t, tail);
+	if (t->in == NULL) {
+		return false; /* no pipes now */
+	}
+	t->in_pipe = 0;
+	t->in_left = tail;
+	(void)smbd_transport_splice_in(t);
+	return true;
+}
+
 static void smbd_transport_read(struct smbd_transport *t)
 {
 	ssize_t n;
+	size_t want;
+
+	if (t->in != NULL) {
+		(void)smbd_transport_splice_in(t);
+		return;
+	}
 
 	if (t->frame == NULL) {
 		n = read(t->fd, t->hdr + t->hdr_got, 4 - t->hdr_got);
@@ -445,7 +623,12 @@ static void smbd_transport_read(struct smbd_transport *t)
 		t->frame_got = 0;
 	}
 
-	n = read(t->fd, t->frame + t->frame_got, t->frame_len - t->frame_got);
+	want = t->frame_len - t->frame_got;
+	if (t->classify != NULL && t->frame_len >= t->min_frame &&
+	    t->frame_got < t->peek_len) {
+		want = t->peek_len - t->frame_got;
+	}
+	n = read(t->fd, t->frame + t->frame_got, want);
 	if (n == 0) {
 		smbd_transport_fail(t, 0);
 		return;
@@ -458,6 +641,10 @@ static void smbd_transport_read(struct smbd_transport *t)
 		return;
 	}
 	t->frame_got += n;
+	if (t->classify != NULL && t->frame_len >= t->min_frame &&
+	    t->frame_got == t->peek_len && smbd_transport_peeked(t)) {
+		return;
+	}
 	if (t->frame_got == t->frame_len) {
 		uint8_t *frame = t->frame;
 		size_t len = t->frame_len;

@@ -8,6 +8,7 @@
 #ifndef SMBD_SMB2_TRANSPORT_H
 #define SMBD_SMB2_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -79,6 +80,32 @@ int smbd_pipe_payload_fill(struct smbd_pipe_payload *p, int fd,
 int smbd_transport_send_pipe(struct smbd_transport *t, TALLOC_CTX *owner,
 			     const struct iovec *iov, int count,
 			     struct smbd_pipe_payload *tail);
+
+/*
+ * Frames whose tail need not pass through this process's memory: once
+ * the first peek_len bytes of a frame of at least min_frame bytes are
+ * in, classify() may send the rest of the frame into pipes, spliced from
+ * the socket (page references, no copy), and payload_fn() then gets
+ * those first bytes (a talloc buffer it now owns) and the pipes (which
+ * hold exactly frame length - peek_len bytes).  When pipes cannot be
+ * had, or cannot take the bytes, the frame is read into memory as usual
+ * and goes to the frame callback.
+ */
+typedef bool (*smbd_transport_classify_fn)(void *private_data,
+					   const uint8_t *prefix,
+					   size_t prefix_len, size_t frame_len);
+typedef void (*smbd_transport_payload_fn)(void *private_data,
+					  uint8_t *prefix, size_t prefix_len,
+					  struct smbd_pipe_payload *payload);
+void smbd_transport_set_splice_in(struct smbd_transport *t, size_t peek_len,
+				  size_t min_frame,
+				  smbd_transport_classify_fn classify,
+				  smbd_transport_payload_fn payload_fn);
+
+/* Read len bytes out of p's pipes into buf (a copy: for a consumer that
+ * needs the bytes after all); 0 or an errno value. */
+int smbd_pipe_payload_read(struct smbd_pipe_payload *p, uint8_t *buf,
+			   size_t len);
 
 /* Stop reading new frames (e.g. while shutting down); replies still go. */
 void smbd_transport_stop_reading(struct smbd_transport *t);

@@ -17,11 +17,19 @@
  * through an open also runs as a job, which reads the mtime before
  * writing (reported until the delayed update), and starts the timer of
  * the delayed update.
+ *
+ * A lone unsigned WRITE of 64 KiB or more never enters this process's
+ * memory: the transport splices its data from the socket into pipes
+ * (smbd_connection_classify(), req->in_payload) and a worker splices the
+ * pipes into the file, one copy instead of two.  The paths above that
+ * want the bytes (append, write-through, streams, an open's first
+ * write) read them out of the pipes first.
  */
 #include "smbd/smbd.h"
 #include "smbd/oplock_break.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,6 +38,7 @@
 #include "lib/util/debug.h"
 #include "smbd/brlock.h"
 #include "smbd/dosmode.h"
+#include "smbd/smb2_transport.h"
 #include "smbd/streams.h"
 #include "smbd/vfs/threadpool.h"
 #include "smbd/vfs/vfs_async.h"
@@ -63,6 +72,7 @@ struct write_state {
 	struct smbd_request *req;
 	struct smbd_fd *fd; /* a reference held while the write may run */
 	struct write_job *job;
+	struct write_splice_job *splice_job;
 	struct tevent_req *subreq;
 	uint64_t persistent_id, volatile_id;
 };
@@ -183,6 +193,94 @@ void smbd_open_write_time_changed(struct smbd_open *op)
 			  &p);
 }
 
+/* A WRITE whose data waits in pipes: spliced into the file on a
+ * worker (the pipes' page references are copied into the page cache
+ * once; the socket's bytes never entered this process). */
+struct write_splice_job {
+	int fd;
+	struct smbd_pipe_payload *payload; /* the request's */
+	uint64_t offset;
+	size_t written;
+	int err;
+};
+
+static void write_splice_run(void *private_data)
+{
+	struct write_splice_job *job = private_data;
+	struct smbd_pipe_payload *p = job->payload;
+	loff_t off = (loff_t)job->offset;
+	unsigned i;
+
+	for (i = 0; i < p->count; i++) {
+		while (p->pipes[i].len > 0) {
+			ssize_t n = splice(p->pipes[i].rfd, NULL, job->fd,
+					   &off, p->pipes[i].len,
+					   SPLICE_F_MOVE);
+
+			if (n < 0 && errno == EINTR) {
+				continue;
+			}
+			if (n <= 0) {
+				/* as pwrite: an error after some bytes is
+				 * the short count */
+				if (job->written == 0) {
+					job->err = n < 0 ? errno : EIO;
+				}
+				return;
+			}
+			p->pipes[i].len -= (size_t)n;
+			job->written += (size_t)n;
+		}
+	}
+}
+
+static void write_splice_done(struct tevent_req *subreq);
+static void write_finish(struct write_state *state, NTSTATUS status,
+			 size_t written);
+
+static NTSTATUS write_splice_start(struct write_state *state,
+				   uint64_t offset)
+{
+	struct smbd_request *req = state->req;
+	struct smbd_client *client = req->conn->client;
+	struct write_splice_job *job;
+
+	job = talloc_zero(state, struct write_splice_job);
+	if (job == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	job->fd = state->fd->fd;
+	job->payload = req->in_payload;
+	job->offset = offset;
+	state->splice_job = job;
+	state->subreq = vfs_job_send_ex(state, client->ev, client->pool,
+					req->session->creds, write_splice_run,
+					job, NULL, VFS_JOB_WAIT_ON_CANCEL);
+	if (state->subreq == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	tevent_req_set_callback(state->subreq, write_splice_done, state);
+	return NT_STATUS_PENDING;
+}
+
+static void write_splice_done(struct tevent_req *subreq)
+{
+	struct write_state *state =
+		tevent_req_callback_data(subreq, struct write_state);
+	struct write_splice_job *job = state->splice_job;
+	int err;
+
+	err = vfs_job_recv(subreq);
+	state->subreq = NULL;
+	TALLOC_FREE(subreq);
+	if (err == 0) {
+		err = job->err;
+	}
+	write_finish(state,
+		     err != 0 ? map_nt_error_from_unix(err) : NT_STATUS_OK,
+		     job->written);
+}
+
 static NTSTATUS write_reply(struct smbd_request *req, size_t count)
 {
 	uint8_t *out = smbd_request_reply(req, WRITE_REP_FIXED, 1);
@@ -216,8 +314,16 @@ NTSTATUS smbd_smb2_write(struct smbd_request *req)
 	if (length > req->conn->max_write_size) {
 		return NT_STATUS_INVALID_PARAMETER;
 	}
-	if (!smbd_request_in_range(req, data_ofs, length, WRITE_REQ_FIXED,
-				   &data) ||
+	if (req->in_payload != NULL) {
+		/* the data waits in pipes (smbd_connection_classify()) */
+		if (data_ofs != SMB2_HDR_SIZE + WRITE_REQ_FIXED ||
+		    length != req->in_payload->len || chan_len != 0) {
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+		data = NULL;
+		chan_info = NULL;
+	} else if (!smbd_request_in_range(req, data_ofs, length,
+					  WRITE_REQ_FIXED, &data) ||
 	    !smbd_request_in_range(req, chan_ofs, chan_len, WRITE_REQ_FIXED,
 				   &chan_info)) {
 		return NT_STATUS_INVALID_PARAMETER;
@@ -271,6 +377,9 @@ NTSTATUS smbd_smb2_write(struct smbd_request *req)
 	    smbd_open_stream(op) == NULL) {
 		state->fd = smbd_fd_ref(op->fd);
 		talloc_set_destructor(state, write_state_destructor);
+		if (req->in_payload != NULL) {
+			return write_splice_start(state, offset);
+		}
 		state->subreq = vfs_pwrite_send(state, client->ev, client->pool,
 						req->session->creds,
 						state->fd->fd, data, length,
@@ -282,6 +391,19 @@ NTSTATUS smbd_smb2_write(struct smbd_request *req)
 		return NT_STATUS_PENDING;
 	}
 
+	if (req->in_payload != NULL) {
+		/* appends, write-through, streams and the first write of an
+		 * open take the general job below, which wants the bytes */
+		uint8_t *copy = talloc_size(state, length);
+
+		if (copy == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		if (smbd_pipe_payload_read(req->in_payload, copy, length) != 0) {
+			return NT_STATUS_INTERNAL_ERROR;
+		}
+		data = copy;
+	}
 	state->job = talloc_zero(state, struct write_job);
 	if (state->job == NULL) {
 		return NT_STATUS_NO_MEMORY;

@@ -301,6 +301,10 @@ struct smbd_request {
 	uint8_t *in_body;
 	size_t in_body_len; /* up to NextCommand or the end of the frame */
 	size_t in_len;	    /* header + body, what the signature covers */
+	/* a lone unsigned WRITE's data, left in pipes by the transport
+	 * (smbd_connection_classify()); then in_body holds the fixed part
+	 * only */
+	struct smbd_pipe_payload *in_payload;
 	uint16_t opcode;
 	uint32_t flags;
 	uint64_t mid;

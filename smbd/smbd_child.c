@@ -238,6 +238,11 @@ struct smbd_connection *smbd_connection_create(struct smbd_client *client,
 		talloc_free(conn);
 		return NULL;
 	}
+	/* large unsigned WRITEs: their data goes socket -> pipe -> file */
+	smbd_transport_set_splice_in(
+		conn->transport, SMBD_SPLICE_WRITE_PREFIX,
+		SMBD_SPLICE_WRITE_PREFIX + SMBD_SPLICE_WRITE_MIN,
+		smbd_connection_classify, smbd_connection_frame_payload);
 	DLIST_ADD(client->connections, conn);
 	DBG_INFO("connection from %s to %s\n", conn->remote_addr,
 		 conn->local_addr);

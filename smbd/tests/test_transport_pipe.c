@@ -5,6 +5,10 @@
  * socketpair must read the 4-byte length, the iovec bytes and then
  * exactly the file's bytes.  Ranges several pipes long, starting inside
  * a page, and ending past the end of the file; the budget of open pipes.
+ * The receiving side (smbd_transport_set_splice_in): a classified
+ * frame's tail arrives in pipes, an unclassified one in memory, and a
+ * tail the pipes cannot hold (many small socket writes) falls back to
+ * memory intact; the stream stays in step for the next frame.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,6 +40,13 @@ struct fixture {
 	char path[64];
 	int sv[2]; /* sv[0]: transport, sv[1]: the peer */
 	int err;   /* from the error callback, -1 if none */
+	/* received (splice-in tests) */
+	uint8_t *got_frame;
+	size_t got_len;
+	uint8_t *got_prefix;
+	size_t got_prefix_len;
+	struct smbd_pipe_payload *got_payload;
+	int frames, payloads;
 };
 
 static void frame_fn(void *private_data, uint8_t *frame, size_t len)
@@ -211,6 +222,138 @@ static void test_budget(void **state)
 	assert_non_null(smbd_pipe_payload_create(f->mem, 65536));
 }
 
+#define PEEK 112
+
+/* frames starting with 'S' have their tail spliced */
+static bool classify_s(void *private_data, const uint8_t *prefix,
+		       size_t prefix_len, size_t frame_len)
+{
+	(void)private_data;
+	(void)frame_len;
+	assert_int_equal(prefix_len, PEEK);
+	return prefix[0] == 'S';
+}
+
+static void record_frame(void *private_data, uint8_t *frame, size_t len)
+{
+	struct fixture *f = private_data;
+
+	f->got_frame = talloc_steal(f->mem, frame);
+	f->got_len = len;
+	f->frames++;
+}
+
+static void record_payload(void *private_data, uint8_t *prefix,
+			   size_t prefix_len, struct smbd_pipe_payload *payload)
+{
+	struct fixture *f = private_data;
+
+	f->got_prefix = talloc_steal(f->mem, prefix);
+	f->got_prefix_len = prefix_len;
+	f->got_payload = payload; /* a child of prefix */
+	f->payloads++;
+}
+
+/* The peer sends one frame (4-byte length, then marker and f->data) in
+ * writes of chunk bytes while the loop runs, until a callback saw it. */
+static void send_frame(struct fixture *f, struct smbd_transport *t,
+		       char marker, size_t len, size_t chunk)
+{
+	uint8_t *msg = talloc_size(f->mem, 4 + len);
+	size_t sent = 0;
+	int before = f->frames + f->payloads;
+	int loops = 0;
+
+	(void)t;
+	assert_non_null(msg);
+	PUSH_BE32(msg, 0, (uint32_t)len);
+	memcpy(msg + 4, f->data, len);
+	msg[4] = (uint8_t)marker;
+	while (sent < 4 + len || f->frames + f->payloads == before) {
+		if (sent < 4 + len) {
+			size_t n = 4 + len - sent;
+			ssize_t w;
+
+			w = write(f->sv[1], msg + sent, n < chunk ? n : chunk);
+			if (w > 0) {
+				sent += (size_t)w;
+				continue;
+			}
+			assert_true(w < 0 && errno == EAGAIN);
+		}
+		assert_int_equal(tevent_loop_once(f->ev), 0);
+		assert_true(++loops < 1000000);
+	}
+	assert_int_equal(f->frames + f->payloads, before + 1);
+	assert_int_equal(f->err, -1);
+	talloc_free(msg);
+}
+
+static struct smbd_transport *splice_in_transport(struct fixture *f)
+{
+	struct smbd_transport *t;
+
+	t = smbd_transport_create(f->mem, f->ev, f->sv[0], 2 << 20,
+				  record_frame, error_fn, f);
+	assert_non_null(t);
+	smbd_transport_set_splice_in(t, PEEK, PEEK + 65536, classify_s,
+				     record_payload);
+	return t;
+}
+
+static void check_memory_frame(struct fixture *f, char marker, size_t len)
+{
+	assert_int_equal(f->got_len, len);
+	assert_int_equal(f->got_frame[0], (uint8_t)marker);
+	assert_memory_equal(f->got_frame + 1, f->data + 1, len - 1);
+}
+
+static void test_splice_in(void **state)
+{
+	struct fixture *f = *state;
+	struct smbd_transport *t = splice_in_transport(f);
+	size_t len = PEEK + (1 << 20);
+	uint8_t *tail;
+
+	send_frame(f, t, 'S', len, 65536);
+	assert_int_equal(f->payloads, 1);
+	assert_int_equal(f->got_prefix_len, PEEK);
+	assert_int_equal(f->got_prefix[0], 'S');
+	assert_memory_equal(f->got_prefix + 1, f->data + 1, PEEK - 1);
+	assert_int_equal(f->got_payload->len, len - PEEK);
+	tail = talloc_size(f->mem, len - PEEK);
+	assert_int_equal(smbd_pipe_payload_read(f->got_payload, tail,
+						len - PEEK),
+			 0);
+	assert_memory_equal(tail, f->data + PEEK, len - PEEK);
+
+	/* in step: an unclassified frame and a short one after it */
+	send_frame(f, t, 'N', len, 65536);
+	assert_int_equal(f->frames, 1);
+	check_memory_frame(f, 'N', len);
+	send_frame(f, t, 'S', 300, 65536); /* below min_frame */
+	assert_int_equal(f->frames, 2);
+	check_memory_frame(f, 'S', 300);
+}
+
+/* Many small writes: each is its own piece in a pipe's slot, so the
+ * pipes fill long before the tail is in; the frame still arrives whole,
+ * in memory, and the next one too. */
+static void test_splice_in_fallback(void **state)
+{
+	struct fixture *f = *state;
+	struct smbd_transport *t = splice_in_transport(f);
+	size_t len = PEEK + 300 * 1024;
+
+	send_frame(f, t, 'S', len, 200);
+	assert_int_equal(f->payloads, 0);
+	assert_int_equal(f->frames, 1);
+	check_memory_frame(f, 'S', len);
+	send_frame(f, t, 'S', len, 65536);
+	assert_int_equal(f->payloads, 1);
+	assert_int_equal(f->got_payload->len, len - PEEK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +368,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_a_file, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_splice_in, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_splice_in_fallback, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

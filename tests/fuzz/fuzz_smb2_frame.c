@@ -576,6 +576,53 @@ static void patch_frame(struct fuzz_conn *fc, uint8_t flags, uint8_t *frame,
 	}
 }
 
+/*
+ * As the transport: a frame smbd_connection_classify() takes goes up as
+ * its first SMBD_SPLICE_WRITE_PREFIX bytes plus pipes holding the rest
+ * (smbd_transport_set_splice_in()), any other one whole.
+ */
+static void deliver_frame(struct fuzz_conn *fc, uint8_t *frame, size_t len)
+{
+	size_t tail = len - SMBD_SPLICE_WRITE_PREFIX;
+	struct smbd_pipe_payload *p;
+	uint8_t *prefix;
+	size_t done = 0;
+	unsigned i;
+
+	if (len <= SMBD_SPLICE_WRITE_PREFIX ||
+	    !smbd_connection_classify(fc->conn, frame,
+				      SMBD_SPLICE_WRITE_PREFIX, len) ||
+	    (p = smbd_pipe_payload_create(NULL, tail)) == NULL) {
+		smbd_connection_frame(fc->conn, frame, len);
+		return;
+	}
+	for (i = 0; i < p->count && done < tail; i++) {
+		while (done < tail) {
+			ssize_t n = write(p->pipes[i].wfd,
+					  frame + SMBD_SPLICE_WRITE_PREFIX + done,
+					  tail - done);
+
+			if (n <= 0) {
+				break; /* this pipe is full */
+			}
+			p->pipes[i].len += (size_t)n;
+			done += (size_t)n;
+		}
+	}
+	if (done < tail) {
+		fuzz_die("pipes took less than their capacity");
+	}
+	p->len = tail;
+	prefix = talloc_realloc(NULL, frame, uint8_t,
+				SMBD_SPLICE_WRITE_PREFIX);
+	if (prefix == NULL) {
+		fuzz_die("talloc");
+	}
+	talloc_steal(prefix, p);
+	smbd_connection_frame_payload(fc->conn, prefix,
+				      SMBD_SPLICE_WRITE_PREFIX, p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_conn fc;
@@ -603,7 +650,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(frame, data + ofs, len);
 		ofs += len;
 		patch_frame(&fc, flags, frame, len);
-		smbd_connection_frame(fc.conn, frame, len);
+		deliver_frame(&fc, frame, len);
 		fuzz_settle(&fc);
 	}
 

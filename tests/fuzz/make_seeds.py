@@ -350,6 +350,17 @@ def smb2_seeds():
         hdr(QUERY_INFO) + query_info_body(1, 0x12, fid=fid1),
         hdr(CLOSE) + close_body(fid=fid1),
         simple(TREE_DISCONNECT), simple(LOGOFF, tree=0))
+    # a lone unsigned WRITE of 64 KiB or more: the transport leaves its
+    # data in pipes (smbd_connection_classify); the first write of an
+    # open takes the copying path
+    s["large_unsigned_write"] = stream(
+        *PRELUDE,
+        hdr(CREATE) + create_body("h.txt"),
+        hdr(WRITE) + write_body(b"y" * 100, fid=fid1),
+        hdr(WRITE, charge=2) + write_body(bytes(range(256)) * 280,
+                                          offset=100, fid=fid1),
+        hdr(READ, charge=2) + read_body(length=72000, fid=fid1),
+        hdr(CLOSE) + close_body(fid=fid1))
     s["create_contexts"] = stream(*PRELUDE, compound(
         (CREATE, create_body("f.txt", oplock=0xff, contexts=create_contexts(
             create_context(b"RqLs", b"\x01" * 16 + struct.pack("<IIQ", 7, 0,

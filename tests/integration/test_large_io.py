@@ -14,14 +14,23 @@ import struct
 import pytest
 
 from conftest import run_smbclient
-from smb2raw import (CLOSE, DIALECT_202, DIALECT_210, NEGOTIATE, READ,
-                     SIGNING_ENABLED, SIGNING_REQUIRED,
-                     STATUS_INVALID_PARAMETER, WRITE, Raw, close_body,
-                     negotiate_body, parse_header, read_body, write_body)
+from smb2raw import (CLOSE, DIALECT_202, DIALECT_210, ECHO, NEGOTIATE,
+                     READ, SIGNING_ENABLED, SIGNING_REQUIRED,
+                     STATUS_ACCESS_DENIED, STATUS_INVALID_PARAMETER, WRITE,
+                     Raw, close_body, negotiate_body, parse_header,
+                     read_body, write_body)
 from smbtarget import USER_A
 
 MIB = 1024 * 1024
 EIGHT_MIB = 8 * MIB
+
+
+@pytest.fixture(scope='module')
+def signing_auto(server_factory):
+    t = server_factory(signing='auto')
+    yield t
+    server_factory.stop(t)
+    server_factory.started.remove(t)
 
 
 @pytest.fixture(scope='module')
@@ -48,13 +57,13 @@ def connect(t):
     return c, sizes
 
 
-def charged(c, command, body, charge):
+def charged(c, command, body, charge, sign=True):
     """One request with CreditCharge charge: it takes charge message ids
     (MS-SMB2 3.2.4.1.5) and asks for enough credits for the next one."""
     mid = c.mid
     c.mid += charge
-    return c.request(command, body, message_id=mid, credit_charge=charge,
-                     credit_request=charge + 64)
+    return c.request(command, body, sign=sign, message_id=mid,
+                     credit_charge=charge, credit_request=charge + 64)
 
 
 def status(r):
@@ -136,3 +145,47 @@ def test_smbclient_with_8_mib_requests(big_io, tmp_path):
     assert 'NT_STATUS' not in r.stdout + r.stderr
     assert hashlib.sha256(back.read_bytes()).digest() == \
         hashlib.sha256(src.read_bytes()).digest()
+
+
+def test_unsigned_writes_without_signing(signing_auto, tmp_path):
+    """Without signing, 1 MiB WRITEs go socket -> pipe -> file on our
+    server (smb2_transport.c, smbd_connection_classify()); the first
+    write of an open and a short last one take the copying path.  The
+    file on disk and the one read back are the bytes sent."""
+    src = tmp_path / 'src.bin'
+    back = tmp_path / 'back.bin'
+    src.write_bytes(os.urandom(23 * MIB + 12345))
+    r = run_smbclient(signing_auto, 'put %s unsigned_big.bin; get '
+                      'unsigned_big.bin %s' % (src, back), sign=False,
+                      dialect='SMB3_11')
+    assert r.returncode == 0, r.stdout + r.stderr
+    on_disk = os.path.join(signing_auto.share_path, 'unsigned_big.bin')
+    want = hashlib.sha256(src.read_bytes()).digest()
+    with open(on_disk, 'rb') as f:
+        assert hashlib.sha256(f.read()).digest() == want
+    assert hashlib.sha256(back.read_bytes()).digest() == want
+    os.unlink(on_disk)
+
+
+def test_unsigned_large_write_on_signed_session_is_refused(server):
+    """MS-SMB2 3.3.5.2.4: an unsigned request on a session that requires
+    signing fails with STATUS_ACCESS_DENIED, a 1 MiB WRITE (whose data
+    our server leaves in pipes until dispatch) as a 4 KiB one; nothing
+    reaches the file and the connection goes on."""
+    c, _ = connect(server)
+    try:
+        name = 'large_io_unsigned_%s' % os.urandom(4).hex()
+        fid = c.create(name, disposition=5)
+        r = charged(c, WRITE, write_body(fid, os.urandom(4096)), 1,
+                    sign=False)
+        assert status(r) == STATUS_ACCESS_DENIED
+        r = charged(c, WRITE, write_body(fid, os.urandom(MIB)), 16,
+                    sign=False)
+        assert status(r) == STATUS_ACCESS_DENIED
+        assert os.path.getsize(os.path.join(server.share_path, name)) == 0
+        r = c.request(ECHO, struct.pack('<HH', 4, 0))
+        assert status(r) == 0
+        close(c, fid)
+        os.unlink(os.path.join(server.share_path, name))
+    finally:
+        c.close()
