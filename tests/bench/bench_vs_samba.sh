@@ -158,6 +158,8 @@ transfer() {
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# spread: "min-max" of the numbers on stdin (whole MB/s)
+spread() { sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR == 0) print "n/a"; else printf "%d-%d\n", lo, hi }'; }
 
 # idle_rss PORT USER PASS -> VmRSS (kB) of the process serving one idle
 # smbclient session (found by its established server-side socket)
@@ -221,7 +223,9 @@ for mode in $modes; do
 		s=$(awk -v o=$op '$1 == "samba" && $2 == o { print $3 }' "$work/samples" | median)
 		o=$(awk -v o=$op '$1 == "ours" && $2 == o { print $3 }' "$work/samples" | median)
 		ratio=$(awk -v a="$o" -v b="$s" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }')
-		results+=("$(printf '%-10s %-7s %10s %10s %8s' "$mode" "$op" "$s" "$o" "$ratio")")
+		rs=$(awk -v o=$op '$1 == "samba" && $2 == o { print $3 }' "$work/samples" | spread)
+		ro=$(awk -v o=$op '$1 == "ours" && $2 == o { print $3 }' "$work/samples" | spread)
+		results+=("$(printf '%-10s %-7s %10s %10s %8s   %11s %11s' "$mode" "$op" "$s" "$o" "$ratio" "$rs" "$ro")")
 		s=$(awk -v o=$op '$1 == "samba" && $2 == o { print $4 }' "$work/samples" | median)
 		o=$(awk -v o=$op '$1 == "ours" && $2 == o { print $4 }' "$work/samples" | median)
 		ratio=$(awk -v a="$o" -v b="$s" 'BEGIN { if (a + 0 > 0) printf "%.2f", b / a; else print "n/a" }')
@@ -239,7 +243,8 @@ done
 
 echo
 echo "smbclient transfers of ${size_mb} MiB, median of $rounds rounds (MB/s)"
-printf '%-10s %-7s %10s %10s %8s\n' signing op samba ours ours/samba
+echo "(range-*: slowest and fastest round of each server)"
+printf '%-10s %-7s %10s %10s %8s   %11s %11s\n' signing op samba ours ours/samba range-samba range-ours
 printf '%s\n' "${results[@]}"
 echo
 echo "server CPU (user+system) per MiB, median of $rounds rounds (ms/MiB, lower is better)"
