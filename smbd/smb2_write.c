@@ -321,7 +321,6 @@ NTSTATUS smbd_smb2_write(struct smbd_request *req)
 			return NT_STATUS_INVALID_PARAMETER;
 		}
 		data = NULL;
-		chan_info = NULL;
 	} else if (!smbd_request_in_range(req, data_ofs, length,
 					  WRITE_REQ_FIXED, &data) ||
 	    !smbd_request_in_range(req, chan_ofs, chan_len, WRITE_REQ_FIXED,
