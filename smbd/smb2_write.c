@@ -18,10 +18,6 @@
  * writing (reported until the delayed update), and starts the timer of
  * the delayed update.
  *
- * WRITEs through one descriptor run one after the other, in the order
- * they arrived (struct smbd_fd, write_submit()); the others wait here,
- * not in the kernel.
- *
  * A lone unsigned WRITE of 64 KiB or more never enters this process's
  * memory: the transport splices its data from the socket into pipes
  * (smbd_connection_classify(), req->in_payload) and a worker splices the
@@ -40,7 +36,6 @@
 
 #include "lib/util/byteorder.h"
 #include "lib/util/debug.h"
-#include "lib/util/dlinklist.h"
 #include "smbd/brlock.h"
 #include "smbd/dosmode.h"
 #include "smbd/smb2_transport.h"
@@ -73,19 +68,9 @@ struct write_job {
 	int err;
 };
 
-/* which of the three jobs write_start() sends */
-enum write_kind { WRITE_PWRITE, WRITE_SPLICE, WRITE_JOB };
-
 struct write_state {
-	struct write_state *prev, *next; /* in fd->write_waiting */
 	struct smbd_request *req;
 	struct smbd_fd *fd; /* a reference held while the write may run */
-	enum write_kind kind;
-	const uint8_t *data; /* WRITE_PWRITE: in the request's frame */
-	size_t len;
-	uint64_t offset;
-	bool waiting; /* in fd->write_waiting */
-	bool running; /* holds fd->write_running */
 	struct write_job *job;
 	struct write_splice_job *splice_job;
 	struct tevent_req *subreq;
@@ -94,7 +79,6 @@ struct write_state {
 
 static void write_fast_done(struct tevent_req *subreq);
 static void write_job_done(struct tevent_req *subreq);
-static NTSTATUS write_submit(struct write_state *state);
 
 static void write_job_run(void *private_data)
 {
@@ -145,14 +129,11 @@ static void write_job_run(void *private_data)
 	}
 }
 
-static void write_release(struct write_state *state);
-
 /* The request may go away while a job uses the fd and the frame: wait
  * for it (WAIT_ON_CANCEL) before dropping the fd reference. */
 static int write_state_destructor(struct write_state *state)
 {
 	TALLOC_FREE(state->subreq);
-	write_release(state);
 	smbd_fd_unref(state->fd);
 	state->fd = NULL;
 	return 0;
@@ -257,7 +238,8 @@ static void write_splice_done(struct tevent_req *subreq);
 static void write_finish(struct write_state *state, NTSTATUS status,
 			 size_t written);
 
-static NTSTATUS write_splice_start(struct write_state *state)
+static NTSTATUS write_splice_start(struct write_state *state,
+				   uint64_t offset)
 {
 	struct smbd_request *req = state->req;
 	struct smbd_client *client = req->conn->client;
@@ -269,7 +251,7 @@ static NTSTATUS write_splice_start(struct write_state *state)
 	}
 	job->fd = state->fd->fd;
 	job->payload = req->in_payload;
-	job->offset = state->offset;
+	job->offset = offset;
 	state->splice_job = job;
 	state->subreq = vfs_job_send_ex(state, client->ev, client->pool,
 					req->session->creds, write_splice_run,
@@ -390,16 +372,22 @@ NTSTATUS smbd_smb2_write(struct smbd_request *req)
 	if (first_write) {
 		write_time_start_delay(op, client->ev);
 	}
-	state->fd = smbd_fd_ref(op->fd);
-	talloc_set_destructor(state, write_state_destructor);
-	state->len = length;
-	state->offset = offset;
 	if (!append && !write_through && !first_write &&
 	    smbd_open_stream(op) == NULL) {
-		state->kind = req->in_payload != NULL ? WRITE_SPLICE
-						      : WRITE_PWRITE;
-		state->data = data;
-		return write_submit(state);
+		state->fd = smbd_fd_ref(op->fd);
+		talloc_set_destructor(state, write_state_destructor);
+		if (req->in_payload != NULL) {
+			return write_splice_start(state, offset);
+		}
+		state->subreq = vfs_pwrite_send(state, client->ev, client->pool,
+						req->session->creds,
+						state->fd->fd, data, length,
+						offset);
+		if (state->subreq == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		tevent_req_set_callback(state->subreq, write_fast_done, state);
+		return NT_STATUS_PENDING;
 	}
 
 	if (req->in_payload != NULL) {
@@ -419,6 +407,8 @@ NTSTATUS smbd_smb2_write(struct smbd_request *req)
 	if (state->job == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
+	state->fd = smbd_fd_ref(op->fd);
+	talloc_set_destructor(state, write_state_destructor);
 	state->job->fd = state->fd->fd;
 	state->job->data = data;
 	state->job->len = length;
@@ -433,104 +423,15 @@ NTSTATUS smbd_smb2_write(struct smbd_request *req)
 			return NT_STATUS_NO_MEMORY;
 		}
 	}
-	state->kind = WRITE_JOB;
-	return write_submit(state);
-}
-
-/* Sends the job of a write whose turn it is. */
-static NTSTATUS write_start(struct write_state *state)
-{
-	struct smbd_request *req = state->req;
-	struct smbd_client *client = req->conn->client;
-
-	switch (state->kind) {
-	case WRITE_SPLICE:
-		return write_splice_start(state);
-	case WRITE_PWRITE:
-		state->subreq = vfs_pwrite_send(state, client->ev, client->pool,
-						req->session->creds,
-						state->fd->fd, state->data,
-						state->len, state->offset);
-		if (state->subreq == NULL) {
-			return NT_STATUS_NO_MEMORY;
-		}
-		tevent_req_set_callback(state->subreq, write_fast_done, state);
-		return NT_STATUS_PENDING;
-	case WRITE_JOB:
-		state->subreq = vfs_job_send_ex(state, client->ev, client->pool,
-						req->session->creds,
-						write_job_run, state->job, NULL,
-						VFS_JOB_WAIT_ON_CANCEL);
-		if (state->subreq == NULL) {
-			return NT_STATUS_NO_MEMORY;
-		}
-		tevent_req_set_callback(state->subreq, write_job_done, state);
-		return NT_STATUS_PENDING;
+	state->subreq = vfs_job_send_ex(state, client->ev, client->pool,
+					req->session->creds, write_job_run,
+					state->job, NULL,
+					VFS_JOB_WAIT_ON_CANCEL);
+	if (state->subreq == NULL) {
+		return NT_STATUS_NO_MEMORY;
 	}
-	return NT_STATUS_INTERNAL_ERROR;
-}
-
-/* Runs the write now if no other write through the descriptor runs,
- * else queues it behind them (struct smbd_fd). */
-static NTSTATUS write_submit(struct write_state *state)
-{
-	struct smbd_fd *fd = state->fd;
-	NTSTATUS status;
-
-	if (fd->write_running) {
-		DLIST_ADD_END(fd->write_waiting, state);
-		state->waiting = true;
-		return NT_STATUS_PENDING;
-	}
-	fd->write_running = true;
-	state->running = true;
-	status = write_start(state);
-	if (!NT_STATUS_EQUAL(status, NT_STATUS_PENDING)) {
-		write_release(state);
-	}
-	return status;
-}
-
-/* The write is over (or goes away): the next one through the
- * descriptor starts.  While the client is torn down (its pool freed
- * first) nothing starts; the waiting requests are freed next. */
-static void write_release(struct write_state *state)
-{
-	struct smbd_fd *fd = state->fd;
-	struct write_state *next;
-	NTSTATUS status;
-
-	if (fd == NULL) {
-		return;
-	}
-	if (state->waiting) {
-		DLIST_REMOVE(fd->write_waiting, state);
-		state->waiting = false;
-		return;
-	}
-	if (!state->running) {
-		return;
-	}
-	state->running = false;
-	fd->write_running = false;
-	if (fd->client->pool == NULL) {
-		return;
-	}
-	while ((next = fd->write_waiting) != NULL) {
-		DLIST_REMOVE(fd->write_waiting, next);
-		next->waiting = false;
-		fd->write_running = true;
-		next->running = true;
-		status = write_start(next);
-		if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING)) {
-			return;
-		}
-		/* could not even start (no memory): answer it, try the
-		 * one after */
-		next->running = false;
-		fd->write_running = false;
-		write_finish(next, status, 0);
-	}
+	tevent_req_set_callback(state->subreq, write_job_done, state);
+	return NT_STATUS_PENDING;
 }
 
 static void write_finish(struct write_state *state, NTSTATUS status,
@@ -538,7 +439,6 @@ static void write_finish(struct write_state *state, NTSTATUS status,
 {
 	struct smbd_request *req = state->req;
 
-	write_release(state);
 	smbd_fd_unref(state->fd);
 	state->fd = NULL;
 	if (NT_STATUS_IS_OK(status)) {

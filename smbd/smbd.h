@@ -242,12 +242,6 @@ struct smbd_fd {
 	 * one: the client's teardown frees the pool before the opens */
 	bool written;
 	struct smbd_client *client;
-	/* WRITEs through the descriptor run one at a time, in the order
-	 * they arrived (smb2_write.c): the kernel serializes buffered
-	 * writes to one file on its inode lock anyway, and workers queued
-	 * there spin and sleep on the cores the client needs */
-	bool write_running;
-	struct write_state *write_waiting; /* DLIST, smb2_write.c */
 };
 struct smbd_fd *smbd_fd_new(struct smbd_client *client, int fd);
 struct smbd_fd *smbd_fd_ref(struct smbd_fd *f);

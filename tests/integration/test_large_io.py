@@ -17,8 +17,7 @@ from conftest import run_smbclient
 from smb2raw import (CLOSE, DIALECT_202, DIALECT_210, ECHO, NEGOTIATE,
                      READ, SIGNING_ENABLED, SIGNING_REQUIRED,
                      STATUS_ACCESS_DENIED, STATUS_INVALID_PARAMETER, WRITE,
-                     Raw, close_body, header, nbt, negotiate_body,
-                     parse_header,
+                     Raw, close_body, negotiate_body, parse_header,
                      read_body, write_body)
 from smbtarget import USER_A
 
@@ -187,51 +186,6 @@ def test_unsigned_large_write_on_signed_session_is_refused(server):
         r = c.request(ECHO, struct.pack('<HH', 4, 0))
         assert status(r) == 0
         close(c, fid)
-        os.unlink(os.path.join(server.share_path, name))
-    finally:
-        c.close()
-
-
-def send_write(c, fid, data, offset, charge):
-    """A signed WRITE sent without waiting for its answer; returns its
-    message id."""
-    mid = c.mid
-    c.mid += charge
-    msg = header(WRITE, message_id=mid, session_id=c.session_id,
-                 tree_id=c.tree_id, credit_charge=charge,
-                 credit_request=charge + 64) + write_body(fid, data, offset)
-    c.send_raw(nbt(c.sign(msg)))
-    return mid
-
-
-@pytest.mark.ours_only
-def test_pipelined_writes_to_one_range_land_in_order(server):
-    """Our server runs the WRITEs through one handle one at a time, in
-    the order they arrived, the others waiting in a queue of the handle
-    (smb2_write.c: the kernel serializes buffered writes to a file
-    anyway; workers waiting on its lock burn the cores the client
-    needs).  16 WRITEs of 256 KiB to the same range sent back to back
-    (the first is the open's first write, which takes the general job;
-    the rest the plain pwrite) are all answered and leave the data of
-    the last one.  MS-SMB2 does not promise an order for requests in
-    flight, hence ours only."""
-    c, _ = connect(server)
-    quarter = MIB // 4
-    try:
-        name = 'large_io_order_%s' % os.urandom(4).hex()
-        for burst in range(4):
-            fid = c.create(name, disposition=5)    # FILE_OVERWRITE_IF
-            blocks = [bytes([burst * 16 + k]) * quarter for k in range(16)]
-            mids = [send_write(c, fid, b, 0, 4) for b in blocks]
-            answered = set()
-            for _ in mids:
-                h = parse_header(c.recv_frame(timeout=30))
-                assert h['status'] == 0
-                answered.add(h['message_id'])
-            assert answered == set(mids)
-            r = charged(c, READ, read_body(fid, quarter), 4)
-            assert status(r) == 0 and read_data(r) == blocks[-1]
-            close(c, fid)
         os.unlink(os.path.join(server.share_path, name))
     finally:
         c.close()
