@@ -37,8 +37,8 @@
 # for 1 GiB instead of 0.7-1.0 s).  Twice the size still left about one
 # transfer in three paying them (dd of 1 GiB into a new file: 0.50-1.25
 # s after warming 2 GiB, 0.49-0.61 s after 4 GiB, 10 tries each).  Both
-# servers get the same treatment;
-# 0 keeps the old back-to-back sequence (lower, noisier figures).
+# servers get the same treatment.  BENCH_SETTLE=0 keeps the old
+# back-to-back sequence (lower, noisier figures).
 # It is a measurement, not a test: it exits 0 unless a server cannot start
 # or a transfer fails.
 set -u
